@@ -1,0 +1,109 @@
+"""Crash-safe file writes, checksums and the single-writer lock for `index/` and `corpus/`.
+
+A write goes to a temporary file in the same folder, is flushed and fsynced, renamed into place, and the
+folder is fsynced, so a reader sees the old bytes or the new, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import Busy, QAError
+
+TMP_PREFIX = ".tmp-"
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` atomically; on any error the old file is untouched and no temp file stays."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except BaseException as e:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise write_error(path, e) from e
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+
+
+def write_error(path: Path, e: OSError) -> QAError:
+    reason = {errno.ENOSPC: "the disk is full", errno.EIO: "an I/O error", errno.EACCES: "permission denied",
+              errno.EROFS: "the file system is read-only"}.get(e.errno or 0, e.strerror or str(e))
+    return QAError(f"Could not write {path}: {reason}. Nothing was changed; free space or fix the folder and retry.")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def remove_stray_temps(folder: Path) -> None:
+    """Remove temp files a killed writer left behind (only ours, by prefix)."""
+    if not folder.is_dir():
+        return
+    for p in folder.glob(TMP_PREFIX + "*"):
+        with contextlib.suppress(OSError):
+            if p.is_dir():
+                import shutil
+
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+
+
+@contextlib.contextmanager
+def writer_lock(folder: Path, what: str) -> Iterator[None]:
+    """Hold an exclusive, non-blocking lock on `folder/.lock`; a second writer fails fast with Busy.
+
+    The kernel drops the lock when the process dies, so a killed writer never leaves a stale lock.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Busy(
+                f"Another `qa` process is writing {folder} ({what}); wait for it to finish and try again."
+            ) from None
+        yield
+    finally:
+        os.close(fd)

@@ -1,0 +1,61 @@
+from qa.answer import best_span, citation, display_label, sentence_spans, speaker
+from qa.document import Document
+from qa.paragraph import Paragraph
+
+SWEDEN = Document(
+    id="sweden-2019", file="003.txt", title="采取“垫脚石”办法开启裁军外交",
+    title_en="Unlocking disarmament diplomacy through a 'stepping stone' approach", submitted_by=("Sweden",),
+    date="2019-04-29", meeting="Preparatory Committee for the 2020 NPT Review Conference, third session, New York",
+)
+JAPAN = Document(
+    id="japan-2018", file="002.txt", title="t", title_en="Bridges", submitted_by=("Japan",),
+    author="Group of Eminent Persons", date="2018-04-20", meeting="m", symbol="NPT/CONF.2020/PC.II/WP.37",
+)
+
+
+def para(label: str, text: str = "x", doc: str = "sweden-2019") -> Paragraph:
+    return Paragraph(id=f"{doc}:{label}", doc=doc, label=label, section="", text=text, position=0)
+
+
+def test_citation_names_submitter_title_meeting_date_and_paragraph():
+    c = citation(SWEDEN, para("12"))
+    assert c.startswith('Sweden, "Unlocking')
+    assert "third session" in c and "29 April 2019" in c and c.endswith("para. 12.")
+
+
+def test_citation_without_symbol_has_no_empty_slot():
+    assert ", ," not in citation(SWEDEN, para("3")) and "()" not in citation(SWEDEN, para("3"))
+
+
+def test_citation_includes_symbol_when_known_and_says_whose_text():
+    c = citation(JAPAN, para("I.12", doc="japan-2018"))
+    assert "NPT/CONF.2020/PC.II/WP.37" in c
+    assert c.startswith("Group of Eminent Persons, transmitted by Japan")
+    assert c.endswith("annex I, para. 12.")
+
+
+def test_chinese_citation_uses_chinese_names_and_paragraph_form():
+    c = citation(SWEDEN, para("12"), "zh")
+    assert c.startswith("瑞典，《采取“垫脚石”办法开启裁军外交》") and "第12段" in c and "2019年4月29日" in c
+
+
+def test_speaker_is_submitter_when_text_is_its_own():
+    assert speaker(SWEDEN, para("1")) == "Sweden"
+
+
+def test_display_label_forms():
+    assert display_label("12") == "para. 12"
+    assert display_label("II.5") == "annex II, para. 5"
+    assert display_label("23.a") == "para. 23 (a)"
+    assert display_label("I.23.a", "zh") == "附件一第23段(a)"
+
+
+def test_sentence_spans_split_on_chinese_sentence_ends_and_keep_text_verbatim():
+    text = "第一句话。第二句话；第三句“引语。”最后"
+    spans = sentence_spans(text)
+    assert [text[s:e] for s, e in spans] == ["第一句话。", "第二句话；", "第三句“引语。”", "最后"]
+
+
+def test_best_span_picks_highest_scoring_sentence():
+    spans = [(0, 5), (5, 10), (10, 15)]
+    assert best_span(spans, [0.1, 0.9, 0.2], 15) == (5, 10)
