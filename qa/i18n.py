@@ -1,0 +1,186 @@
+"""Interface strings in Chinese and English, and the choice of interface language for a request.
+
+The language comes from `?lang=`, then the `lang` cookie, then the browser's Accept-Language, then English.
+Document text is never translated here: only labels, messages and help.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+LANGS = ("en", "zh")
+DEFAULT_LANG = "en"
+COOKIE = "lang"
+
+# key -> (English, Chinese). `{name}` placeholders are filled by `translator(lang)(key, name=...)`.
+STRINGS: dict[str, tuple[str, str]] = {
+    "brand": ("NPT working papers — cited answers", "不扩散条约工作文件 — 有出处的答案"),
+    "brand_short": ("NPT Q&A", "不扩散条约问答"),
+    "nav_ask": ("Ask", "提问"),
+    "nav_compare": ("Compare", "比较"),
+    "nav_documents": ("Documents", "文件"),
+    "nav_basket": ("Drafting basket", "摘录篮"),
+    "switch_to": ("中文", "English"),
+    "switch_title": ("切换到中文界面", "Switch to the English interface"),
+    "skip": ("Skip to content", "跳到正文"),
+    "ask_label": ("Your question, in Chinese or English", "您的问题（中文或英文）"),
+    "ask_placeholder": ("e.g. Which state proposed a stepping-stone approach?", "例如：五核国如何看待减少战略风险？"),
+    "ask_button": ("Ask", "提问"),
+    "compare_label": ("Topic or question to compare across submitters", "要在各提交方之间比较的议题或问题"),
+    "compare_placeholder": ("e.g. negative security assurances", "例如：消极安全保证"),
+    "compare_button": ("Compare", "比较"),
+    "filters": ("Filters", "筛选"),
+    "filters_active": ("Filters ({n} active)", "筛选（已启用 {n} 项）"),
+    "filter_states": ("Submitted or written by", "提交方或作者"),
+    "filter_docs": ("Documents", "文件"),
+    "filter_dates": ("Date range", "日期范围"),
+    "date_from": ("From", "自"),
+    "date_to": ("To", "至"),
+    "date_hint": ("YYYY, YYYY-MM or YYYY-MM-DD", "格式：YYYY、YYYY-MM 或 YYYY-MM-DD"),
+    "k_label": ("Passages", "段落数"),
+    "k_per_group": ("Passages per submitter", "每个提交方的段落数"),
+    "clear_filters": ("Clear filters", "清除筛选"),
+    "help_ask": (
+        "Answers are paragraphs quoted verbatim from the working papers, best first. The sentence that answers is "
+        "highlighted; each paragraph carries its exact citation.",
+        "答案是逐字引自工作文件的段落，按相关性排列。回答问题的句子以高亮标出；每个段落都附有准确出处。",
+    ),
+    "help_compare": (
+        "One block per submitter (or author): the passages of each that best address the question.",
+        "每个提交方（或作者）一栏：列出其最切题的段落。",
+    ),
+    "examples": ("Try", "示例"),
+    "results_for": ("Passages answering", "回答以下问题的段落"),
+    "n_results": ("{n} passages", "{n} 个段落"),
+    "not_covered_title": ("Not covered by these documents", "这些文件未涉及此问题"),
+    "not_covered": (
+        "The working papers in this collection do not appear to address this question. The closest passages are "
+        "listed below for reference only; they are not answers.",
+        "本资料库中的工作文件似乎没有涉及这个问题。下列最接近的段落仅供参考，并非答案。",
+    ),
+    "closest": ("Closest passages (not answers)", "最接近的段落（并非答案）"),
+    "no_results": ("No paragraphs match the filters.", "没有符合筛选条件的段落。"),
+    "submitted_by": ("Submitted by", "提交方"),
+    "text_of": ("Text of", "作者"),
+    "transmitted_by": ("transmitted by", "转递方"),
+    "date": ("Date", "日期"),
+    "meeting": ("Meeting", "会议"),
+    "symbol": ("Symbol", "文号"),
+    "paragraph": ("Paragraph", "段落"),
+    "section": ("Section", "章节"),
+    "open_in_document": ("Open in document", "在原文中查看"),
+    "copy_citation": ("Copy citation", "复制出处"),
+    "copied": ("Citation copied.", "出处已复制。"),
+    "copy_failed": ("Could not copy; select the citation and copy it by hand.", "无法复制，请手动选择出处后复制。"),
+    "add_to_basket": ("Add to basket", "加入摘录篮"),
+    "in_basket": ("In basket", "已在摘录篮"),
+    "added": ("Added to the drafting basket.", "已加入摘录篮。"),
+    "citation": ("Citation", "出处"),
+    "citation_en": ("Citation (English)", "出处（英文）"),
+    "citation_zh": ("Citation (Chinese)", "出处（中文）"),
+    "answering_sentence": ("answering sentence", "回答问题的句子"),
+    "rank": ("Result {n}", "第 {n} 条"),
+    "group_nothing": (
+        "Nothing in this submitter's papers addresses the question.",
+        "该提交方的文件中没有涉及此问题的内容。",
+    ),
+    "group_docs": ("Documents: {n}", "文件数：{n}"),
+    "documents_title": ("Documents in the collection", "资料库中的文件"),
+    "documents_help": (
+        "Every working paper the answers are drawn from, with who submitted it and whose text it is.",
+        "答案所依据的全部工作文件，注明提交方及文本作者。",
+    ),
+    "col_title": ("Title", "标题"),
+    "col_speaker": ("Submitted by / text of", "提交方 / 作者"),
+    "col_date": ("Date", "日期"),
+    "col_meeting": ("Meeting", "会议"),
+    "col_symbol": ("Symbol", "文号"),
+    "col_paragraphs": ("Paragraphs", "段落"),
+    "symbol_unknown": ("not confirmed", "未确认"),
+    "document_paragraphs": ("{n} paragraphs", "{n} 个段落"),
+    "document_citation": ("Cite the document as", "文件引用格式"),
+    "back_to_documents": ("All documents", "全部文件"),
+    "cited_paragraph": ("Cited paragraph", "被引段落"),
+    "basket_title": ("Drafting basket", "摘录篮"),
+    "basket_help": (
+        "Collect passages from any page, put them in order, and export them with their citations as Markdown "
+        "or as a Word document. The basket is kept in this browser.",
+        "从任何页面收集段落，调整顺序，然后连同出处导出为 Markdown 或 Word 文档。摘录篮保存在本浏览器中。",
+    ),
+    "basket_empty": (
+        "The basket is empty. Use “Add to basket” on any passage.",
+        "摘录篮是空的。请在任意段落上点击“加入摘录篮”。",
+    ),
+    "basket_count": ("{n} passages", "{n} 个段落"),
+    "move_up": ("Move up", "上移"),
+    "move_down": ("Move down", "下移"),
+    "remove": ("Remove", "移除"),
+    "clear_basket": ("Empty basket", "清空摘录篮"),
+    "export_lang": ("Citation language", "出处语言"),
+    "export_markdown": ("Export Markdown", "导出 Markdown"),
+    "export_docx": ("Export Word (.docx)", "导出 Word（.docx）"),
+    "export_preview": ("Markdown preview", "Markdown 预览"),
+    "export_failed": ("Export failed: {message}", "导出失败：{message}"),
+    "lang_en": ("English", "英文"),
+    "lang_zh": ("Chinese", "中文"),
+    "needs_js": (
+        "The drafting basket needs JavaScript. Without it, export passages with POST /api/export.",
+        "摘录篮需要 JavaScript。若不使用 JavaScript，请通过 POST /api/export 导出段落。",
+    ),
+    "error_title": ("Something is wrong with this request", "请求有误"),
+    "error_400": ("The request could not be answered", "无法回答该请求"),
+    "error_404": ("Not found", "未找到"),
+    "error_500": ("Internal error", "内部错误"),
+    "error_503": ("The index is not available", "索引不可用"),
+    "error_back": ("Back to the search page", "返回搜索页"),
+    "footer": (
+        "Passages are quoted verbatim from the Chinese versions of the working papers. Check the cited source "
+        "before relying on a quotation.",
+        "段落逐字引自工作文件的中文本。引用前请核对原始出处。",
+    ),
+    "api_link": ("JSON API", "JSON 接口"),
+}
+
+EXAMPLES_ASK = (
+    "Which state proposed a stepping-stone approach?",
+    "五核国如何看待减少战略风险？",
+    "What did the Group of Eminent Persons recommend on transparency?",
+)
+EXAMPLES_COMPARE = ("negative security assurances", "减少战略风险")
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """`t(key, **values)` for one interface language; an unknown key is a bug, so it raises KeyError."""
+    i = LANGS.index(lang) if lang in LANGS else 0
+
+    def t(key: str, **values: object) -> str:
+        text = STRINGS[key][i]
+        return text.format(**values) if values else text
+
+    return t
+
+
+def parse_accept_language(header: str) -> str | None:
+    """The first supported language by the header's q-values ('zh-CN,zh;q=0.9,en;q=0.8' -> 'zh'), or None."""
+    choices: list[tuple[float, int, str]] = []
+    for i, part in enumerate(header.split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                q = float(params[2:])
+            except ValueError:
+                q = 0.0
+        base = tag.strip().lower().split("-")[0]
+        if base in LANGS and q > 0:
+            choices.append((-q, i, base))
+    return min(choices)[2] if choices else None
+
+
+def choose_language(query: str | None, cookies: Mapping[str, str], accept_language: str) -> str:
+    """`?lang=` beats the cookie beats Accept-Language; unsupported values are ignored, not errors."""
+    for candidate in (query, cookies.get(COOKIE)):
+        if candidate in LANGS:
+            return str(candidate)
+    return parse_accept_language(accept_language or "") or DEFAULT_LANG
