@@ -11,9 +11,10 @@ import io
 import re
 import threading
 import weakref
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from .answer import citation, display_label, speaker, speaker_zh
 from .document import Document
@@ -74,7 +75,7 @@ def resolve(ids: Sequence[str], lookup: Mapping[str, tuple[Paragraph, Document]]
     return out
 
 
-_LOOKUPS: "weakref.WeakKeyDictionary[Any, dict[str, tuple[Paragraph, Document]]]" = weakref.WeakKeyDictionary()
+_LOOKUPS: weakref.WeakKeyDictionary[Any, dict[str, tuple[Paragraph, Document]]] = weakref.WeakKeyDictionary()
 _LOOKUP_LOCK = threading.Lock()
 
 

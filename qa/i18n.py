@@ -6,7 +6,7 @@ Document text is never translated here: only labels, messages and help.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 LANGS = ("en", "zh")
 DEFAULT_LANG = "en"
@@ -41,8 +41,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "k_per_group": ("Passages per submitter", "每个提交方的段落数"),
     "clear_filters": ("Clear filters", "清除筛选"),
     "help_ask": (
-        "Answers are paragraphs quoted verbatim from the working papers, best first. The sentence that answers is "
-        "highlighted; each paragraph carries its exact citation.",
+        ("Answers are paragraphs quoted verbatim from the working papers, best first. The sentence that answers is "
+         "highlighted; each paragraph carries its exact citation."),
         "答案是逐字引自工作文件的段落，按相关性排列。回答问题的句子以高亮标出；每个段落都附有准确出处。",
     ),
     "help_compare": (
@@ -54,8 +54,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "n_results": ("{n} passages", "{n} 个段落"),
     "not_covered_title": ("Not covered by these documents", "这些文件未涉及此问题"),
     "not_covered": (
-        "The working papers in this collection do not appear to address this question. The closest passages are "
-        "listed below for reference only; they are not answers.",
+        ("The working papers in this collection do not appear to address this question. The closest passages are "
+         "listed below for reference only; they are not answers."),
         "本资料库中的工作文件似乎没有涉及这个问题。下列最接近的段落仅供参考，并非答案。",
     ),
     "closest": ("Closest passages (not answers)", "最接近的段落（并非答案）"),
@@ -103,8 +103,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cited_paragraph": ("Cited paragraph", "被引段落"),
     "basket_title": ("Drafting basket", "摘录篮"),
     "basket_help": (
-        "Collect passages from any page, put them in order, and export them with their citations as Markdown "
-        "or as a Word document. The basket is kept in this browser.",
+        ("Collect passages from any page, put them in order, and export them with their citations as Markdown "
+         "or as a Word document. The basket is kept in this browser."),
         "从任何页面收集段落，调整顺序，然后连同出处导出为 Markdown 或 Word 文档。摘录篮保存在本浏览器中。",
     ),
     "basket_empty": (
@@ -134,8 +134,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error_503": ("The index is not available", "索引不可用"),
     "error_back": ("Back to the search page", "返回搜索页"),
     "footer": (
-        "Passages are quoted verbatim from the Chinese versions of the working papers. Check the cited source "
-        "before relying on a quotation.",
+        ("Passages are quoted verbatim from the Chinese versions of the working papers. Check the cited source "
+         "before relying on a quotation."),
         "段落逐字引自工作文件的中文本。引用前请核对原始出处。",
     ),
     "api_link": ("JSON API", "JSON 接口"),

@@ -7,12 +7,13 @@ only ever escaped by the templates (the answering sentence is three escaped piec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
-from typing import Annotated, Any, Callable, Literal
 
 import jinja2
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -198,14 +199,12 @@ def install_pages(app: FastAPI, settings: Settings, get_engine: Callable[[Reques
         request: Request,
         q: str = "",
         k: str = "",
-        state: list[str] = Query([]),
-        doc: list[str] = Query([]),
         date_from: str = "",
         date_to: str = "",
     ) -> Response:
         eng = get_engine(request)
         lang = lang_of(request)
-        filters = Filters(tuple(state), tuple(doc), date_from.strip(), date_to.strip())
+        filters = filters_from(request, date_from, date_to)
         context: dict[str, Any] = {
             "q": q, "k": k, "filters": filters, "active": active_filters(filters),
             "choices": filter_choices(eng.documents, filters, lang), "examples": EXAMPLES_ASK,
@@ -227,14 +226,12 @@ def install_pages(app: FastAPI, settings: Settings, get_engine: Callable[[Reques
         request: Request,
         q: str = "",
         k: str = "",
-        state: list[str] = Query([]),
-        doc: list[str] = Query([]),
         date_from: str = "",
         date_to: str = "",
     ) -> Response:
         eng = get_engine(request)
         lang = lang_of(request)
-        filters = Filters(tuple(state), tuple(doc), date_from.strip(), date_to.strip())
+        filters = filters_from(request, date_from, date_to)
         context: dict[str, Any] = {
             "q": q, "k": k, "filters": filters, "active": active_filters(filters),
             "choices": filter_choices(eng.documents, filters, lang), "examples": EXAMPLES_COMPARE,
@@ -308,6 +305,12 @@ def install_pages(app: FastAPI, settings: Settings, get_engine: Callable[[Reques
         else:
             name, media = "npt-passages.md", MARKDOWN_MEDIA_TYPE
         return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def filters_from(request: Request, date_from: str, date_to: str) -> Filters:
+    """The repeatable `state` and `doc` parameters plus the date range, as given; the engine validates them."""
+    qp = request.query_params
+    return Filters(tuple(qp.getlist("state")), tuple(qp.getlist("doc")), date_from.strip(), date_to.strip())
 
 
 def with_lang(request: Request, lang: str) -> str:
