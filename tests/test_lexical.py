@@ -1,0 +1,114 @@
+"""Chinese tokenisation and BM25, on lines of the real corpus."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.lexical import BM25Index, tokenize
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def corpus_lines(min_chars: int = 10) -> list[str]:
+    """Non-empty lines of the real documents, in file order."""
+    lines = []
+    for path in sorted(CORPUS.glob("*.txt")):
+        lines += [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if len(ln.strip()) >= min_chars]
+    return lines
+
+
+def line_with(needle: str) -> str:
+    return next(ln for ln in corpus_lines() if needle in ln)
+
+
+def test_tokenize_keeps_domain_terms_whole_and_drops_punctuation() -> None:
+    tokens = tokenize(line_with("采取“垫脚石”办法"))
+    assert "垫脚石" in tokens
+    assert not any(t in tokens for t in ("“", "”", "，", "。"))
+    assert "消极安全保证" in tokenize(line_with("消极安全保证"))
+    assert "五核国" in tokenize(line_with("“五核国”"))
+    assert "裁研所" in tokenize(line_with("联合国裁军研究所（裁研所）"))
+
+
+def test_tokenize_lowercases_latin_drops_stopwords_and_keeps_digits() -> None:
+    tokens = tokenize("UNIDIR NUCLEAR DIALOGUE SERIES, the P5 and 2020 年审议大会")
+    assert tokens[:4] == ["unidir", "nuclear", "dialogue", "series"]
+    assert "the" not in tokens and "and" not in tokens
+    assert "p5" in tokens and "2020" in tokens and "审议大会" in tokens
+
+
+def test_tokenize_drops_chinese_function_words() -> None:
+    tokens = tokenize("核武器国家和无核武器国家的责任")
+    assert "和" not in tokens and "的" not in tokens
+    assert "责任" in tokens and "无核武器国家" in tokens
+
+
+def test_tokenize_folds_full_width_forms_and_ignores_zero_width_characters() -> None:
+    assert tokenize("ＮＰＴ　２０２０") == ["npt", "2020"]
+    assert tokenize("nu\u200bclear dis\u00adarmament") == ["nuclear", "disarmament"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec=None, exclude_categories=())))
+def test_tokenize_never_raises_on_arbitrary_unicode(text: str) -> None:
+    tokens = tokenize(text)
+    assert all(isinstance(t, str) and t for t in tokens)
+    assert tokenize(text) == tokens  # deterministic
+
+
+def test_tokenize_survives_nul_lone_surrogates_and_very_long_lines() -> None:
+    assert tokenize("核\x00裁军\ud800\udfff\ud83d") is not None
+    long_line = line_with("核禁忌") * 5000
+    started = time.perf_counter()
+    tokens = tokenize(long_line)
+    print(f"\ntokenised {len(long_line):,} characters in {time.perf_counter() - started:.2f} s")
+    assert tokens.count("核禁忌") == 5000
+
+
+def test_bm25_ranks_the_paragraph_with_a_rare_term_first() -> None:
+    target = line_with("简易核装置")
+    lines = [ln for ln in corpus_lines()[:80] if "简易核装置" not in ln] + [target]
+    index = BM25Index.build([tokenize(ln) for ln in lines])
+    scores = index.scores([(t, 1.0) for t in tokenize("简易核装置")])
+    assert scores.dtype == np.float32 and scores.shape == (len(lines),)
+    assert int(np.argmax(scores)) == len(lines) - 1
+
+
+def test_bm25_counts_query_weights_and_ignores_unknown_terms() -> None:
+    lines = corpus_lines()[:40]
+    index = BM25Index.build([tokenize(ln) for ln in lines])
+    one = index.scores([("核武器", 1.0)])
+    assert one.max() > 0
+    np.testing.assert_allclose(index.scores([("核武器", 0.5)]), one * 0.5, rtol=1e-6)
+    np.testing.assert_allclose(index.scores([("核武器", 0.5), ("核武器", 0.5)]), one, rtol=1e-6)
+    assert not index.scores([("not-a-term", 1.0)]).any()
+    assert not index.scores([]).any()
+
+
+def test_bm25_arrays_round_trip_through_npz_without_pickle() -> None:
+    lines = corpus_lines()
+    index = BM25Index.build([tokenize(ln) for ln in lines], k1=1.5, b=0.6)
+    buf = io.BytesIO()
+    np.savez(buf, **index.to_arrays())  # type: ignore[arg-type]
+    buf.seek(0)
+    with np.load(buf, allow_pickle=False) as z:
+        loaded = BM25Index.from_arrays({k: z[k] for k in z.files})
+    assert (loaded.k1, loaded.b, loaded.n_docs, loaded.terms) == (1.5, 0.6, index.n_docs, index.terms)
+    for query in (tokenize(line_with("核禁忌")), tokenize("消极安全保证 垫脚石 p5")):
+        terms = [(t, 1.0) for t in query]
+        assert np.array_equal(loaded.scores(terms), index.scores(terms))
+
+
+def test_bm25_handles_empty_documents_and_an_empty_corpus() -> None:
+    index = BM25Index.build([[], ["核查"], []])
+    assert index.scores([("核查", 1.0)]).tolist()[0] == 0.0
+    assert index.scores([("核查", 1.0)])[1] > 0
+    empty = BM25Index.build([])
+    assert empty.n_docs == 0 and empty.scores([("核查", 1.0)]).shape == (0,)
+    assert BM25Index.from_arrays(empty.to_arrays()).n_docs == 0

