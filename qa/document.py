@@ -27,7 +27,14 @@ class Document:
     kind: str = "working paper"
     sha256: str = ""
     notes: str = ""
+    # Whose words each part is, where that differs from `author`: (('body', 'Japan'), ('II', 'Chair of …')).
+    # 'body' is the text before the first annex; annexes are named by their Roman numeral.
+    part_authors: tuple[tuple[str, str], ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def author_of(self, part: str) -> str:
+        """The author of the text in `part` ('' for the body, 'I', 'II' for annexes): override or `author`."""
+        return dict(self.part_authors).get(part or "body", self.author)
 
     @property
     def speaker(self) -> str:
@@ -36,6 +43,13 @@ class Document:
         if self.author and subs and self.author not in self.submitted_by:
             return f"{self.author}, transmitted by {subs}"
         return self.author or subs
+
+    def speaker_for(self, author: str) -> str:
+        """`speaker` for a passage whose own author is `author` (see `Paragraph.author`)."""
+        subs = join_names(self.submitted_by)
+        if author and subs and author not in self.submitted_by:
+            return f"{author}, transmitted by {subs}"
+        return author or subs
 
     @property
     def year(self) -> str:
