@@ -59,4 +59,113 @@ def main() -> None:
 # --- corpus commands (documents, paragraphs, add) ---------------------------------------------------------
 
 
+@cli.command("documents")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array with every field and paragraph counts.")
+@click.pass_obj
+@_fail_cleanly
+def documents_cmd(settings: Settings, as_json: bool) -> None:
+    """List the documents with who submitted them, when, where, and their paragraph counts.
+
+    \b
+    Examples:
+      qa documents
+      qa documents --json
+    """
+    import json
+
+    from .corpus import document_json, load_corpus
+
+    corpus = load_corpus(settings.corpus_dir)
+    rows = []
+    for d in corpus.documents:
+        ps = corpus.paragraphs_of(d.id)
+        rows.append({**document_json(d), "speaker": d.speaker, "paragraphs": sum(p.searchable for p in ps),
+                     "segments": len(ps)})
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for d, row in zip(corpus.documents, rows):
+        click.echo(f"{d.id}  {d.title}")
+        if d.title_en:
+            click.echo(f"    {d.title_en}")
+        click.echo(f"    by {d.speaker or '(unknown)'} · {d.date or 'n.d.'}" + (f" · {d.symbol}" if d.symbol else ""))
+        if d.meeting:
+            click.echo(f"    {d.meeting}")
+        click.echo(f"    {row['paragraphs']} searchable paragraphs ({row['segments']} segments) · {d.file}")
+
+
+@cli.command("paragraphs")
+@click.argument("doc")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of paragraph objects.")
+@click.option("--all", "show_all", is_flag=True, help="Also show headings and boilerplate (always in --json).")
+@click.pass_obj
+@_fail_cleanly
+def paragraphs_cmd(settings: Settings, doc: str, as_json: bool, show_all: bool) -> None:
+    """Print a document's paragraphs with their labels and sections (DOC is an id from `qa documents`).
+
+    \b
+    Examples:
+      qa paragraphs japan-2018
+      qa paragraphs sweden-2019 --json
+    """
+    import dataclasses
+    import json
+
+    from .corpus import load_corpus
+    from .paragraph import display_label
+
+    corpus = load_corpus(settings.corpus_dir)
+    document = corpus.document(doc)
+    ps = corpus.paragraphs_of(document.id)
+    if as_json:
+        out = [{**dataclasses.asdict(p), "display": display_label(p.label),
+                "speaker": document.speaker_for(p.author)}
+               for p in ps]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    for p in ps:
+        if not (p.searchable or show_all):
+            continue
+        where = f"  [{p.section}]" if p.section else ""
+        click.echo(f"{p.label} · {display_label(p.label)}{where}" + ("" if p.searchable else f" ({p.kind})"))
+        click.echo(f"    {p.text}\n")
+
+
+@cli.command("add")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
+@click.option("--title", required=True, help="Title as in the document.")
+@click.option("--submitted-by", "submitted_by", multiple=True,
+              help="Submitting state or body, canonical English name (repeat for several).")
+@click.option("--author", default="", help="Whose text it is, when not the submitter's own.")
+@click.option("--date", default="", help="YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option("--symbol", default="", help="Document symbol, e.g. NPT/CONF.2020/PC.II/WP.37 (leave out if unsure).")
+@click.option("--meeting", default="", help="Meeting, e.g. 'Preparatory Committee for the 2020 NPT Review "
+                                            "Conference, second session, Geneva'.")
+@click.option("--title-en", default="", help="English title.")
+@click.pass_obj
+@_fail_cleanly
+def add_cmd(settings: Settings, files: tuple[str, ...], title: str, submitted_by: tuple[str, ...], author: str,
+            date: str, symbol: str, meeting: str, title_en: str) -> None:
+    """Add documents (.txt, .md, .pdf, .docx) to the corpus with their metadata; run `qa index` afterwards.
+
+    Every file is checked before any is written: a refused file leaves the corpus exactly as it was.
+
+    \b
+    Examples:
+      qa add paper.pdf --title "减少战略风险" --submitted-by China --submitted-by France --date 2021-12-07
+      qa add wp37.docx --title "…" --submitted-by Japan --author "Group of Eminent Persons…"
+    """
+    from pathlib import Path
+
+    from .corpus import add_document
+    from .ingest import read_text
+
+    for f in files:  # validate all first, so a bad second file does not leave the first one added
+        read_text(Path(f))
+    for f in files:
+        doc = add_document(settings.corpus_dir, Path(f), title=title, submitted_by=submitted_by, author=author,
+                           date=date, symbol=symbol, meeting=meeting, title_en=title_en)
+        click.echo(f"Added {doc.id} ({doc.file}) by {doc.speaker}; run `qa index` to make it searchable.")
+
+
 # --- retrieval commands (index, ask, eval, serve, verify) -------------------------------------------------

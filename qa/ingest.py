@@ -113,13 +113,12 @@ def _docx_text(data: bytes, name: str) -> str:
     check_zip(data, name)
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import XMLSyntaxError
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, OSError) as e:
+    except (PackageNotFoundError, XMLSyntaxError, KeyError, ValueError, zipfile.BadZipFile, OSError) as e:
         raise InputError(f"{name} is not a readable .docx ({type(e).__name__}); save it again from Word.") from None
-    except Exception as e:  # lxml raises its own XMLSyntaxError for damaged parts
-        raise InputError(f"{name} is a damaged .docx ({type(e).__name__}); save it again from Word.") from None
     lines: list[str] = []
     for p in document.paragraphs:
         text = p.text.strip()

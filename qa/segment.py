@@ -26,7 +26,7 @@ _INNER_STOP = re.compile(r"[，。；,;]|\.\s|\.$")
 # --- markup ------------------------------------------------------------------------------------------------
 
 _RULE = re.compile(r"^\s*([-*_])(?:\s*\1){2,}\s*$")
-_MD_HEADING = re.compile(r"^\s*(#{1,6})\s*(.*?)\s*#*\s*$")
+_MD_HEADING = re.compile(r"^\s*(#{1,6})(?:\s+(.*?))?\s*$")
 _BOLD_LINE = re.compile(r"^\s*\*\*([^*].*?)\*\*\s*$")
 _FOOTNOTE = re.compile(r"^\s*(?:<sup>\s*([^<\s]{1,4})\s*</sup>|\\(\*{1,3}))\s*")
 _MD_BULLET = re.compile(r"^[-*+]\s+(?=\S)")
@@ -47,15 +47,15 @@ _URL = re.compile(r"https?://|www\.|doi\.org|\S+@\S+\.\w+")
 _HANDLE = re.compile(r"^@\w+$")
 _COVER = [
     re.compile(r"(?:提交|转递)的工作文件$"),
-    re.compile(r"^working paper (?:submitted|transmitted) by\b", re.I),
-    re.compile(r"^original\s*[:：]", re.I),
+    re.compile(r"^working paper (?:submitted|transmitted) by\b", re.IGNORECASE),
+    re.compile(r"^original\s*[:：]", re.IGNORECASE),
     re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月[^，。]*日[^，。]*[，,]\s*\S{1,8}$"),  # "2019 年 4 月 29 日至 5 月 10 日，纽约"
     re.compile(r"^第[一二三四五六七八九十]+届会议$"),
     re.compile(r"^©"),
 ]
 _PERSON = re.compile(r"^[A-Z][a-zà-ÿ'’-]+(?:[ -][A-Z][A-Za-zà-ÿ'’.-]*){1,3}$")  # "Ulrich Kühn", "Lewis A. Dunn"
-_ANNEX = re.compile(r"^(?:附件|annex)\s*([一二三四五六七八九十]+|[IVXLC]+|\d+)$", re.I)
-_NOTE = re.compile(r"^(?:注|附注|note)\s*[:：]", re.I)
+_ANNEX = re.compile(r"^(?:附件|annex)\s*([一二三四五六七八九十]+|[IVXLC]+|\d+)$", re.IGNORECASE)
+_NOTE = re.compile(r"^(?:注|附注|note)\s*[:：]", re.IGNORECASE)
 
 _CJK_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
@@ -166,9 +166,9 @@ class _Open:
 def _join(parts: list[str]) -> str:
     out = ""
     for p in parts:
-        if out and p and re.match(r"[A-Za-z0-9]", out[-1]) and re.match(r"[A-Za-z0-9(]", p[0]):
-            out += " "
-        elif out and out[-1] in ",;:.!?" and p and _LATIN.match(p[0]):
+        between_words = bool(out and p and re.match(r"[A-Za-z0-9]", out[-1]) and re.match(r"[A-Za-z0-9(]", p[0]))
+        after_stop = bool(out and p and out[-1] in ",;:.!?" and _LATIN.match(p[0]))
+        if between_words or after_stop:
             out += " "
         out += p
     return out
@@ -211,7 +211,7 @@ def _classify(text: str) -> list[_Line]:
         if _RULE.match(raw):
             line.kind, line.text = "rule", stripped
         elif stripped.startswith("#") and (m := _MD_HEADING.match(raw)):
-            line.kind, line.level, line.text = "heading", len(m.group(1)), clean_markup(m.group(2))
+            line.kind, line.level, line.text = "heading", len(m.group(1)), clean_markup(m.group(2) or "")
         elif m := _BOLD_LINE.match(raw):
             line.kind, line.level, line.text = "heading", 6, clean_markup(m.group(1))
         elif m := _FOOTNOTE.match(raw):
@@ -359,9 +359,9 @@ def segment(text: str) -> list[Segment]:
                 close()
                 blocks.append(_Open("heading", [ln.no], [ln.text]))
                 continue
-        if ln.marker_kind and not (unfinished and ln.marker_kind == "num" and not ln.indent and wrapped):
-            new = True
-        elif not open_para:
+        # a number at the start of a wrapped line that continues an unfinished sentence is not a new paragraph
+        number_in_sentence = unfinished and ln.marker_kind == "num" and not ln.indent and wrapped
+        if not open_para or (ln.marker_kind and not number_in_sentence):
             new = True
         elif unfinished:
             new = False
