@@ -169,3 +169,163 @@ def add_cmd(settings: Settings, files: tuple[str, ...], title: str, submitted_by
 
 
 # --- retrieval commands (index, ask, eval, serve, verify) -------------------------------------------------
+
+
+def _engine(settings: Settings, build_missing: bool = True) -> "Any":
+    from .search import Engine
+
+    return Engine.open(settings, build_missing=build_missing, log=lambda s: click.echo(s, err=True))
+
+
+def _mark(text: str, start: int, end: int, color: bool) -> str:
+    if end <= start:
+        return text
+    left, mid, right = text[:start], text[start:end], text[end:]
+    return left + (click.style(mid, bold=True, underline=True) if color else f"【{mid}】") + right
+
+
+@cli.command("index")
+@click.option("--rebuild", is_flag=True, help="Re-embed every paragraph instead of reusing unchanged ones.")
+@click.pass_obj
+@_fail_cleanly
+def index_cmd(settings: Settings, rebuild: bool) -> None:
+    """Build or update the index (only new or changed paragraphs are embedded).
+
+    \b
+    Examples:
+      qa index
+      qa index --rebuild          # repair a damaged index
+      QA_INDEX_DIR=/tmp/idx qa index
+    """
+    import time
+
+    from .corpus import load_corpus
+    from .encoder import load_encoder
+    from .index import build_index
+
+    t0 = time.perf_counter()
+    corpus = load_corpus(settings.corpus_dir)
+    encoder = load_encoder(settings)
+    built = build_index(settings.index_dir, corpus, encoder, rebuild=rebuild, batch_size=settings.batch_size,
+                        progress=True, log=lambda s: click.echo(s, err=True))
+    c = built.manifest["counts"]
+    click.echo(f"Index ready in {settings.index_dir}: {c['documents']} documents, {c['paragraphs']} paragraphs, "
+               f"{c['sentences']} sentences ({c['embedded']} vectors embedded, {c['reused']} reused) "
+               f"in {time.perf_counter() - t0:.1f}s.")
+
+
+@cli.command("ask")
+@click.argument("question")
+@click.option("-k", "k", type=int, default=None, help="Number of passages (default 5, at most 50).")
+@click.option("--state", "states", multiple=True, help="Only this submitting state or body (repeatable).")
+@click.option("--doc", "docs", multiple=True, help="Only this document id (repeatable; see `qa documents`).")
+@click.option("--from", "date_from", default="", help="Only documents dated on or after YYYY[-MM[-DD]].")
+@click.option("--to", "date_to", default="", help="Only documents dated on or before YYYY[-MM[-DD]].")
+@click.option("--json", "as_json", is_flag=True, help="Print the same JSON object as /api/ask.")
+@click.pass_obj
+@_fail_cleanly
+def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str, ...], docs: tuple[str, ...],
+            date_from: str, date_to: str, as_json: bool) -> None:
+    """Answer a question with cited paragraphs (Chinese or English).
+
+    \b
+    Examples:
+      qa ask "Which state proposed a stepping-stone approach?"
+      qa ask "五核国如何看待减少战略风险？" -k 3
+      qa ask "negative security assurances" --state Sweden --json
+    """
+    import json
+
+    from .search import Filters
+
+    engine = _engine(settings)
+    answer = engine.ask(question, k, Filters(states, docs, date_from, date_to))
+    if as_json:
+        click.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        return
+    color = sys.stdout.isatty()
+    if not answer.covered:
+        click.echo(click.style("Not covered: ", bold=True) + answer.message)
+    for h in answer.hits:
+        p = h.paragraph
+        click.echo(f"\n[{h.rank}] {h.speaker} · {h.document.title} · {h.to_json()['paragraph_display']}")
+        click.echo("    " + _mark(p.text, *h.answer_span, color=color))
+        click.echo(click.style("    Cite: ", dim=True) + h.to_json()["citation"])
+    if not answer.hits:
+        click.echo("No passages.")
+
+
+@cli.command("eval")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-k", "k", type=int, default=10, show_default=True, help="Passages retrieved per question.")
+@click.option("--json", "as_json", is_flag=True, help="Print figures and per-question rows as JSON.")
+@click.option("--channels", type=click.Choice(["fused", "dense", "lexical"]), default="fused", show_default=True,
+              help="Ablation: which retrieval channels to use.")
+@click.option("--no-translate", is_flag=True, help="Ablation: no English→Chinese query translation.")
+@click.pass_obj
+@_fail_cleanly
+def eval_cmd(settings: Settings, file: str, k: int, as_json: bool, channels: str, no_translate: bool) -> None:
+    """Score retrieval on a question set: recall@1/5/10, MRR@10, attribution, negatives.
+
+    \b
+    Example:
+      qa eval ../shared/eval/dev.jsonl
+      qa eval ../shared/eval/dev.jsonl --channels dense --json
+    """
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    from .evaluate import evaluate, format_report, load_questions
+
+    questions = load_questions(Path(file))
+    engine = _engine(settings)
+    engine.ranking = dataclasses.replace(
+        engine.ranking, use_dense=channels != "lexical", use_lexical=channels != "dense", translate=not no_translate,
+    )
+    doc_files = {d.id: d.file for d in engine.documents.values()}
+    speakers = {d.file: (d.submitted_by, d.author) for d in engine.documents.values()}
+    result = evaluate(questions, lambda q: engine.ask(q, k), doc_files, speakers, progress=not as_json)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        click.echo(format_report(result))
+
+
+@cli.command("verify")
+@click.pass_obj
+@_fail_cleanly
+def verify_cmd(settings: Settings) -> None:
+    """Check the index: checksums, vector/paragraph/lexical counts agree, model matches. Exit 0 when sound."""
+    from .corpus import load_corpus
+    from .encoder import load_encoder
+    from .index import verify_index
+
+    encoder = load_encoder(settings)
+    index = verify_index(settings.index_dir, load_corpus(settings.corpus_dir), encoder.identity())
+    c = index.manifest["counts"]
+    click.echo(f"ok: {index.path.name}: {c['documents']} documents, {c['paragraphs']} paragraphs, "
+               f"{len(index.manifest['files'])} files match their checksums, model {index.model.get('name')}")
+
+
+@cli.command("serve")
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1; env QA_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default 8000; env QA_PORT).")
+@click.pass_obj
+@_fail_cleanly
+def serve_cmd(settings: Settings, host: str | None, port: int | None) -> None:
+    """Start the web page and JSON API (builds model and index first if missing).
+
+    \b
+    Examples:
+      qa serve                      # http://127.0.0.1:8000
+      qa serve --port 8080
+    """
+    import uvicorn
+
+    from .app import create_app
+
+    settings = settings.with_(host=host or settings.host, port=port or settings.port)
+    engine = _engine(settings)
+    click.echo(f"Serving on http://{settings.host}:{settings.port}  (API docs at /docs)", err=True)
+    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="warning")
