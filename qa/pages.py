@@ -248,7 +248,7 @@ def install_pages(app: FastAPI, settings: Settings, get_engine: Callable[[Reques
                     GroupView(
                         speaker=_group_speaker(eng, g.docs, lang) or g.speaker, submitted_by=g.submitted_by,
                         author=g.author, docs=g.docs, covered=g.answer.covered,
-                        cards=cards(g.answer.hits, lang) if g.answer.covered else [],
+                        cards=cards(g.answer.hits, lang),
                     )
                     for g in groups
                 ]

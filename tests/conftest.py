@@ -25,3 +25,64 @@ def corpus_copy(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(CORPUS_DIR, target, ignore=shutil.ignore_patterns(".lock", ".tmp-*"))
     return target
+
+
+# --- the web app over the real corpus, model and index (pages and browser tests) ---------------------------
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory):
+    """The real engine (real corpus and model), its index built once per session in a temporary folder."""
+    from qa.search import Engine
+    from qa.settings import Settings
+
+    settings = Settings.load().with_(corpus_dir=CORPUS_DIR, index_dir=tmp_path_factory.mktemp("index"))
+    return Engine.open(settings, build_missing=True, log=lambda message: None)
+
+
+@pytest.fixture(scope="session")
+def web_app(engine):
+    from qa.app import create_app
+
+    return create_app(engine.settings, engine)
+
+
+@pytest.fixture
+def app_client(web_app):
+    """A fresh TestClient (no cookies carried over) on the session's app."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(web_app) as client:
+        yield client
+
+
+XSS_TEXT = """恶意文件
+
+1. 本段包含一个恶意脚本：<script>alert("doc")</script>，用来测试泄露机密的恶意脚本是否被转义。
+
+2. 第二段包含图片标签<img src=x onerror=alert("img")>以及 "引号" 和 &amp; 符号，同样是恶意脚本测试。
+"""
+
+
+@pytest.fixture(scope="session")
+def xss_client(tmp_path_factory: pytest.TempPathFactory, engine):
+    """(client, doc id) for an app over a one-document corpus whose text and metadata carry HTML."""
+    from fastapi.testclient import TestClient
+
+    from qa.app import create_app
+    from qa.corpus import add_document
+    from qa.search import Engine
+
+    folder = tmp_path_factory.mktemp("xss")
+    corpus_dir = folder / "corpus"
+    corpus_dir.mkdir()
+    (corpus_dir / "documents.json").write_text("[]\n", encoding="utf-8")
+    source = folder / "evil.txt"
+    source.write_text(XSS_TEXT, encoding="utf-8")
+    doc = add_document(corpus_dir, source, title="<b>恶意</b>标题", title_en="<i>Evil</i> title",
+                       submitted_by=["<script>alert('state')</script>"], date="2020-01-01",
+                       meeting="<svg onload=alert(1)>")
+    settings = engine.settings.with_(corpus_dir=corpus_dir, index_dir=folder / "index")
+    xss_engine = Engine.open(settings, build_missing=True, log=lambda message: None)
+    with TestClient(create_app(settings, xss_engine)) as client:
+        yield client, doc.id

@@ -25,7 +25,7 @@ GEP = Document(
 P12 = Paragraph(id="sweden-2019:12", doc="sweden-2019", label="12", section="", position=12,
                 text="瑞典提议采取“垫脚石”办法。这是第二句。")
 P_GEP = Paragraph(id="japan-2018:I.3", doc="japan-2018", label="I.3", section="", position=3,
-                  text="名人小组建议各国紧急采取建桥措施。")
+                  text="名人小组建议各国紧急采取建桥措施。", part="I", author=GEP.author)
 P_XSS = Paragraph(id="sweden-2019:13", doc="sweden-2019", label="13", section="", position=13,
                   text="<script>alert(1)</script> *not bold* # not a heading")
 LOOKUP = {p.id: (p, d) for p, d in ((P12, SWEDEN), (P_GEP, GEP), (P_XSS, SWEDEN))}

@@ -48,7 +48,7 @@
     return {
       id: el.getAttribute("data-id"),
       doc: el.getAttribute("data-doc") || "",
-      label: el.getAttribute("data-label") || "",
+      label: el.getAttribute("data-where") || el.getAttribute("data-label") || "",
       speaker: el.getAttribute("data-speaker") || "",
       title: el.getAttribute("data-title") || "",
       title_en: el.getAttribute("data-title-en") || "",

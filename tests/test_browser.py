@@ -1,0 +1,123 @@
+"""One end-to-end run in headless Chromium against the real server: ask, see a cited Sweden paragraph, put it
+in the drafting basket, export Markdown. Leaves a screenshot of the results page in test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from qa.settings import PROJECT_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+QUESTION = "Which state proposed a stepping-stone approach?"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (test.sh installs it)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(engine) -> Iterator[str]:
+    """`qa serve` as a real process on loopback, over the index the session built."""
+    port = free_port()
+    env = {**os.environ, "QA_INDEX_DIR": str(engine.settings.index_dir),
+           "QA_CORPUS_DIR": str(engine.settings.corpus_dir), "PYTHONPATH": str(PROJECT_ROOT)}
+    log = (ARTIFACTS / "server.log")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from qa.cli import main; main()", "serve", "--host", "127.0.0.1",
+             "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"qa serve exited with {proc.returncode}: {log.read_text()[-2000:]}")
+                try:
+                    if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"qa serve did not answer /healthz within 120 s: {log.read_text()[-2000:]}")
+                time.sleep(0.25)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def test_ask_cite_collect_and_export_in_a_real_browser(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="en-US",
+                                          accept_downloads=True)
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+
+            # Ask through the form, as a reader would.
+            page.goto(server + "/")
+            page.fill("#q", QUESTION)
+            page.press("#q", "Enter")
+            page.wait_for_selector("article.card")
+            first = page.locator("article.card").first
+            assert first.locator(".speaker").inner_text() == "Sweden"
+            assert first.locator("mark").inner_text().strip()
+            cite = first.locator(".cite-text").inner_text()
+            assert cite.startswith('Sweden, "Unlocking disarmament diplomacy') and "para." in cite
+            page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=False)
+
+            # Into the basket; it survives a reload.
+            first.locator("button[data-action=add]").click()
+            page.wait_for_function("document.getElementById('basket-count').textContent === '1'")
+            page.reload()
+            assert page.locator("#basket-count").inner_text() == "1"
+            assert first.locator("button[data-action=add]").get_attribute("aria-pressed") == "true"
+
+            # Export Markdown from the basket page.
+            page.click("nav >> text=Drafting basket")
+            page.wait_for_selector("#basket-list li")
+            assert page.locator("#basket-list li").count() == 1
+            with page.expect_download() as info:
+                page.click("#export-md")
+            path = tmp_path / "export.md"
+            info.value.save_as(path)
+            md = path.read_text(encoding="utf-8")
+            assert cite in md.replace("\\", "")
+            assert "> " in md
+            page.wait_for_selector("#export-preview:not(:empty)")
+            assert cite in page.locator("#export-preview").inner_text().replace("\\", "")
+            page.screenshot(path=str(ARTIFACTS / "basket.png"), full_page=False)
+            assert errors == []
+        finally:
+            browser.close()

@@ -1,0 +1,342 @@
+"""The HTML pages and the export API, through TestClient, on the real corpus, model and index.
+
+Each view is checked by its template context (what the page was given) and its HTML (what the reader sees),
+including XSS probes in the question and in a document's own text.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import re
+
+import pytest
+from docx import Document as WordDocument
+
+from qa.answer import citation
+from qa.i18n import LANGS, STRINGS, choose_language, parse_accept_language
+from qa.pages import split_text
+
+STEPPING_STONE = "Which state proposed a stepping-stone approach?"
+P5_RISK = "五核国如何看待减少战略风险？"
+NSA = "negative security assurances"
+OFF_TOPIC = "What is the best recipe for Peking duck and how long should it roast?"
+P5 = {"China", "France", "Russian Federation", "United Kingdom", "United States"}
+XSS_Q = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+
+
+def doc_of(engine, submitter: str):
+    return next(d for d in engine.documents.values() if submitter in d.submitted_by)
+
+
+def first_searchable(engine, doc_id: str):
+    return next(p for p in engine.all_paragraphs(doc_id) if p.searchable)
+
+
+# --- ask ---------------------------------------------------------------------------------------------------------
+
+
+def test_home_shows_question_box_and_filters_populated_from_the_documents(app_client, engine):
+    r = app_client.get("/", headers={"accept-language": "en"})
+    assert r.status_code == 200 and r.template.name == "ask.html"
+    ctx = r.context
+    assert ctx["answer"] is None and ctx["error"] == ""
+    assert {c.value for c in ctx["choices"]["docs"]} == set(engine.documents)
+    assert {"Sweden", "Japan", "China"} <= {c.value for c in ctx["choices"]["states"]}
+    assert 'name="q"' in r.text and 'name="state" value="Sweden"' in r.text and 'name="date_from"' in r.text
+
+
+def test_english_question_is_answered_server_side_by_a_cited_sweden_paragraph(app_client, engine):
+    r = app_client.get("/", params={"q": STEPPING_STONE, "lang": "en"})
+    assert r.status_code == 200
+    answer, cards = r.context["answer"], r.context["cards"]
+    assert cards and cards[0].submitted_by == ("Sweden",)
+    assert answer.covered, f"the engine judged the question not covered (channels {answer.hits[0].channels})"
+    top = cards[0]
+    assert top.submitted_by == ("Sweden",) and top.speaker == "Sweden"
+    assert top.answer and top.before + top.answer + top.after == answer.hits[0].paragraph.text
+    sweden = engine.documents[top.doc]
+    assert top.citation_en == citation(sweden, answer.hits[0].paragraph, "en")
+    html = r.text
+    assert f"<mark title=\"answering sentence\">{top.answer}</mark>" in html.replace("&#34;", '"')
+    assert "Unlocking disarmament diplomacy" in html  # English title next to the Chinese one
+    assert sweden.title in html
+    assert f'href="/documents/{top.doc}?hl={top.label}#p-{top.label}"' in html
+    assert 'data-action="copy"' in html and 'data-action="add"' in html
+    assert f"data-citation-en=\"{top.citation_en}\"" in html.replace("&#34;", '"').replace("&#39;", "'")
+
+
+def test_chinese_question_on_strategic_risk_reduction_cites_the_five_nuclear_weapon_states(app_client):
+    r = app_client.get("/", params={"q": P5_RISK, "lang": "zh"})
+    assert r.status_code == 200
+    cards = r.context["cards"]
+    assert r.context["answer"].covered
+    assert set(cards[0].submitted_by) == P5
+    assert "提交方" in r.text and "回答问题的句子" in r.text  # Chinese interface
+    assert cards[0].citation_zh in r.text
+
+
+def test_transmitted_text_says_whose_text_it_is_and_who_transmitted_it(app_client, engine):
+    japan = doc_of(engine, "Japan")
+    r = app_client.get("/", params={"q": "名人小组建议采取哪些建桥措施？", "doc": japan.id, "lang": "en"})
+    assert r.status_code == 200
+    top = r.context["cards"][0]
+    if japan.author:
+        assert top.speaker.endswith("transmitted by Japan") and top.author_shown
+        assert "Text of" in r.text and "transmitted by Japan" in r.text
+
+
+def test_question_the_documents_do_not_cover_says_so_instead_of_listing_answers(app_client):
+    r = app_client.get("/", params={"q": OFF_TOPIC, "lang": "en"})
+    assert r.status_code == 200
+    assert r.context["answer"].covered is False
+    assert "Not covered by these documents" in r.text
+    assert 'class="cards weak"' in r.text and "<details" in r.text  # closest passages only, folded away
+    assert 'class="cards">' not in r.text
+
+
+def test_filters_restrict_results_and_stay_ticked(app_client, engine):
+    sweden = doc_of(engine, "Sweden")
+    r = app_client.get("/", params={"q": NSA, "state": "Sweden", "lang": "en"})
+    assert r.status_code == 200
+    assert {c.doc for c in r.context["cards"]} == {sweden.id}
+    assert [c.value for c in r.context["choices"]["states"] if c.checked] == ["Sweden"]
+    assert 'value="Sweden" checked' in r.text
+    r = app_client.get("/", params={"q": NSA, "date_from": "2022", "lang": "en"})
+    assert all(c.date >= "2022" for c in r.context["cards"])
+
+
+@pytest.mark.parametrize("params, rule", [
+    ({"q": "x", "k": "0"}, "out of range"),
+    ({"q": "x", "k": "many"}, "not a whole number"),
+    ({"q": "x", "state": "Narnia"}, "Unknown state or body 'Narnia'"),
+    ({"q": "x", "doc": "no-such-doc"}, "Unknown document 'no-such-doc'"),
+    ({"q": "x", "date_from": "last year"}, "not a date"),
+    ({"q": "x" * 1001}, "the limit is 1000"),
+    ({"q": "   "}, "The question is empty"),
+])
+def test_invalid_input_shows_the_rule_in_the_page_with_400(app_client, params, rule):
+    r = app_client.get("/", params={**params, "lang": "en"})
+    assert r.status_code == 400 and r.template.name == "ask.html"
+    assert rule in r.context["error"] and rule.replace("'", "&#39;") in r.text
+    assert 'role="alert"' in r.text and "Traceback" not in r.text
+
+
+def test_question_is_escaped_everywhere_it_is_shown(app_client):
+    for path in ("/", "/compare"):
+        r = app_client.get(path, params={"q": XSS_Q, "lang": "en"})
+        assert r.status_code == 200
+        assert "<script>alert(1)" not in r.text and "<img src=x" not in r.text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in r.text
+
+
+# --- compare ---------------------------------------------------------------------------------------------------
+
+
+def test_compare_shows_each_submitter_side_by_side_and_says_when_one_has_nothing(app_client, engine):
+    r = app_client.get("/compare", params={"q": NSA, "lang": "en"})
+    assert r.status_code == 200 and r.template.name == "compare.html"
+    groups = r.context["groups"]
+    expected = {(d.submitted_by, d.author) for d in engine.documents.values()}
+    assert {(g.submitted_by, g.author) for g in groups} == expected
+    covered = [g for g in groups if g.covered]
+    assert any("Sweden" in g.submitted_by for g in covered), "the engine judged no submitter to cover NSAs"
+    for g in groups:
+        assert all(set(c.submitted_by) == set(g.submitted_by) for c in g.cards)
+        assert len(g.cards) <= 3
+    assert r.text.count('class="group') == len(groups)
+    if len(covered) < len(groups):
+        assert "Nothing in this submitter" in r.text
+
+
+def test_compare_without_question_explains_itself(app_client):
+    r = app_client.get("/compare", params={"lang": "zh"})
+    assert r.status_code == 200 and r.context["groups"] is None
+    assert "每个提交方" in r.text
+
+
+# --- documents -------------------------------------------------------------------------------------------------
+
+
+def test_documents_page_lists_every_document_with_its_metadata(app_client, engine):
+    r = app_client.get("/documents", params={"lang": "en"})
+    assert r.status_code == 200 and r.template.name == "documents.html"
+    assert len(r.context["rows"]) == len(engine.documents)
+    for d in engine.documents.values():
+        assert f'href="/documents/{d.id}"' in r.text and d.date in r.text
+    assert "Sweden" in r.text
+
+
+def test_document_page_shows_every_paragraph_with_an_anchor_and_highlights_the_cited_one(app_client, engine):
+    sweden = doc_of(engine, "Sweden")
+    p = first_searchable(engine, sweden.id)
+    r = app_client.get(f"/documents/{sweden.id}", params={"hl": p.label, "lang": "en"})
+    assert r.status_code == 200 and r.template.name == "document.html"
+    paragraphs = engine.all_paragraphs(sweden.id)
+    assert len(r.context["items"]) == len(paragraphs)
+    for q in paragraphs:
+        assert f'id="p-{q.label}"' in r.text
+    assert re.search(rf'class="para kind-\w+ cited" id="p-{re.escape(p.label)}"', r.text)
+    assert r.text.count(" cited\"") == 1
+    assert citation(sweden, None, "en").replace('"', "&#34;").replace("'", "&#39;") in r.text
+
+
+def test_unknown_document_is_a_404_page_not_a_stack_trace(app_client):
+    r = app_client.get("/documents/no-such-doc", params={"lang": "en"})
+    assert r.status_code == 404 and r.template.name == "error.html"
+    assert "No document" in r.text and "/documents" in r.text and "Traceback" not in r.text
+    r = app_client.get("/documents/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+    assert r.status_code == 404 and "<script>alert(1)" not in r.text
+
+
+def test_unknown_paragraph_label_in_a_document_link_is_a_404(app_client, engine):
+    sweden = doc_of(engine, "Sweden")
+    r = app_client.get(f"/documents/{sweden.id}", params={"hl": "9999"})
+    assert r.status_code == 404 and "no paragraph &#39;9999&#39;" in r.text
+
+
+def test_unknown_page_is_an_html_404_and_unknown_api_path_json(app_client):
+    r = app_client.get("/nowhere")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert app_client.get("/api/nowhere").json()["status"] == 404
+
+
+def test_document_text_is_escaped(xss_client):
+    client, doc_id = xss_client
+    r = client.get(f"/documents/{doc_id}", params={"lang": "en"})
+    assert r.status_code == 200
+    assert "<script>alert" not in r.text and "<img src=x" not in r.text and "<svg" not in r.text
+    assert "<b>" not in r.text and "<i>Evil" not in r.text
+    assert "&lt;script&gt;alert(&#34;doc&#34;)&lt;/script&gt;" in r.text
+    assert "&lt;script&gt;alert(&#39;state&#39;)&lt;/script&gt;" in r.text  # the submitter's name, too
+    for path in ("/", "/compare"):
+        r = client.get(path, params={"q": "泄露机密的恶意脚本", "lang": "en"})
+        assert r.status_code == 200
+        assert "<script>alert" not in r.text and "<img src=x" not in r.text and "<svg" not in r.text
+    r = client.get("/", params={"q": "泄露机密的恶意脚本", "lang": "en"})
+    assert r.context["cards"]
+    assert r.text.count("<mark") == sum(1 for c in r.context["cards"] if c.answer)
+    r = client.get("/documents", params={"lang": "en"})
+    assert r.status_code == 200 and "<script>alert" not in r.text and "<b>" not in r.text
+
+
+# --- basket page and export --------------------------------------------------------------------------------------
+
+
+def test_basket_page_has_export_controls_and_a_no_js_note(app_client):
+    r = app_client.get("/basket", params={"lang": "zh"})
+    assert r.status_code == 200 and r.template.name == "basket.html"
+    assert 'id="export-md"' in r.text and 'id="export-docx"' in r.text and "<noscript>" in r.text
+    assert "导出 Markdown" in r.text
+
+
+def three_passages(app_client) -> list[dict]:
+    out = []
+    for q in (STEPPING_STONE, P5_RISK, NSA):
+        out.append(app_client.get("/api/ask", params={"q": q, "k": 1}).json()["results"][0])
+    return out
+
+
+def test_export_markdown_quotes_each_passage_verbatim_followed_by_its_citation(app_client):
+    picked = three_passages(app_client)
+    r = app_client.post("/api/export", json={"ids": [p["id"] for p in picked], "format": "markdown", "lang": "en"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/markdown")
+    assert "attachment" in r.headers["content-disposition"]
+    md = r.text
+    at = 0
+    for p in picked:
+        first_line = p["text"].splitlines()[0]
+        quote = md.index(first_line[:20], at)
+        cite = md.index(p["citation"].replace("*", "\\*").replace("_", "\\_"), quote)
+        at = cite
+    assert md.count("\n> ") >= 3
+
+
+def test_export_in_chinese_and_as_word(app_client):
+    picked = three_passages(app_client)
+    ids = [p["id"] for p in picked]
+    md = app_client.post("/api/export", json={"ids": ids, "format": "markdown", "lang": "zh"}).text
+    assert all(p["citation_zh"] in md for p in picked)
+    r = app_client.post("/api/export", json={"ids": ids, "format": "docx", "lang": "zh"})
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    texts = [p.text for p in WordDocument(io.BytesIO(r.content)).paragraphs]
+    for p in picked:
+        assert texts[texts.index(p["citation_zh"]) - 1] == p["text"].splitlines()[-1]
+
+
+def test_export_never_trusts_client_text_and_refuses_unknown_or_too_many_ids(app_client):
+    r = app_client.post("/api/export", json={"ids": ["no-such-doc:1"], "format": "markdown"})
+    assert r.status_code == 404 and "no-such-doc:1" in r.json()["error"]
+    r = app_client.post("/api/export", json={"ids": ["x:1"] * 201})
+    assert r.status_code == 400 and "at most 200" in r.json()["error"]
+    r = app_client.post("/api/export", json={"ids": []})
+    assert r.status_code == 400
+    r = app_client.post("/api/export", json={"ids": ["a"], "format": "pdf"})
+    assert r.status_code == 400 and "format" in r.json()["error"]
+    r = app_client.post("/api/export", json={"ids": ["a"], "text": "forged", "lang": "fr"})
+    assert r.status_code == 400
+
+
+# --- language, safety, plumbing ------------------------------------------------------------------------------
+
+
+def test_language_follows_query_then_cookie_then_browser(app_client):
+    app_client.cookies.clear()
+    r = app_client.get("/", headers={"accept-language": "zh-CN,zh;q=0.9,en;q=0.8"})
+    assert r.context["lang"] == "zh" and '<html lang="zh-Hans"' in r.text and "提问" in r.text
+    r = app_client.get("/", headers={"accept-language": "fr-FR,en;q=0.5"})
+    assert r.context["lang"] == "en"
+    r = app_client.get("/", params={"lang": "zh"}, headers={"accept-language": "en"})
+    assert r.context["lang"] == "zh" and r.cookies.get("lang") == "zh"
+    r = app_client.get("/documents", headers={"accept-language": "en"})
+    assert r.context["lang"] == "zh"  # the cookie remembers the choice
+    assert 'href="/documents?lang=en"' in r.text  # the switch keeps the page
+    app_client.cookies.clear()
+
+
+def test_language_choice_rules():
+    assert parse_accept_language("en-GB,en;q=0.9,zh;q=0.8") == "en"
+    assert parse_accept_language("zh-TW;q=0.9, en;q=0.2") == "zh"
+    assert parse_accept_language("de, fr") is None
+    assert parse_accept_language("zh;q=abc, en") == "en"
+    assert choose_language("xx", {"lang": "zh"}, "en") == "zh"
+    assert choose_language(None, {}, "") == "en"
+
+
+def test_every_interface_string_exists_in_both_languages():
+    assert LANGS == ("en", "zh")
+    for key, (en, zh) in STRINGS.items():
+        assert en.strip() and zh.strip(), key
+        assert re.findall(r"\{\w+\}", en) == re.findall(r"\{\w+\}", zh), key
+
+
+def test_pages_send_a_strict_content_security_policy(app_client):
+    r = app_client.get("/")
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "<script>" not in r.text  # no inline script: everything is in /static/app.js
+    assert app_client.get("/static/app.js").status_code == 200
+    assert app_client.get("/static/app.css").status_code == 200
+
+
+def test_templates_never_mark_text_safe():
+    from qa.pages import TEMPLATES_DIR
+
+    for path in TEMPLATES_DIR.glob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert "|safe" not in text.replace(" ", "") and "autoescape false" not in text, path.name
+
+
+def test_highlight_pieces_are_clamped_to_the_text():
+    assert split_text("abcdef", (2, 4)) == ("ab", "cd", "ef")
+    assert split_text("abc", (5, 9)) == ("abc", "", "")
+    assert split_text("abc", (2, 1)) == ("ab", "", "c")
+    assert split_text("abc", (-3, 1)) == ("", "a", "bc")
+
+
+def test_page_routes_run_in_the_thread_pool(app_client):
+    pages = {"/", "/compare", "/documents", "/documents/{doc_id}", "/basket", "/api/export"}
+    for route in app_client.app.routes:
+        if getattr(route, "path", None) in pages:
+            assert not inspect.iscoroutinefunction(route.endpoint), route.path
