@@ -44,8 +44,9 @@ class Document:
             return f"{self.author}, transmitted by {subs}"
         return self.author or subs
 
-    def speaker_for(self, author: str) -> str:
-        """`speaker` for a passage whose own author is `author` (see `Paragraph.author`)."""
+    def speaker_for(self, author: str | None) -> str:
+        """`speaker` for a passage whose own author is `author` (see `Paragraph.author`; None: the document's)."""
+        author = self.author if author is None else author
         subs = join_names(self.submitted_by)
         if author and subs and author not in self.submitted_by:
             return f"{author}, transmitted by {subs}"

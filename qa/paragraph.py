@@ -18,8 +18,9 @@ class Paragraph:
     headings and boilerplate are kept for display and context.
 
     `part` is the annex the paragraph sits in ('I', 'II'; '' for the body). `author` is whose words these
-    are when the corpus knows it per part (Japan's note verbale vs. the Group's recommendations vs. the
-    Chair's own summary); '' means the submitters' own text. `line` is the first source line (1-based).
+    are, resolved per part by the corpus (Japan's note verbale vs. the Group's recommendations vs. the
+    Chair's own summary); '' means the submitters' own text and None "as the document says" (a paragraph
+    built without a corpus). `line` is the first source line (1-based).
     """
 
     id: str
@@ -31,7 +32,7 @@ class Paragraph:
     kind: str = "paragraph"  # paragraph | item | note | row | heading | footnote | boilerplate
     searchable: bool = True
     part: str = ""
-    author: str = ""
+    author: str | None = None
     line: int = 0
 
 
