@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .document import Document, join_names
-from .paragraph import Paragraph
+from .paragraph import Paragraph, display_label
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])[”’」』）)]*")
 
@@ -91,17 +91,12 @@ class Answer:
 
 def paragraph_author(doc: Document, p: Paragraph) -> str:
     """Whose text the paragraph is when not the submitter's own ('' when it is)."""
-    own = getattr(p, "author", None)
-    return doc.author if own is None else own
+    return doc.author if p.author is None else p.author
 
 
 def speaker(doc: Document, p: Paragraph) -> str:
     """'Group of Eminent Persons, transmitted by Japan'; 'Sweden'; 'UNIDIR'."""
-    author = paragraph_author(doc, p)
-    subs = join_names(doc.submitted_by)
-    if author and subs and author not in doc.submitted_by:
-        return f"{author}, transmitted by {subs}"
-    return author or subs
+    return doc.speaker_for(p.author)
 
 
 def speaker_zh(doc: Document, p: Paragraph) -> str:
@@ -130,36 +125,6 @@ def zh_name(name: str) -> str:
 
 
 # --- labels and citations ----------------------------------------------------------------------------------
-
-_ROMAN = {"I": "一", "II": "二", "III": "三", "IV": "四", "V": "五", "VI": "六"}
-
-
-def display_label(label: str, lang: str = "en") -> str:
-    """'I.12' -> 'annex I, para. 12' ('附件一第12段'); '12.a' -> 'para. 12 (a)'; 'fn1' -> 'footnote 1'."""
-    annex = ""
-    parts = label.split(".")
-    if parts and parts[0] in _ROMAN:
-        annex, parts = parts[0], parts[1:]
-    rest = ".".join(parts)
-    m = re.fullmatch(r"(\d+)(?:\.([a-z]+))?(?:\.(\w+))?", rest)
-    if lang == "zh":
-        prefix = f"附件{_ROMAN[annex]}" if annex else ""
-        if m:
-            sub = f"({m.group(2)})" if m.group(2) else ""
-            sub += f"({m.group(3)})" if m.group(3) else ""
-            return f"{prefix}第{m.group(1)}段{sub}"
-        if rest.startswith("fn"):
-            return f"{prefix}脚注{rest[2:]}"
-        return f"{prefix}{rest}"
-    prefix = f"annex {annex}, " if annex else ""
-    if m:
-        sub = f" ({m.group(2)})" if m.group(2) else ""
-        sub += f" ({m.group(3)})" if m.group(3) else ""
-        return f"{prefix}para. {m.group(1)}{sub}"
-    if rest.startswith("fn"):
-        return f"{prefix}footnote {rest[2:]}"
-    return f"{prefix}{rest}"
-
 
 def _long_date(iso: str) -> str:
     months = ["January", "February", "March", "April", "May", "June", "July", "August", "September",

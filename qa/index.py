@@ -18,22 +18,31 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import faiss
 import numpy as np
 
 from . import __version__
-from .corpus import Corpus
 from .answer import sentence_spans
+from .corpus import Corpus
 from .document import Document
 from .encoder import Encoder
 from .errors import IndexDamaged, IndexMissing
 from .lexical import BM25Index, tokenize
 from .paragraph import Paragraph
-from .storage import TMP_PREFIX, atomic_write_text, fsync_dir, remove_stray_temps, sha256_bytes, writer_lock
+from .storage import (
+    TMP_PREFIX,
+    atomic_write_text,
+    fsync_dir,
+    remove_stray_temps,
+    sha256_bytes,
+    write_error,
+    writer_lock,
+)
 
 FORMAT_VERSION = 1
 FILES = ("dense.faiss", "sentences.npz", "lexical.npz", "paragraphs.jsonl", "documents.json")
@@ -51,7 +60,7 @@ class BuiltIndex:
     paragraphs: tuple[Paragraph, ...]
     dense: Any  # faiss.Index
     lexical: BM25Index
-    sentences: "Sentences"
+    sentences: Sentences
 
     @property
     def model(self) -> dict[str, Any]:
@@ -170,7 +179,7 @@ def load_index(index_dir: Path, encoder_identity: dict[str, Any] | None = None) 
             lexical = BM25Index.from_arrays({k: z[k] for k in z.files})
         with np.load(io.BytesIO(raw["sentences.npz"]), allow_pickle=False) as z:
             sentences = Sentences(z["vectors"], z["row"], z["start"], z["end"])
-    except Exception as e:  # checksums matched, so this is a format or version mismatch
+    except Exception as e:  # noqa: BLE001 - checksums matched, so this is a format or version mismatch
         raise _damaged(index_dir, f"files cannot be read ({type(e).__name__})") from None
     counts = manifest.get("counts", {})
     n = len(paragraphs)
@@ -215,11 +224,20 @@ def _doc_json(d: Document) -> dict[str, Any]:
 # --- writing -----------------------------------------------------------------------------------------------
 
 
+def paragraphs_fingerprint(paragraphs: tuple[Paragraph, ...] | list[Paragraph]) -> str:
+    """SHA-256 of the indexed paragraphs themselves, so a change of the segmenter also makes the index stale."""
+    h = hashlib.sha256()
+    for p in paragraphs:
+        h.update(json.dumps(dataclasses.asdict(p), ensure_ascii=False, sort_keys=True).encode())
+    return h.hexdigest()
+
+
 def is_fresh(index: BuiltIndex, corpus: Corpus, encoder_identity: dict[str, Any]) -> bool:
-    """True when the index was built from this corpus with this model and the current formats."""
+    """True when the index was built from this corpus, segmented the same way, with this model and formats."""
     m = index.manifest
     return (
         m.get("corpus_fingerprint") == corpus.fingerprint
+        and m.get("paragraphs_sha256") == paragraphs_fingerprint(corpus.searchable())
         and m.get("passage_format") == PASSAGE_FORMAT
         and m.get("lexical_format") == LEXICAL_FORMAT
         and _model_matches(m["model"], encoder_identity)
@@ -271,7 +289,7 @@ def build_index(
             fresh = encoder.encode_passages([wanted[k] for k in todo], batch_size=batch_size, progress=progress)
             reuse.update(zip(todo, fresh))
         embed_seconds = time.perf_counter() - t0
-        dim = int(identity["dim"])
+        dim = int(str(identity["dim"]))
         vectors = np.asarray([reuse[k] for k in keys], dtype=np.float32).reshape(len(keys), dim)
         sentences = Sentences(
             np.asarray([reuse[k] for k in skeys], dtype=np.float32).reshape(len(skeys), dim),
@@ -304,6 +322,7 @@ def build_index(
             "lexical_format": LEXICAL_FORMAT,
             "tokenizer": "jieba 0.42.1 + domain terminology",
             "corpus_fingerprint": corpus.fingerprint,
+            "paragraphs_sha256": paragraphs_fingerprint(paragraphs),
             "counts": {"documents": len(corpus.documents), "paragraphs": len(paragraphs),
                        "sentences": len(stexts), "embedded": len(todo), "reused": len(wanted) - len(todo)},
             "embed_seconds": round(embed_seconds, 3),
@@ -325,8 +344,12 @@ def _npz(arrays: dict[str, np.ndarray]) -> bytes:
 
 def _switch_to(index_dir: Path, blobs: dict[str, bytes]) -> None:
     """Write a complete build folder, then point CURRENT at it atomically; keep the previous build."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + "build-", dir=index_dir))
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + "build-", dir=index_dir))
+    except OSError as e:
+        raise write_error(index_dir, e) from e
+    final = None
     try:
         for name, data in blobs.items():  # manifest.json last: dict order
             with open(tmp / name, "wb") as f:
@@ -338,22 +361,35 @@ def _switch_to(index_dir: Path, blobs: dict[str, bytes]) -> None:
         final = index_dir / f"build-{build_id}"
         os.replace(tmp, final)
         fsync_dir(index_dir)
-    except BaseException:
+        previous = None
+        with contextlib.suppress(IndexMissing, IndexDamaged):
+            previous = current_build(index_dir).name
+        atomic_write_text(index_dir / "CURRENT", f"{final.name}\n{sha256_bytes(blobs['manifest.json'])}\n")
+    except BaseException as e:
+        # CURRENT still names the previous build; drop the half-written or never-switched-to new one.
         shutil.rmtree(tmp, ignore_errors=True)
+        if final is not None and _pointer_name(index_dir) != final.name:
+            shutil.rmtree(final, ignore_errors=True)
+        if isinstance(e, OSError):
+            raise write_error(index_dir, e) from e
         raise
-    previous = None
-    with contextlib.suppress(IndexMissing, IndexDamaged):
-        previous = current_build(index_dir).name
-    atomic_write_text(index_dir / "CURRENT", f"{final.name}\n{sha256_bytes(blobs['manifest.json'])}\n")
     for old in index_dir.glob("build-*"):
         if old.name not in (final.name, previous):
             shutil.rmtree(old, ignore_errors=True)
 
 
+def _pointer_name(index_dir: Path) -> str:
+    try:
+        return _pointer(index_dir)[0]
+    except (IndexMissing, IndexDamaged):
+        return ""
+
+
 def verify_index(index_dir: Path, corpus: Corpus | None, encoder_identity: dict[str, Any]) -> BuiltIndex:
     """Everything `qa verify` checks; raises with a one-line reason, returns the index when sound."""
     index = load_index(index_dir, encoder_identity)
-    if corpus is not None and index.manifest.get("corpus_fingerprint") != corpus.fingerprint:
+    if corpus is not None and (index.manifest.get("corpus_fingerprint") != corpus.fingerprint
+                               or index.manifest.get("paragraphs_sha256") != paragraphs_fingerprint(corpus.searchable())):
         raise IndexDamaged(
             f"Index in {index_dir} is out of date: the corpus changed since it was built; run `qa index`."
         )

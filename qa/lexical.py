@@ -158,6 +158,10 @@ class BM25Index:
         per_posting = np.repeat(idf, np.diff(self.indptr)) * tf * (self.k1 + 1.0) / (tf + norm[self.doc_ids])
         object.__setattr__(self, "_weights", per_posting.astype(np.float32))
 
+    def has_term(self, term: str) -> bool:
+        """Whether any indexed paragraph contains the token."""
+        return term in self._ids
+
     @property
     def n_docs(self) -> int:
         return len(self.doc_len)

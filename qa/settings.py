@@ -37,7 +37,7 @@ class Settings:
     max_k: int = _field(50, "Largest k a caller may ask for.")
     max_question_chars: int = _field(1000, "Longest question accepted, in characters.")
     max_body_bytes: int = _field(1_000_000, "Largest HTTP request body accepted, in bytes.")
-    rrf_k: float = _field(20.0, "Reciprocal rank fusion constant: smaller trusts the top ranks of each channel more.")
+    rrf_k: float = _field(10.0, "Reciprocal rank fusion constant: smaller trusts the top ranks of each channel more.")
     candidates: int = _field(100, "Candidates taken from each retrieval channel before fusion.")
     batch_size: int = _field(16, "Paragraphs embedded per batch when building the index.")
 

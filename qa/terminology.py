@@ -413,3 +413,10 @@ def query_terms(question: str) -> list[tuple[str, float]]:
         for t in tokenize(token):
             terms[t] = max(terms.get(t, 0.0), weight)
     return list(terms.items())
+
+
+def field_terms(question: str) -> list[Term]:
+    """The terminology entries a question names: English phrases matched, or Chinese forms it contains."""
+    if detect_language(question) == "en":
+        return [term for _, _, term in match_terminology(english_words(question))]
+    return [t for t in load_terminology() if any(len(zh) >= 2 and zh in question for zh in t.chinese)]
