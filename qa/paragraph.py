@@ -39,14 +39,14 @@ class Paragraph:
 def display_label(label: str, lang: str = "en") -> str:
     """A label as a reader cites it.
 
-    'II.12' -> 'Annex II, para. 12' / '附件二第12段'; '23.a' -> 'para. 23 (a)' / '第23段(a)项';
-    'I.u1' -> 'Annex I, unnumbered para. 1'; 'II.fn1' -> 'Annex II, footnote 1'; 'h3' -> 'heading 3'.
+    'II.12' -> 'annex II, para. 12' / '附件二第12段'; '23.a' -> 'para. 23 (a)' / '第23段(a)项';
+    'I.u1' -> 'annex I, unnumbered para. 1'; 'II.fn1' -> 'annex II, footnote 1'; 'h3' -> 'heading 3'.
     """
     zh = lang == "zh"
     part, _, rest = label.partition(".")
     if part not in _ANNEX_ZH or not rest:
         part, rest = "", label
-    prefix = (f"附件{_ANNEX_ZH[part]}" if zh else f"Annex {part}, ") if part else ""
+    prefix = (f"附件{_ANNEX_ZH[part]}" if zh else f"annex {part}, ") if part else ""
     rest, _, dup = rest.partition("-") if not rest.startswith("fn-") else (rest, "", "")
     head, *subs = rest.split(".")
     subs_en = "".join(f" ({s})" for s in subs)

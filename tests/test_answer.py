@@ -31,7 +31,7 @@ def test_citation_includes_symbol_when_known_and_says_whose_text():
     c = citation(JAPAN, para("I.12", doc="japan-2018"))
     assert "NPT/CONF.2020/PC.II/WP.37" in c
     assert c.startswith("Group of Eminent Persons, transmitted by Japan")
-    assert c.endswith("Annex I, para. 12.")
+    assert c.endswith("annex I, para. 12.")
 
 
 def test_chinese_citation_uses_chinese_names_and_paragraph_form():
@@ -45,7 +45,7 @@ def test_speaker_is_submitter_when_text_is_its_own():
 
 def test_display_label_forms():
     assert display_label("12") == "para. 12"
-    assert display_label("II.5") == "Annex II, para. 5"
+    assert display_label("II.5") == "annex II, para. 5"
     assert display_label("23.a") == "para. 23 (a)"
     assert display_label("I.23.a", "zh") == "附件一第23段(a)项"
 

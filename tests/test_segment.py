@@ -116,10 +116,10 @@ def test_labels_are_anchor_safe_and_unique(corpus: Corpus) -> None:
 
 
 def test_display_label_reads_as_a_citation() -> None:
-    assert display_label("II.12") == "Annex II, para. 12"
+    assert display_label("II.12") == "annex II, para. 12"
     assert display_label("II.12", "zh") == "附件二第12段"
     assert display_label("23.a") == "para. 23 (a)"
-    assert display_label("I.fn1") == "Annex I, footnote 1"
+    assert display_label("I.fn1") == "annex I, footnote 1"
     assert display_label("7") == "para. 7"
 
 
