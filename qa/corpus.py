@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .document import Document
-from .errors import CorpusError, InputError, NotFound
+from .errors import Busy, CorpusError, InputError, NotFound
 from .ingest import read_text
 from .paragraph import Paragraph
 from .segment import paragraphs as segment_paragraphs
@@ -206,6 +206,9 @@ def add_document(
     manifest.append(document_json(doc))
     target = corpus_dir / file_name
     with writer_lock(corpus_dir, "adding a document"):
+        if (corpus_dir / MANIFEST).read_bytes() != manifest_bytes:  # another `qa add` finished meanwhile
+            raise Busy(f"{corpus_dir / MANIFEST} changed while {Path(path).name} was being read (another `qa add`?); "
+                       f"nothing was added: run the command again.")
         if target.exists():
             raise InputError(f"{target} already exists; remove the stray file or retry.")
         atomic_write_bytes(target, text.encode("utf-8"))

@@ -23,6 +23,8 @@ def check_path(path: Path) -> Path:
     """The regular file the user named, refusing symlinks and paths that lead elsewhere through one."""
     if path.is_symlink():
         raise InputError(f"{path} is a symbolic link; pass the real file instead.")
+    if ".." in path.parts:
+        raise InputError(f"{path} goes up a folder with '..'; pass the file's own path (e.g. its absolute path).")
     if not path.exists():
         raise InputError(f"{path} does not exist; check the path.")
     if not path.is_file():
