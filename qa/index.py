@@ -47,7 +47,7 @@ from .storage import (
 FORMAT_VERSION = 1
 FILES = ("dense.faiss", "sentences.npz", "lexical.npz", "paragraphs.jsonl", "documents.json")
 PASSAGE_FORMAT = "section+text/v1"  # what the encoder sees; a change forces re-embedding
-LEXICAL_FORMAT = "jieba-search+terms+context/v2"
+LEXICAL_FORMAT = "jieba-search+terms/v4"
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,13 @@ def passage_text(p: Paragraph, doc: Document) -> str:
 
 
 def lexical_text(p: Paragraph, doc: Document) -> str:
-    """The text BM25 indexes: the paragraph plus its section heading and document title."""
-    return "\n".join(x for x in (p.text, p.section, doc.title) if x)
+    """The text BM25 indexes: the paragraph alone.
+
+    Not its section heading or document title: every paragraph under a heading would share its words, and
+    the shortest (list items) would win on them. Headings reach the dense channel (`passage_text`), and
+    questions that name a party are served by the speaker channel.
+    """
+    return p.text
 
 
 def embed_key(text: str, model_name: str) -> str:
