@@ -162,6 +162,11 @@ class BM25Index:
         """Whether any indexed paragraph contains the token."""
         return term in self._ids
 
+    def document_frequency(self, term: str) -> int:
+        """How many indexed paragraphs contain the token."""
+        i = self._ids.get(term)
+        return 0 if i is None else int(self.indptr[i + 1] - self.indptr[i])
+
     @property
     def n_docs(self) -> int:
         return len(self.doc_len)
@@ -224,3 +229,20 @@ class BM25Index:
             np.asarray(arrays["tf"], dtype=np.float32),
             np.asarray(arrays["doc_len"], dtype=np.int32),
         )
+
+
+_PROPER_NAME_TAGS = frozenset({"ns", "nr", "nt", "nz", "nrt"})
+
+
+def proper_names(text: str) -> list[str]:
+    """Place, person and organisation names in Chinese text (jieba's part-of-speech tags), two characters or more.
+
+    Used to tell when a question names something the corpus never mentions. jieba's tagger loads on first use.
+    """
+    import jieba.posseg
+
+    segment_logger = logging.getLogger("jieba")
+    segment_logger.setLevel(logging.WARNING)
+    with _lock:
+        pairs = [(w.word, w.flag) for w in jieba.posseg.cut(_normalise(text))]
+    return [w for w, flag in pairs if flag in _PROPER_NAME_TAGS and len(w) >= 2]

@@ -20,7 +20,7 @@ from .encoder import Encoder, load_encoder
 from .errors import IndexMissing, InputError, NotFound
 from .fusion import reciprocal_rank_fusion
 from .index import BuiltIndex, build_index, is_fresh, load_index
-from .lexical import tokenize
+from .lexical import proper_names, tokenize
 from .paragraph import Paragraph
 from .settings import Settings
 from .speakers import mentioned_speakers
@@ -79,9 +79,11 @@ class Ranking:
     speaker_weight: float = 1.0  # questions naming a submitter/author: that party's paragraphs as a channel
     translated_weight: float = 0.0  # English questions: weight of a dense channel on their Chinese rendering
     # "Not covered" when the best paragraph stands out from the corpus by fewer standard deviations than
-    # this (per question language; calibrated on the dev set's negatives, see README), or when the question
-    # names a field term (treaty, body, place, concept) that appears nowhere in the corpus.
+    # this (per question language; calibrated on the dev set's negatives, see README), when the question
+    # names a field term (treaty, body, place, concept) that appears nowhere in the corpus, or (Chinese
+    # questions) a place, person or organisation name the corpus never mentions.
     min_z: dict[str, float] = field(default_factory=lambda: {"zh": 1.8, "en": 1.95})
+    max_absent_share: float = 0.75  # Chinese questions: most of their (IDF-weighted) words found nowhere
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -179,6 +181,7 @@ class Engine:
             for p in index.paragraphs
         ]
         self._speaker_names = tuple(sorted(set().union(*self._row_speakers))) if self._row_speakers else ()
+        self._text = _plain("".join(p.text for p in index.paragraphs))  # for "is this name mentioned at all"
         self._vectors = index.dense.reconstruct_n(0, index.dense.ntotal) if index.dense.ntotal else None
         sent = index.sentences
         self._sentences_of: dict[int, np.ndarray] = {}
@@ -308,11 +311,27 @@ class Engine:
         z = float((sims.max() - sims.mean()) / (sims.std() + 1e-9))
         if z < self.ranking.min_z.get(lang, 2.0):
             return False
-        vocab = self.index.lexical
         for term in field_terms(q):
-            if not any(all(vocab.has_term(t) for t in tokenize(zh)) for zh in term.chinese):
+            if not any(_plain(zh) in self._text for zh in term.chinese):
+                return False
+        if lang == "zh":
+            if any(_plain(name) not in self._text for name in proper_names(q)):
+                return False
+            if self._absent_share(query_terms(q)) >= self.ranking.max_absent_share:
                 return False
         return True
+
+    def _absent_share(self, terms: list[tuple[str, float]]) -> float:
+        """IDF-weighted share of the question's words that no paragraph contains (0: all found somewhere)."""
+        lex = self.index.lexical
+        n = max(lex.n_docs, 1)
+        total = absent = 0.0
+        for t, w in terms:
+            df = lex.document_frequency(t)
+            weight = w * float(np.log(1 + n / (1 + df)))
+            total += weight
+            absent += weight if df == 0 else 0.0
+        return absent / total if total else 1.0
 
     def _cos(self, qvec: np.ndarray, row: int) -> float:
         return float(np.dot(self.index.dense.reconstruct(int(row)), qvec))
@@ -365,6 +384,11 @@ class Engine:
         overlap = [len(term_set & set(tokenize(text[s:e]))) / (1 + len(term_set)) for s, e in spans]
         scores = [float(sims[i]) + 0.15 * o for i, o in zip(ids, overlap)]
         return best_span(spans, scores, len(text))
+
+
+def _plain(text: str) -> str:
+    """Letters and digits only, lower-cased: '“垫脚石”办法' and '垫脚石办法' compare equal."""
+    return re.sub(r"[\W_]+", "", text).lower()
 
 
 def chinese_rendering(terms: list[tuple[str, float]], min_weight: float = 0.5) -> str:

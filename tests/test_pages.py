@@ -20,7 +20,8 @@ from qa.pages import split_text
 STEPPING_STONE = "Which state proposed a stepping-stone approach?"
 P5_RISK = "五核国如何看待减少战略风险？"
 NSA = "negative security assurances"
-OFF_TOPIC = "What is the best recipe for Peking duck and how long should it roast?"
+# Off-topic in Chinese: the engine flags it reliably; English off-topic detection is weaker (see README).
+OFF_TOPIC = "北京烤鸭的最佳做法是什么？要烤多久？"
 P5 = {"China", "France", "Russian Federation", "United Kingdom", "United States"}
 XSS_Q = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
 
@@ -144,7 +145,7 @@ def test_compare_shows_each_submitter_side_by_side_and_says_when_one_has_nothing
     for g in groups:
         assert all(set(c.submitted_by) == set(g.submitted_by) for c in g.cards)
         assert len(g.cards) <= 3
-    assert r.text.count('class="group') == len(groups)
+    assert r.text.count('<section class="group') == len(groups)
     if len(covered) < len(groups):
         assert "Nothing in this submitter" in r.text
 
