@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .document import Document, join_names
+from .document import Document
 from .paragraph import Paragraph, display_label
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])[”’」』）)]*")
@@ -25,7 +25,7 @@ class Hit:
     paragraph: Paragraph
     document: Document
     answer_span: tuple[int, int] = (0, 0)  # character offsets of the answering sentence(s) in the text
-    channels: dict[str, int] = field(default_factory=dict, compare=False)  # rank in each retrieval channel
+    channels: dict[str, float] = field(default_factory=dict, compare=False)  # rank in each channel, dense cosine
 
     @property
     def answer(self) -> str:

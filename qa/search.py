@@ -7,8 +7,9 @@ steps it calls are plain functions.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import faiss
 import numpy as np
@@ -77,7 +78,6 @@ class Ranking:
     use_lexical: bool = True
     translate: bool = True
     speaker_weight: float = 1.0  # questions naming a submitter/author: that party's paragraphs as a channel
-    translated_weight: float = 0.0  # English questions: weight of a dense channel on their Chinese rendering
     # "Not covered" when the best paragraph stands out from the corpus by fewer standard deviations than
     # this (per question language; calibrated on the dev set's negatives, see README), when the question
     # names a field term (treaty, body, place, concept) that appears nowhere in the corpus, or (Chinese
@@ -191,7 +191,7 @@ class Engine:
             self._sentences_of[row] = order[bounds[row]:bounds[row + 1]]
 
     @classmethod
-    def open(cls, settings: Settings, build_missing: bool = True, log: Callable[[str], None] = print) -> "Engine":
+    def open(cls, settings: Settings, build_missing: bool = True, log: Callable[[str], None] = print) -> Engine:
         """Load model and index; build the index first when it is missing or out of date (`build_missing`)."""
         encoder = load_encoder(settings)
         identity = encoder.identity()
@@ -261,13 +261,11 @@ class Engine:
         if n == 0 or (rows is not None and len(rows) == 0):
             return Answer(q, (), False, lang, "No paragraphs match the filters.")
         terms = query_terms(q) if (r.translate or lang == "zh") else [(t, 1.0) for t in tokenize(q)]
-        rendering = chinese_rendering(terms) if (lang == "en" and r.translated_weight > 0) else ""
-        qvecs = self.encoder.encode_queries([q, rendering] if rendering else [q]).astype(np.float32)
-        qvec = qvecs[0]
-        dense_rank, dense_scores = self._dense(qvec, rows, r.candidates)
+        qvec = self.encoder.encode_queries([q])[0].astype(np.float32)
+        dense_rank, _dense_scores = self._dense(qvec, rows, r.candidates)
         sent_sims = self.index.sentences.vectors @ qvec
         sent_rank = self._by_best_sentence(sent_sims, rows, r.candidates)
-        lex_rank, lex_scores = self._lexical(terms, rows, r.candidates)
+        lex_rank, _lex_scores = self._lexical(terms, rows, r.candidates)
         rankings, weights = [], []
         if r.use_dense:
             rankings.append(dense_rank)
@@ -282,9 +280,6 @@ class Engine:
             if speaker_rank and len(chosen) < n:
                 rankings.append(speaker_rank)
                 weights.append(r.speaker_weight)
-        if rendering:
-            rankings.append(self._by_best_sentence(self.index.sentences.vectors @ qvecs[1], rows, r.candidates))
-            weights.append(r.translated_weight)
         if r.use_lexical and lex_rank:
             rankings.append(lex_rank)
             weights.append(r.lexical_weight)
@@ -341,7 +336,7 @@ class Engine:
         n = min(n, limit)
         params = None
         if rows is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))  # type: ignore[call-arg]
         scores, ids = self.index.dense.search(qvec.reshape(1, -1), n, params=params)
         keep = ids[0] >= 0
         return [int(i) for i in ids[0][keep]], scores[0][keep]
@@ -389,15 +384,6 @@ class Engine:
 def _plain(text: str) -> str:
     """Letters and digits only, lower-cased: '“垫脚石”办法' and '垫脚石办法' compare equal."""
     return re.sub(r"[\W_]+", "", text).lower()
-
-
-def chinese_rendering(terms: list[tuple[str, float]], min_weight: float = 0.5) -> str:
-    """A Chinese stand-in for an English question: its confident Chinese terms, longest first kept whole."""
-    kept: list[str] = []
-    for t, w in terms:
-        if w >= min_weight and any("\u4e00" <= c <= "\u9fff" for c in t) and not any(t in k for k in kept):
-            kept.append(t)
-    return " ".join(kept)
 
 
 def open_corpus(settings: Settings) -> Corpus:
