@@ -7,10 +7,12 @@ HTML pages live in `qa/pages.py` and are mounted here; both share one error hand
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
+from urllib.parse import unquote_to_bytes
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -18,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
-from .errors import NotFound, QAError
+from .errors import InputError, NotFound, QAError
 from .search import Engine, Filters
 from .settings import Settings
 
@@ -151,17 +153,24 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app = FastAPI(
         title="NPT working papers: cited answers",
         version=__version__,
-        description="Ask in Chinese or English; get the paragraphs that answer, each with an exact citation.",
+        description="Ask in Chinese or English; get the paragraphs that answer, each with an exact citation.\n\n"
+        f"Limits: a question is at most {settings.max_question_chars} characters, `k` is 1 to {settings.max_k}, "
+        f"a request body at most {settings.max_body_bytes} bytes (413 above), and `qa serve` reads at most "
+        f"{MAX_HEAD_BYTES} bytes of request line and headers; text must be valid UTF-8 without NUL. "
+        "Breaking a rule is a 4xx whose message names the rule.",
         lifespan=lifespan,
+        dependencies=[Depends(_valid_utf8)],
     )
     app.state.settings = settings
+    app.state.engine = engine  # also without a lifespan run (the lifespan sets them again)
+    app.state.error = ""
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
     _install_error_handlers(app)
 
     def get_engine(request: Request) -> Engine:
         eng = request.app.state.engine
         if eng is None:
-            raise QAError(request.app.state.error or "The index is not loaded yet; try again in a moment.")
+            raise NotReady(request.app.state.error or "The index is not loaded yet; try again in a moment.")
         return eng
 
     @app.get("/healthz", response_model=Health, responses={503: {"model": Health}})
@@ -252,6 +261,27 @@ def paragraphs_json(eng: Engine, doc_id: str) -> list[dict[str, Any]]:
 # --- errors -------------------------------------------------------------------------------------------------------
 
 
+MAX_HEAD_BYTES = 4 * 1024 * 1024  # request line + headers `qa serve` reads; a longer URL is refused by uvicorn
+
+
+class NotReady(QAError):
+    """The engine did not load (index missing or damaged, corpus or model unreadable): answer 503 with why."""
+
+    http_status = 503
+
+
+def _valid_utf8(request: Request) -> None:
+    """Refuse percent-escapes that are not UTF-8 (a lone surrogate, stray bytes) instead of answering for U+FFFD."""
+    for raw in (request.scope.get("query_string") or b"", request.scope.get("raw_path") or b""):
+        try:
+            unquote_to_bytes(raw).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(
+                "The request contains an invalid character (a lone surrogate or bytes that are not UTF-8); "
+                "retype the question or id."
+            ) from None
+
+
 def _wants_json(request: Request) -> bool:
     path = request.url.path
     return path.startswith("/api") or path == "/healthz" or "application/json" in request.headers.get("accept", "")
@@ -314,8 +344,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge()
+                if seen > self.max_bytes:  # an HTTPException: FastAPI passes it to the 413 handler
+                    raise _TooLarge(self.max_bytes)
             return message
 
         try:
@@ -324,11 +354,12 @@ class BodyLimit:
             await self._reject(scope, send)
 
     async def _reject(self, scope: Scope, send: Send) -> None:
-        body = (f'{{"error": "Request body over the {self.max_bytes}-byte limit.", "status": 413}}').encode()
+        body = (f'{{"error": "{_TooLarge(self.max_bytes).detail}", "status": 413}}').encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(StarletteHTTPException):
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"Request body over the {max_bytes}-byte limit; send at most {max_bytes} bytes.")

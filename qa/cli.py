@@ -6,8 +6,10 @@ Every QAError is translated here once: one line on stderr, a non-zero exit code.
 from __future__ import annotations
 
 import functools
+import re
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -56,6 +58,15 @@ def main() -> None:
     cli(prog_name="qa")
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _inert(text: str) -> str:
+    """Document text for the terminal: control characters (escape sequences, bell) shown as U+FFFD, never obeyed.
+    One character for one, so answer spans still line up."""
+    return _CONTROL.sub("\ufffd", text)
+
+
 # --- corpus commands (documents, paragraphs, add) ---------------------------------------------------------
 
 
@@ -85,12 +96,12 @@ def documents_cmd(settings: Settings, as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for d, row in zip(corpus.documents, rows):
-        click.echo(f"{d.id}  {d.title}")
+        click.echo(_inert(f"{d.id}  {d.title}"))
         if d.title_en:
-            click.echo(f"    {d.title_en}")
-        click.echo(f"    by {d.speaker or '(unknown)'} · {d.date or 'n.d.'}" + (f" · {d.symbol}" if d.symbol else ""))
+            click.echo(_inert(f"    {d.title_en}"))
+        click.echo(_inert(f"    by {d.speaker or '(unknown)'} · {d.date or 'n.d.'}" + (f" · {d.symbol}" if d.symbol else "")))
         if d.meeting:
-            click.echo(f"    {d.meeting}")
+            click.echo(_inert(f"    {d.meeting}"))
         click.echo(f"    {row['paragraphs']} searchable paragraphs ({row['segments']} segments) · {d.file}")
 
 
@@ -127,8 +138,8 @@ def paragraphs_cmd(settings: Settings, doc: str, as_json: bool, show_all: bool) 
         if not (p.searchable or show_all):
             continue
         where = f"  [{p.section}]" if p.section else ""
-        click.echo(f"{p.label} · {display_label(p.label)}{where}" + ("" if p.searchable else f" ({p.kind})"))
-        click.echo(f"    {p.text}\n")
+        click.echo(_inert(f"{p.label} · {display_label(p.label)}{where}" + ("" if p.searchable else f" ({p.kind})")))
+        click.echo(_inert(f"    {p.text}") + "\n")
 
 
 @cli.command("add")
@@ -171,7 +182,7 @@ def add_cmd(settings: Settings, files: tuple[str, ...], title: str, submitted_by
 # --- retrieval commands (index, ask, eval, serve, verify) -------------------------------------------------
 
 
-def _engine(settings: Settings, build_missing: bool = True) -> "Any":
+def _engine(settings: Settings, build_missing: bool = True) -> Any:
     from .search import Engine
 
     return Engine.open(settings, build_missing=build_missing, log=lambda s: click.echo(s, err=True))
@@ -202,8 +213,11 @@ def index_cmd(settings: Settings, rebuild: bool) -> None:
     from .corpus import load_corpus
     from .encoder import load_encoder
     from .index import build_index
+    from .storage import writer_lock
 
     t0 = time.perf_counter()
+    with writer_lock(settings.index_dir, "building the index"):
+        pass  # fail fast, before loading the model, if another build runs; build_index takes the lock for real
     corpus = load_corpus(settings.corpus_dir)
     encoder = load_encoder(settings)
     built = build_index(settings.index_dir, corpus, encoder, rebuild=rebuild, batch_size=settings.batch_size,
@@ -248,9 +262,10 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
         click.echo(click.style("Not covered: ", bold=True) + answer.message)
     for h in answer.hits:
         p = h.paragraph
-        click.echo(f"\n[{h.rank}] {h.speaker} · {h.document.title} · {h.to_json()['paragraph_display']}")
-        click.echo("    " + _mark(p.text, *h.answer_span, color=color))
-        click.echo(click.style("    Cite: ", dim=True) + h.to_json()["citation"])
+        click.echo(_inert(f"\n[{h.rank}] {h.speaker} · {h.document.title} · {h.to_json()['paragraph_display']}"))
+        start, end = h.answer_span
+        click.echo("    " + _mark(_inert(p.text), start, end, color=color))
+        click.echo(click.style("    Cite: ", dim=True) + _inert(h.to_json()["citation"]))
     if not answer.hits:
         click.echo("No passages.")
 
@@ -323,9 +338,16 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None) -> None:
     """
     import uvicorn
 
-    from .app import create_app
+    from .app import MAX_HEAD_BYTES, create_app
 
     settings = settings.with_(host=host or settings.host, port=port or settings.port)
     engine = _engine(settings)
     click.echo(f"Serving on http://{settings.host}:{settings.port}  (API docs at /docs)", err=True)
-    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="warning")
+    # h11 with a head limit above any question the app refuses itself: an over-long URL gets the app's 400,
+    # not a reset connection (uvicorn's default 16 KB limit closes the socket while the client still sends).
+    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="warning",
+                http="h11", h11_max_incomplete_event_size=MAX_HEAD_BYTES)
+
+
+if __name__ == "__main__":
+    main()
