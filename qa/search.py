@@ -78,6 +78,7 @@ class Ranking:
     use_lexical: bool = True
     translate: bool = True
     speaker_weight: float = 1.0  # questions naming a submitter/author: that party's paragraphs as a channel
+    interleave_named: bool = True  # "what do A and B each say": the named parties' passages take turns
     # "Not covered" when the best paragraph stands out from the corpus by fewer standard deviations than
     # this (per question language; calibrated on the dev set's negatives, see README), when the question
     # names a field term (treaty, body, place, concept) that appears nowhere in the corpus, or (Chinese
@@ -283,7 +284,10 @@ class Engine:
         if r.use_lexical and lex_rank:
             rankings.append(lex_rank)
             weights.append(r.lexical_weight)
-        fused = reciprocal_rank_fusion(rankings, k=r.rrf_k, weights=weights)[:k]
+        fused = reciprocal_rank_fusion(rankings, k=r.rrf_k, weights=weights)
+        if r.interleave_named and len(named) > 1 and asks_to_compare(q):
+            fused = interleave_by_party(fused, [self._party_of(row, named) for row, _ in fused])
+        fused = fused[:k]
         dense_pos = {row: i + 1 for i, row in enumerate(dense_rank)}
         lex_pos = {row: i + 1 for i, row in enumerate(lex_rank)}
         sent_pos = {row: i + 1 for i, row in enumerate(sent_rank)}
@@ -353,6 +357,10 @@ class Engine:
         top = top[scores[top] > 0]
         return [int(i) for i in top], scores[top]
 
+    def _party_of(self, row: int, named: set[str]) -> str:
+        """Which of the named parties a paragraph speaks for ('' for none)."""
+        return "|".join(sorted(self._row_speakers[row] & named))
+
     def _by_best_sentence(self, sims: np.ndarray, rows: np.ndarray | None, n: int) -> list[int]:
         """Paragraph rows ranked by their closest sentence to the question."""
         para_of = self.index.sentences.row
@@ -379,6 +387,46 @@ class Engine:
         overlap = [len(term_set & set(tokenize(text[s:e]))) / (1 + len(term_set)) for s, e in spans]
         scores = [float(sims[i]) + 0.15 * o for i, o in zip(ids, overlap)]
         return best_span(spans, scores, len(text))
+
+
+_COMPARE = re.compile(
+    r"\b(each|both|compare[sd]?|comparison|differ(s|ence|ences|ent)?|versus|vs\.?|respectively|contrast)\b"
+    r"|分别|各自|比较|对比|异同|区别|相比|有何不同",
+    re.IGNORECASE,
+)
+
+
+def asks_to_compare(question: str) -> bool:
+    """'What do A and B each say…', '…分别提出了什么': a question that wants several parties side by side."""
+    return bool(_COMPARE.search(question))
+
+
+def interleave_by_party(ranked: list[tuple[int, float]], parties: list[str]) -> list[tuple[int, float]]:
+    """When the ranking holds passages of two or more named parties, let them take turns, each in its own
+    order (the party whose best passage ranks first goes first); passages of no named party follow.
+
+    A question such as "What do the P5 and Sweden each propose…" wants each party's answer near the top,
+    not five passages of whichever party the channels happen to favour.
+    """
+    order: list[str] = []
+    queues: dict[str, list[tuple[int, float]]] = {}
+    rest = []
+    for item, party in zip(ranked, parties):
+        if not party:
+            rest.append(item)
+            continue
+        if party not in queues:
+            order.append(party)
+            queues[party] = []
+        queues[party].append(item)
+    if len(order) < 2:
+        return ranked
+    out: list[tuple[int, float]] = []
+    while any(queues.values()):
+        for party in order:
+            if queues[party]:
+                out.append(queues[party].pop(0))
+    return out + rest
 
 
 def _plain(text: str) -> str:

@@ -26,7 +26,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "Group of Eminent Persons for Substantive Advancement of Nuclear Disarmament": (
         "Group of Eminent Persons", "eminent persons", "GEP", "名人小组"),
     "Chair of the Group of Eminent Persons for Substantive Advancement of Nuclear Disarmament": (
-        "Chair's summary", "Chair’s summary", "Chairman's summary", "主席总结", "主席摘要"),
+        "Chair's summary", "Chair’s summary", "Chairman's summary", "Chair of the Group", "the Group's Chair",
+        "主席总结", "主席摘要", "名人小组主席"),
 }
 # A party named as a group: the P5 are the five nuclear-weapon States that submit together.
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -57,9 +58,17 @@ def _patterns(names: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]
 
 
 def mentioned_speakers(question: str, names: tuple[str, ...]) -> set[str]:
-    """The parties among `names` (canonical submitter/author names) that the question names."""
+    """The parties among `names` (canonical submitter/author names) that the question names.
+
+    Longer mentions win over the shorter ones inside them: "名人小组主席总结" names the Chair, not the Group.
+    """
+    matches = [(m.start(), m.end(), name) for name, pattern in _patterns(tuple(sorted(names)))
+               for m in pattern.finditer(question)]
+    taken: list[tuple[int, int]] = []
     found: set[str] = set()
-    for name, pattern in _patterns(tuple(sorted(names))):
-        if pattern.search(question):
-            found.update(name.split("|"))
+    for start, end, name in sorted(matches, key=lambda m: (m[0] - m[1], m[0])):
+        if any(start < e and s < end for s, e in taken):
+            continue
+        taken.append((start, end))
+        found.update(name.split("|"))
     return found

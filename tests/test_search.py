@@ -1,0 +1,121 @@
+"""Retrieval on the real corpus with the real embedded model and index (the session `engine` fixture)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from qa.errors import InputError
+from qa.search import Filters, asks_to_compare, interleave_by_party
+from qa.settings import PROJECT_ROOT
+from qa.speakers import mentioned_speakers
+
+DEV = PROJECT_ROOT.parent / "shared" / "eval" / "dev.jsonl"
+
+
+def texts(answer):
+    return ["".join(h.paragraph.text.split()) for h in answer.hits]
+
+
+def test_english_question_finds_chinese_paragraph(engine):
+    answer = engine.ask("Which state proposed a 'stepping stone' approach?", 5)
+    assert answer.covered
+    assert answer.hits[0].document.submitted_by == ("Sweden",)
+    assert any("垫脚石" in t for t in texts(answer))
+
+
+def test_chinese_question_finds_its_paragraph_first(engine):
+    answer = engine.ask("五核国列举了核武器国家之间已经存在的哪些双边减少风险协定和安排？", 3)
+    assert answer.hits[0].paragraph.doc == "p5-2021"
+    assert "热线" in answer.hits[0].paragraph.text
+
+
+def test_answer_sentence_is_a_verbatim_piece_of_the_paragraph(engine):
+    for h in engine.ask("What does Russia say about nuclear weapons deployed outside national territory?", 5).hits:
+        start, end = h.answer_span
+        assert 0 <= start < end <= len(h.paragraph.text)
+        assert h.answer == h.paragraph.text[start:end]
+
+
+def test_transmitted_text_is_not_attributed_to_the_transmitting_state_alone(engine):
+    answer = engine.ask("名人小组建议所有国家重申关于核战争胜负的什么原则？", 3)
+    top = answer.hits[0].to_json()
+    assert top["doc"] == "japan-2018" and top["submitted_by"] == ["Japan"]
+    assert "Group of Eminent Persons" in top["speaker"] and "transmitted by Japan" in top["speaker"]
+
+
+def test_state_filter_is_exact_and_applied_before_ranking(engine):
+    answer = engine.ask("negative security assurances", 10, Filters(states=("Sweden",)))
+    assert answer.hits and {h.document.id for h in answer.hits} == {"sweden-2019"}
+    assert len(answer.hits) == 10  # the filter did not just cut a global top 10
+
+
+def test_date_filter_keeps_only_documents_in_range(engine):
+    answer = engine.ask("核裁军", 10, Filters(date_from="2021", date_to="2021-12"))
+    assert {h.document.id for h in answer.hits} <= {"unidir-2021", "p5-2021"}
+
+
+def test_unknown_state_or_document_is_a_clear_input_error(engine):
+    with pytest.raises(InputError, match="Unknown state"):
+        engine.ask("risk", 5, Filters(states=("Atlantis",)))
+    with pytest.raises(InputError, match="Unknown document"):
+        engine.ask("risk", 5, Filters(docs=("../etc/passwd",)))
+
+
+def test_question_about_something_the_documents_never_mention_is_not_covered(engine):
+    assert not engine.ask("福岛核事故之后，核电站的安全应如何加强？", 5).covered
+
+
+def test_compare_gives_each_submitter_its_own_group(engine):
+    groups = engine.compare("negative security assurances", 3)
+    assert len(groups) == len(engine.documents)
+    for g in groups:
+        assert all(h.document.id in g.docs for h in g.answer.hits)
+
+
+def test_question_naming_two_parties_to_compare_gets_both_near_the_top(engine):
+    answer = engine.ask("What do the P5 and Sweden each propose about crisis communication channels?", 4)
+    assert {h.document.id for h in answer.hits[:2]} == {"p5-2021", "sweden-2019"}
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="needs ../shared/eval/dev.jsonl")
+def test_qa_eval_prints_figures_by_language_and_type(engine, tmp_path):
+    sample = tmp_path / "sample.jsonl"
+    sample.write_text("\n".join(DEV.read_text(encoding="utf-8").splitlines()[:6]) + "\n", encoding="utf-8")
+    env_index = str(engine.settings.index_dir)
+    out = subprocess.run([sys.executable, "-m", "qa.cli", "--index-dir", env_index, "eval", str(sample), "--json"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)["summary"]
+    assert {"all", "en"} <= set(summary["by_group"]) and "attribution@1" in summary
+
+
+# --- pure ranking helpers ---------------------------------------------------------------------------------------
+
+
+def test_named_parties_take_turns_in_their_own_order():
+    ranked = [(1, 0.9), (2, 0.8), (3, 0.7), (4, 0.6), (5, 0.5)]
+    parties = ["A", "A", "", "B", "A"]
+    assert [r for r, _ in interleave_by_party(ranked, parties)] == [1, 4, 2, 5, 3]
+
+
+def test_one_named_party_leaves_the_ranking_alone():
+    ranked = [(1, 0.9), (2, 0.8)]
+    assert interleave_by_party(ranked, ["A", ""]) == ranked
+
+
+def test_comparison_wording_in_both_languages():
+    assert asks_to_compare("What do the P5 and Sweden each propose?")
+    assert asks_to_compare("瑞典和名人小组分别提出了什么？")
+    assert not asks_to_compare("What does Sweden propose?")
+
+
+def test_speakers_are_found_by_their_common_names_and_longer_mentions_win():
+    names = ("Group of Eminent Persons for Substantive Advancement of Nuclear Disarmament",
+             "Chair of the Group of Eminent Persons for Substantive Advancement of Nuclear Disarmament",
+             "Russian Federation", "United States", "UNIDIR")
+    assert mentioned_speakers("俄方如何评价", names) == {"Russian Federation"}
+    assert mentioned_speakers("tell us more", names) == set()
+    assert mentioned_speakers("What does the US say?", names) == {"United States"}
+    assert mentioned_speakers("名人小组主席总结提到", names) == {names[1]}
