@@ -161,7 +161,7 @@ def citation(doc: Document, p: Paragraph | None, lang: str = "en") -> str:
         where = f"，{display_label(p.label, 'zh')}" if p else ""
         return f"{who}，《{doc.title}》（{details}）{where}。"
     who = speaker(doc, p) if p else doc.speaker
-    title = doc.title_en or doc.title
+    title = (doc.title_en or doc.title).replace('"', "'")  # quotes inside the quoted title become single
     details = ", ".join(x for x in (doc.kind, doc.symbol, doc.meeting, _long_date(doc.date)) if x)
     where = f", {display_label(p.label)}" if p else ""
     return f'{who}, "{title}" ({details}){where}.'

@@ -59,3 +59,8 @@ def test_sentence_spans_split_on_chinese_sentence_ends_and_keep_text_verbatim():
 def test_best_span_picks_highest_scoring_sentence():
     spans = [(0, 5), (5, 10), (10, 15)]
     assert best_span(spans, [0.1, 0.9, 0.2], 15) == (5, 10)
+
+
+def test_double_quotes_inside_a_title_become_single_in_the_citation():
+    doc = Document(id="d", file="f", title="t", title_en='Through a "stepping stone" approach', submitted_by=("Sweden",))
+    assert "\"Through a 'stepping stone' approach\"" in citation(doc, para("1", doc="d"))
