@@ -340,7 +340,7 @@ def test_add_racing_another_add_is_refused_and_loses_neither_document(corpus_cop
     first.write_text("第一份文件的第一段。\n\n第一份文件的第二段。\n", encoding="utf-8")
     second.write_text("第二份文件的第一段。\n\n第二份文件的第二段。\n", encoding="utf-8")
     real_read = qa.corpus.read_text
-    raced = []
+    raced: list[Any] = []
 
     def read_while_another_add_runs(path: Path) -> str:
         if path.name == first.name and not raced:
