@@ -27,7 +27,7 @@ from .settings import Settings
 from .speakers import mentioned_speakers
 from .terminology import detect_language, field_terms, query_terms
 
-_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
 
 
 @dataclass(frozen=True)

@@ -119,3 +119,9 @@ def test_speakers_are_found_by_their_common_names_and_longer_mentions_win():
     assert mentioned_speakers("tell us more", names) == set()
     assert mentioned_speakers("What does the US say?", names) == {"United States"}
     assert mentioned_speakers("名人小组主席总结提到", names) == {names[1]}
+
+
+def test_impossible_dates_are_refused_with_the_expected_form(engine):
+    for bad in ("2019-13", "2019-02-32", "19", "last year"):
+        with pytest.raises(InputError, match="YYYY"):
+            engine.ask("risk", 5, Filters(date_from=bad))
