@@ -194,6 +194,19 @@ def install_pages(app: FastAPI, settings: Settings, get_engine: Callable[[Reques
 
     app.state.render_error = render_error
 
+    def search_view(
+        request: Request, q: str, k: str, date_from: str, date_to: str, examples: Any
+    ) -> tuple[Engine, str, Filters, dict[str, Any]]:
+        """What the ask and compare pages share: engine, language, validated filters, base context."""
+        eng = get_engine(request)
+        lang = lang_of(request)
+        filters = filters_from(request, date_from, date_to)
+        context: dict[str, Any] = {
+            "q": q, "k": k, "filters": filters, "active": active_filters(filters),
+            "choices": filter_choices(eng.documents, filters, lang), "examples": examples, "error": "",
+        }
+        return eng, lang, filters, context
+
     @app.get("/", include_in_schema=False)
     def ask_page(
         request: Request,
@@ -202,14 +215,8 @@ def install_pages(app: FastAPI, settings: Settings, get_engine: Callable[[Reques
         date_from: str = "",
         date_to: str = "",
     ) -> Response:
-        eng = get_engine(request)
-        lang = lang_of(request)
-        filters = filters_from(request, date_from, date_to)
-        context: dict[str, Any] = {
-            "q": q, "k": k, "filters": filters, "active": active_filters(filters),
-            "choices": filter_choices(eng.documents, filters, lang), "examples": EXAMPLES_ASK,
-            "answer": None, "cards": [], "error": "",
-        }
+        eng, lang, filters, context = search_view(request, q, k, date_from, date_to, EXAMPLES_ASK)
+        context.update(answer=None, cards=[])
         status = 200
         if "q" in request.query_params:
             try:
@@ -229,14 +236,8 @@ def install_pages(app: FastAPI, settings: Settings, get_engine: Callable[[Reques
         date_from: str = "",
         date_to: str = "",
     ) -> Response:
-        eng = get_engine(request)
-        lang = lang_of(request)
-        filters = filters_from(request, date_from, date_to)
-        context: dict[str, Any] = {
-            "q": q, "k": k, "filters": filters, "active": active_filters(filters),
-            "choices": filter_choices(eng.documents, filters, lang), "examples": EXAMPLES_COMPARE,
-            "groups": None, "error": "",
-        }
+        eng, lang, filters, context = search_view(request, q, k, date_from, date_to, EXAMPLES_COMPARE)
+        context.update(groups=None)
         status = 200
         if "q" in request.query_params:
             try:
