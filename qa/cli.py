@@ -250,8 +250,10 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
     """
     import json
 
-    from .search import Filters
+    from .search import Filters, validate_k, validate_question
 
+    validate_question(question, settings)  # before loading anything: a bad flag costs no index build
+    validate_k(k, settings)
     engine = _engine(settings)
     answer = engine.ask(question, k, Filters(states, docs, date_from, date_to))
     if as_json:

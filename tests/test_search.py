@@ -125,3 +125,14 @@ def test_impossible_dates_are_refused_with_the_expected_form(engine):
     for bad in ("2019-13", "2019-02-32", "19", "last year"):
         with pytest.raises(InputError, match="YYYY"):
             engine.ask("risk", 5, Filters(date_from=bad))
+
+
+def test_qa_ask_refuses_an_empty_question_before_building_anything(tmp_path):
+    from click.testing import CliRunner
+
+    from qa.cli import cli
+
+    result = CliRunner().invoke(cli, ["--index-dir", str(tmp_path / "index"), "ask", "   "])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("error: The question is empty")
+    assert not (tmp_path / "index").exists()
