@@ -85,7 +85,6 @@ class Ranking:
     # questions) a place, person or organisation name the corpus never mentions.
     min_z: dict[str, float] = field(default_factory=lambda: {"zh": 1.8, "en": 1.95})
     max_absent_share: float = 0.75  # Chinese questions: most of their (IDF-weighted) words found nowhere
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --- input checks (pure) -------------------------------------------------------------------------------------
@@ -183,7 +182,8 @@ class Engine:
         ]
         self._speaker_names = tuple(sorted(set().union(*self._row_speakers))) if self._row_speakers else ()
         self._text = _plain("".join(p.text for p in index.paragraphs))  # for "is this name mentioned at all"
-        self._vectors = index.dense.reconstruct_n(0, index.dense.ntotal) if index.dense.ntotal else None
+        self._vectors: np.ndarray = (index.dense.reconstruct_n(0, index.dense.ntotal) if index.dense.ntotal
+                                     else np.zeros((0, index.dense.d), dtype=np.float32))
         sent = index.sentences
         self._sentences_of: dict[int, np.ndarray] = {}
         order = np.argsort(sent.row, kind="stable")
@@ -263,10 +263,10 @@ class Engine:
             return Answer(q, (), False, lang, "No paragraphs match the filters.")
         terms = query_terms(q) if (r.translate or lang == "zh") else [(t, 1.0) for t in tokenize(q)]
         qvec = self.encoder.encode_queries([q])[0].astype(np.float32)
-        dense_rank, _dense_scores = self._dense(qvec, rows, r.candidates)
+        dense_rank = self._dense(qvec, rows, r.candidates)
         sent_sims = self.index.sentences.vectors @ qvec
         sent_rank = self._by_best_sentence(sent_sims, rows, r.candidates)
-        lex_rank, _lex_scores = self._lexical(terms, rows, r.candidates)
+        lex_rank = self._lexical(terms, rows, r.candidates)
         rankings, weights = [], []
         if r.use_dense:
             rankings.append(dense_rank)
@@ -276,7 +276,7 @@ class Engine:
             weights.append(r.sentence_weight)
         named = mentioned_speakers(q, self._speaker_names)
         if named and r.speaker_weight > 0:
-            chosen = set(np.flatnonzero([bool(self._row_speakers[i] & named) for i in range(n)]).tolist())
+            chosen = {i for i in range(n) if self._row_speakers[i] & named}
             speaker_rank = [row for row in sent_rank if row in chosen]
             if speaker_rank and len(chosen) < n:
                 rankings.append(speaker_rank)
@@ -295,8 +295,8 @@ class Engine:
         hits = []
         for rank, (row, score) in enumerate(fused, start=1):
             p = self.index.paragraphs[row]
-            channels = {"dense": dense_pos.get(row, 0), "sentence": sent_pos.get(row, 0), "lexical": lex_pos.get(row, 0),
-                        "dense_score": round(float(self._cos(qvec, row)), 4)}
+            channels = {"dense": dense_pos.get(row, 0), "sentence": sent_pos.get(row, 0),
+                        "lexical": lex_pos.get(row, 0), "dense_score": round(float(self._vectors[row] @ qvec), 4)}
             span = self._answer_span(row, sent_sims, terms)
             hits.append(Hit(rank, score, p, self.index.documents[p.doc], span, channels))
         message = "" if covered else "The documents do not appear to cover this question; the closest passages follow."
@@ -304,7 +304,7 @@ class Engine:
 
     def _covered(self, q: str, lang: str, qvec: np.ndarray) -> bool:
         """Whether any paragraph answers: the best one must stand out, and every field term be in the corpus."""
-        if self._vectors is None:
+        if not len(self._vectors):
             return False
         sims = self._vectors @ qvec
         z = float((sims.max() - sims.mean()) / (sims.std() + 1e-9))
@@ -332,22 +332,18 @@ class Engine:
             absent += weight if df == 0 else 0.0
         return absent / total if total else 1.0
 
-    def _cos(self, qvec: np.ndarray, row: int) -> float:
-        return float(np.dot(self.index.dense.reconstruct(int(row)), qvec))
-
-    def _dense(self, qvec: np.ndarray, rows: np.ndarray | None, n: int) -> tuple[list[int], np.ndarray]:
+    def _dense(self, qvec: np.ndarray, rows: np.ndarray | None, n: int) -> list[int]:
         limit = self.index.dense.ntotal if rows is None else len(rows)
         n = min(n, limit)
         params = None
         if rows is not None:
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))  # type: ignore[call-arg]
-        scores, ids = self.index.dense.search(qvec.reshape(1, -1), n, params=params)
-        keep = ids[0] >= 0
-        return [int(i) for i in ids[0][keep]], scores[0][keep]
+        _, ids = self.index.dense.search(qvec.reshape(1, -1), n, params=params)
+        return [int(i) for i in ids[0] if i >= 0]
 
-    def _lexical(self, terms: list[tuple[str, float]], rows: np.ndarray | None, n: int) -> tuple[list[int], np.ndarray]:
+    def _lexical(self, terms: list[tuple[str, float]], rows: np.ndarray | None, n: int) -> list[int]:
         if not terms:
-            return [], np.zeros(0, dtype=np.float32)
+            return []
         scores = self.index.lexical.scores(terms)
         if rows is not None:
             masked = np.full_like(scores, -np.inf)
@@ -355,7 +351,7 @@ class Engine:
             scores = masked
         top = np.argsort(-scores, kind="stable")[:n]
         top = top[scores[top] > 0]
-        return [int(i) for i in top], scores[top]
+        return [int(i) for i in top]
 
     def _party_of(self, row: int, named: set[str]) -> str:
         """Which of the named parties a paragraph speaks for ('' for none)."""
@@ -432,7 +428,3 @@ def interleave_by_party(ranked: list[tuple[int, float]], parties: list[str]) -> 
 def _plain(text: str) -> str:
     """Letters and digits only, lower-cased: '“垫脚石”办法' and '垫脚石办法' compare equal."""
     return re.sub(r"[\W_]+", "", text).lower()
-
-
-def open_corpus(settings: Settings) -> Corpus:
-    return load_corpus(settings.corpus_dir)
