@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from . import storage
 from .errors import ModelError
 
 if TYPE_CHECKING:
@@ -306,14 +307,11 @@ _hash_cache: dict[tuple[str, int, int], str] = {}
 
 
 def sha256_file(path: Path) -> str:
+    """The weights file's SHA-256, hashed once per process while the file is unchanged (it is ~60 MB)."""
     st = path.stat()
     key = (str(path), st.st_size, st.st_mtime_ns)
     if key not in _hash_cache:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 22):
-                h.update(chunk)
-        _hash_cache[key] = h.hexdigest()
+        _hash_cache[key] = storage.sha256_file(path)
     return _hash_cache[key]
 
 
