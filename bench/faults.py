@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 from qa.corpus import add_document, load_corpus
 from qa.encoder import load_encoder
 from qa.errors import IndexDamaged, QAError
-from qa.index import FILES, build_index, current_build, verify_index
+from qa.faiss_store import FILES, current_build
+from qa.index import build_index, verify_index
 from qa.search import Engine
 from qa.settings import Settings
 

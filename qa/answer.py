@@ -1,7 +1,7 @@
 """Answers: ranked hits that carry their paragraph, document and citation, and the sentence that answers.
 
 Everything here is pure: the search produces `Hit`s, and the CLI, the JSON API and the web page all render
-the same records, so a passage never meets a citation other than its own.
+them through `passage_json`, so a passage has one shape and one link wherever it appears.
 """
 
 from __future__ import annotations
@@ -10,10 +10,39 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .citation import citation, display_label, paragraph_author, passage_url, speaker
 from .document import Document
-from .paragraph import Paragraph, display_label
+from .paragraph import Paragraph
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])[”’」』）)]*")
+
+
+def passage_json(p: Paragraph, d: Document, span: tuple[int, int] = (0, 0)) -> dict[str, Any]:
+    """The one JSON shape of a passage: where it is, whose it is, its text, the marked answer and citations."""
+    start, end = span
+    return {
+        "id": p.id,
+        "doc": d.id,
+        "title": d.title,
+        "title_en": d.title_en,
+        "symbol": d.symbol,
+        "submitted_by": list(d.submitted_by),
+        "author": paragraph_author(d, p),
+        "speaker": speaker(d, p),
+        "speaker_zh": speaker(d, p, "zh"),
+        "date": d.date,
+        "meeting": d.meeting,
+        "paragraph": p.label,
+        "paragraph_display": display_label(p.label),
+        "section": p.section,
+        "text": p.text,
+        "answer": p.text[start:end],
+        "answer_start": start,
+        "answer_end": end,
+        "citation": citation(d, p, "en"),
+        "citation_zh": citation(d, p, "zh"),
+        "url": passage_url(p),
+    }
 
 
 @dataclass(frozen=True)
@@ -37,33 +66,8 @@ class Hit:
         return speaker(self.document, self.paragraph)
 
     def to_json(self) -> dict[str, Any]:
-        p, d = self.paragraph, self.document
-        start, end = self.answer_span
-        return {
-            "rank": self.rank,
-            "score": round(float(self.score), 6),
-            "id": p.id,
-            "doc": d.id,
-            "title": d.title,
-            "title_en": d.title_en,
-            "symbol": d.symbol,
-            "submitted_by": list(d.submitted_by),
-            "author": paragraph_author(d, p),
-            "speaker": self.speaker,
-            "date": d.date,
-            "meeting": d.meeting,
-            "paragraph": p.label,
-            "paragraph_display": display_label(p.label),
-            "section": p.section,
-            "text": p.text,
-            "answer": self.answer,
-            "answer_start": start,
-            "answer_end": end,
-            "citation": citation(d, p, "en"),
-            "citation_zh": citation(d, p, "zh"),
-            "url": f"/documents/{d.id}#p-{p.label}",
-            "channels": dict(self.channels),
-        }
+        return {"rank": self.rank, "score": round(float(self.score), 6),
+                **passage_json(self.paragraph, self.document, self.answer_span), "channels": dict(self.channels)}
 
 
 @dataclass(frozen=True)
@@ -84,87 +88,6 @@ class Answer:
             "message": self.message,
             "results": [h.to_json() for h in self.hits],
         }
-
-
-# --- attribution -------------------------------------------------------------------------------------------
-
-
-def paragraph_author(doc: Document, p: Paragraph) -> str:
-    """Whose text the paragraph is when not the submitter's own ('' when it is)."""
-    return doc.author if p.author is None else p.author
-
-
-def speaker(doc: Document, p: Paragraph) -> str:
-    """'Group of Eminent Persons, transmitted by Japan'; 'Sweden'; 'UNIDIR'."""
-    return doc.speaker_for(p.author)
-
-
-def speaker_zh(doc: Document, p: Paragraph) -> str:
-    author = paragraph_author(doc, p)
-    subs = "、".join(zh_name(n) for n in doc.submitted_by)
-    if author and subs and author not in doc.submitted_by:
-        return f"{zh_name(author)}（{subs}转递）"
-    return zh_name(author) if author else subs
-
-
-_ZH_NAMES = {
-    "China": "中国",
-    "France": "法国",
-    "Russian Federation": "俄罗斯联邦",
-    "United Kingdom": "大不列颠及北爱尔兰联合王国",
-    "United States": "美利坚合众国",
-    "Japan": "日本",
-    "Sweden": "瑞典",
-    "UNIDIR": "联合国裁军研究所",
-    "Group of Eminent Persons for Substantive Advancement of Nuclear Disarmament": "切实推动核裁军名人小组",
-}
-
-
-def zh_name(name: str) -> str:
-    return _ZH_NAMES.get(name, name)
-
-
-# --- labels and citations ----------------------------------------------------------------------------------
-
-def _long_date(iso: str) -> str:
-    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-              "October", "November", "December"]
-    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", iso or "")
-    if m:
-        return f"{int(m.group(3))} {months[int(m.group(2)) - 1]} {m.group(1)}"
-    m = re.fullmatch(r"(\d{4})-(\d{2})", iso or "")
-    if m:
-        return f"{months[int(m.group(2)) - 1]} {m.group(1)}"
-    return iso or "n.d."
-
-
-def _zh_date(iso: str) -> str:
-    parts = (iso or "").split("-")
-    if len(parts) == 3:
-        return f"{parts[0]}年{int(parts[1])}月{int(parts[2])}日"
-    if len(parts) == 2:
-        return f"{parts[0]}年{int(parts[1])}月"
-    return iso or "日期不详"
-
-
-def citation(doc: Document, p: Paragraph | None, lang: str = "en") -> str:
-    """A citation that reads well with or without a symbol.
-
-    en: Sweden, "Title" (working paper, NPT/CONF…, Meeting, 29 April 2019), para. 12.
-    zh: 瑞典，《标题》（工作文件，NPT/CONF…，会议，2019年4月29日），第12段。
-    """
-    if lang == "zh":
-        who = speaker_zh(doc, p) if p else "、".join(zh_name(n) for n in doc.submitted_by) or zh_name(doc.author)
-        meeting = doc.extra.get("meeting_zh", "") or doc.meeting
-        details = "，".join(x for x in ("工作文件" if doc.kind == "working paper" else doc.kind, doc.symbol,
-                                       meeting, _zh_date(doc.date)) if x)
-        where = f"，{display_label(p.label, 'zh')}" if p else ""
-        return f"{who}，《{doc.title}》（{details}）{where}。"
-    who = speaker(doc, p) if p else doc.speaker
-    title = (doc.title_en or doc.title).replace('"', "'")  # quotes inside the quoted title become single
-    details = ", ".join(x for x in (doc.kind, doc.symbol, doc.meeting, _long_date(doc.date)) if x)
-    where = f", {display_label(p.label)}" if p else ""
-    return f'{who}, "{title}" ({details}){where}.'
 
 
 # --- the answering sentence ----------------------------------------------------------------------------------

@@ -1,7 +1,5 @@
-"""The web application: a factory that loads the model and index in its lifespan and serves the JSON API.
-
-HTML pages live in `qa/pages.py` and are mounted here; both share one error handler that answers JSON under
-`/api` and `/healthz` and an HTML page elsewhere.
+"""The web application: `create_app` assembles the JSON API and the pages, loads the engine in the lifespan,
+and translates every error once (JSON under `/api` and `/healthz`, an HTML page elsewhere).
 """
 
 from __future__ import annotations
@@ -9,129 +7,20 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import __version__
-from .errors import InputError, NotFound, QAError
-from .search import Engine, Filters
+from . import __version__, api, pages
+from .errors import InputError, QAError
+from .search import Engine
 from .settings import Settings
 
 log = logging.getLogger("qa")
-
-
-# --- response schemas (documented in OpenAPI, checked by the generated-input tests) ---------------------------
-
-
-class Result(BaseModel):
-    rank: int
-    score: float
-    id: str = Field(description="Paragraph id, `<doc>:<label>`.")
-    doc: str
-    title: str
-    title_en: str
-    symbol: str = Field(description="UN document symbol; empty when not confirmed.")
-    submitted_by: list[str]
-    author: str = Field(description="Whose text it is when not the submitter's own; empty otherwise.")
-    speaker: str = Field(description="Attribution in words, e.g. 'Group of Eminent Persons…, transmitted by Japan'.")
-    date: str
-    meeting: str
-    paragraph: str = Field(description="Paragraph label, e.g. '12' or 'I.12' (annex I).")
-    paragraph_display: str
-    section: str
-    text: str = Field(description="The paragraph, verbatim.")
-    answer: str = Field(description="The sentence(s) that best answer the question, verbatim from `text`.")
-    answer_start: int
-    answer_end: int
-    citation: str
-    citation_zh: str
-    url: str
-    channels: dict[str, float]
-
-
-class AskResponse(BaseModel):
-    query: str
-    language: str
-    covered: bool = Field(description="False when the documents do not appear to cover the question.")
-    message: str
-    results: list[Result]
-
-
-class Group(BaseModel):
-    submitted_by: list[str]
-    author: str
-    speaker: str
-    docs: list[str]
-    covered: bool
-    results: list[Result]
-
-
-class CompareResponse(BaseModel):
-    query: str
-    groups: list[Group]
-
-
-class DocumentOut(BaseModel):
-    id: str
-    file: str
-    title: str
-    title_en: str
-    submitted_by: list[str]
-    author: str
-    speaker: str
-    date: str
-    meeting: str
-    symbol: str
-    language: str
-    kind: str
-    paragraphs: int = Field(description="Number of searchable paragraphs.")
-    citation: str
-
-
-class ParagraphOut(BaseModel):
-    id: str
-    label: str
-    section: str
-    text: str
-    kind: str
-    searchable: bool
-    position: int
-    speaker: str
-
-
-class DocumentDetail(DocumentOut):
-    all_paragraphs: list[ParagraphOut]
-
-
-class ErrorOut(BaseModel):
-    error: str
-    status: int
-
-
-class Health(BaseModel):
-    status: str
-    version: str
-    documents: int = 0
-    paragraphs: int = 0
-    model: str = ""
-    error: str = ""
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorOut, "description": "Invalid input: the message says which rule and how to fix it."},
-    404: {"model": ErrorOut, "description": "Unknown document."},
-    503: {"model": ErrorOut, "description": "The index is missing or damaged."},
-}
-
-
-# --- the factory -----------------------------------------------------------------------------------------------
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -151,7 +40,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         yield
 
     app = FastAPI(
-        title="NPT working papers: cited answers",
+        title="UN disarmament documents: cited answers",
         version=__version__,
         description="Ask in Chinese or English; get the paragraphs that answer, each with an exact citation.\n\n"
         f"Limits: a question is at most {settings.max_question_chars} characters, `k` is 1 to {settings.max_k}, "
@@ -166,108 +55,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.error = ""
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
     _install_error_handlers(app)
-
-    def get_engine(request: Request) -> Engine:
-        eng = request.app.state.engine
-        if eng is None:
-            raise NotReady(request.app.state.error or "The index is not loaded yet; try again in a moment.")
-        return eng
-
-    @app.get("/healthz", response_model=Health, responses={503: {"model": Health}})
-    def healthz(request: Request) -> Any:
-        eng = request.app.state.engine
-        if eng is None:
-            return JSONResponse(
-                {"status": "error", "version": __version__, "error": request.app.state.error or "starting"}, 503
-            )
-        return Health(status="ok", version=__version__, documents=len(eng.documents),
-                      paragraphs=len(eng.index.paragraphs), model=str(eng.index.model.get("name", "")))
-
-    @app.get("/api/ask", response_model=AskResponse, responses=ERRORS)
-    def api_ask(
-        request: Request,
-        q: str = Query(description="The question, Chinese or English.", examples=["Which state proposed a stepping-stone approach?"]),
-        k: int = Query(settings.k, ge=1, le=settings.max_k, description="Number of passages."),
-        state: list[str] = Query([], description="Only documents submitted or written by this state or body (repeatable)."),
-        doc: list[str] = Query([], description="Only these document ids (repeatable)."),
-        date_from: str = Query("", description="Only documents dated on or after (YYYY, YYYY-MM or YYYY-MM-DD)."),
-        date_to: str = Query("", description="Only documents dated on or before."),
-    ) -> Any:
-        """Cited paragraphs that answer the question, best first."""
-        eng = get_engine(request)
-        return eng.ask(q, k, Filters(tuple(state), tuple(doc), date_from, date_to)).to_json()
-
-    @app.get("/api/compare", response_model=CompareResponse, responses=ERRORS)
-    def api_compare(
-        request: Request,
-        q: str = Query(description="The topic or question."),
-        k: int = Query(3, ge=1, le=settings.max_k, description="Passages per submitter."),
-        state: list[str] = Query([]),
-        doc: list[str] = Query([]),
-        date_from: str = Query(""),
-        date_to: str = Query(""),
-    ) -> Any:
-        """What each submitter (or author) said on the question, side by side."""
-        eng = get_engine(request)
-        groups = eng.compare(q, k, Filters(tuple(state), tuple(doc), date_from, date_to))
-        return {"query": q.strip(), "groups": [g.to_json() for g in groups]}
-
-    @app.get("/api/documents", response_model=list[DocumentOut], responses=ERRORS)
-    def api_documents(request: Request) -> Any:
-        """The corpus: every document with its metadata and paragraph count."""
-        eng = get_engine(request)
-        return [document_json(eng, d.id) for d in eng.documents.values()]
-
-    @app.get("/api/documents/{doc_id}", response_model=DocumentDetail, responses=ERRORS)
-    def api_document(request: Request, doc_id: str) -> Any:
-        """One document: metadata and all its paragraphs (searchable or not), in order."""
-        eng = get_engine(request)
-        return {**document_json(eng, doc_id), "all_paragraphs": paragraphs_json(eng, doc_id)}
-
-    try:
-        from .pages import install_pages
-    except ImportError:  # pages not built yet
-        pass
-    else:
-        install_pages(app, settings, get_engine)
+    app.include_router(api.router)
+    pages.install(app)
     return app
-
-
-def document_json(eng: Engine, doc_id: str) -> dict[str, Any]:
-    from .answer import citation
-
-    d = eng.documents.get(doc_id)
-    if d is None:
-        raise NotFound(f"No document {doc_id!r}; see /api/documents for the ids.")
-    n = sum(1 for p in eng.index.paragraphs if p.doc == doc_id)
-    return {
-        "id": d.id, "file": d.file, "title": d.title, "title_en": d.title_en, "submitted_by": list(d.submitted_by),
-        "author": d.author, "speaker": d.speaker, "date": d.date, "meeting": d.meeting, "symbol": d.symbol,
-        "language": d.language, "kind": d.kind, "paragraphs": n, "citation": citation(d, None),
-    }
-
-
-def paragraphs_json(eng: Engine, doc_id: str) -> list[dict[str, Any]]:
-    from .answer import speaker
-
-    d = eng.documents[doc_id]
-    return [
-        {"id": p.id, "label": p.label, "section": p.section, "text": p.text, "kind": p.kind,
-         "searchable": p.searchable, "position": p.position, "speaker": speaker(d, p)}
-        for p in eng.all_paragraphs(doc_id)
-    ]
 
 
 # --- errors -------------------------------------------------------------------------------------------------------
 
 
 MAX_HEAD_BYTES = 4 * 1024 * 1024  # request line + headers `qa serve` reads; a longer URL is refused by uvicorn
-
-
-class NotReady(QAError):
-    """The engine did not load (index missing or damaged, corpus or model unreadable): answer 503 with why."""
-
-    http_status = 503
 
 
 def _valid_utf8(request: Request) -> None:
@@ -290,11 +86,8 @@ def _wants_json(request: Request) -> bool:
 def error_response(request: Request, status: int, message: str) -> Response:
     if _wants_json(request):
         return JSONResponse({"error": message, "status": status}, status_code=status)
-    render = getattr(request.app.state, "render_error", None)
-    if render is not None:
-        return render(request, status, message)
-    from fastapi.responses import PlainTextResponse
-
+    if getattr(request.app.state, "templates", None) is not None:
+        return pages.render_error(request, status, message)
     return PlainTextResponse(f"{status}: {message}", status_code=status)
 
 

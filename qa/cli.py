@@ -84,13 +84,14 @@ def documents_cmd(settings: Settings, as_json: bool) -> None:
     """
     import json
 
+    from .citation import speaker
     from .corpus import document_json, load_corpus
 
     corpus = load_corpus(settings.corpus_dir)
     rows = []
     for d in corpus.documents:
         ps = corpus.paragraphs_of(d.id)
-        rows.append({**document_json(d), "speaker": d.speaker, "paragraphs": sum(p.searchable for p in ps),
+        rows.append({**document_json(d), "speaker": speaker(d), "paragraphs": sum(p.searchable for p in ps),
                      "segments": len(ps)})
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -99,7 +100,7 @@ def documents_cmd(settings: Settings, as_json: bool) -> None:
         click.echo(_inert(f"{d.id}  {d.title}"))
         if d.title_en:
             click.echo(_inert(f"    {d.title_en}"))
-        click.echo(_inert(f"    by {d.speaker or '(unknown)'} · {d.date or 'n.d.'}" + (f" · {d.symbol}" if d.symbol else "")))
+        click.echo(_inert(f"    by {speaker(d) or '(unknown)'} · {d.date or 'n.d.'}" + (f" · {d.symbol}" if d.symbol else "")))
         if d.meeting:
             click.echo(_inert(f"    {d.meeting}"))
         click.echo(f"    {row['paragraphs']} searchable paragraphs ({row['segments']} segments) · {d.file}")
@@ -122,15 +123,15 @@ def paragraphs_cmd(settings: Settings, doc: str, as_json: bool, show_all: bool) 
     import dataclasses
     import json
 
+    from .citation import display_label, speaker
     from .corpus import load_corpus
-    from .paragraph import display_label
 
     corpus = load_corpus(settings.corpus_dir)
     document = corpus.document(doc)
     ps = corpus.paragraphs_of(document.id)
     if as_json:
         out = [{**dataclasses.asdict(p), "display": display_label(p.label),
-                "speaker": document.speaker_for(p.author)}
+                "speaker": speaker(document, p)}
                for p in ps]
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
@@ -168,6 +169,7 @@ def add_cmd(settings: Settings, files: tuple[str, ...], title: str, submitted_by
     """
     from pathlib import Path
 
+    from .citation import speaker
     from .corpus import add_document
     from .ingest import read_text
 
@@ -176,7 +178,7 @@ def add_cmd(settings: Settings, files: tuple[str, ...], title: str, submitted_by
     for f in files:
         doc = add_document(settings.corpus_dir, Path(f), title=title, submitted_by=submitted_by, author=author,
                            date=date, symbol=symbol, meeting=meeting, title_en=title_en)
-        click.echo(f"Added {doc.id} ({doc.file}) by {doc.speaker}; run `qa index` to make it searchable.")
+        click.echo(f"Added {doc.id} ({doc.file}) by {speaker(doc)}; run `qa index` to make it searchable.")
 
 
 # --- retrieval commands (index, ask, eval, serve, verify) -------------------------------------------------
@@ -276,30 +278,37 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-k", "k", type=int, default=10, show_default=True, help="Passages retrieved per question.")
 @click.option("--json", "as_json", is_flag=True, help="Print figures and per-question rows as JSON.")
-@click.option("--channels", type=click.Choice(["fused", "dense", "lexical"]), default="fused", show_default=True,
-              help="Ablation: which retrieval channels to use.")
-@click.option("--no-translate", is_flag=True, help="Ablation: no English→Chinese query translation.")
+@click.option("--channels", default="all", show_default=True,
+              help="Ablation: the channels to fuse, comma-separated, from dense, sentence, lexical, speaker "
+                   "('all' for every one). Channels left out do not run.")
+@click.option("--no-translate", is_flag=True, help="Ablation: no English<->Chinese query translation.")
 @click.pass_obj
 @_fail_cleanly
 def eval_cmd(settings: Settings, file: str, k: int, as_json: bool, channels: str, no_translate: bool) -> None:
     """Score retrieval on a question set: recall@1/5/10, MRR@10, attribution, negatives.
 
     \b
-    Example:
+    Examples:
       qa eval ../shared/eval/dev.jsonl
       qa eval ../shared/eval/dev.jsonl --channels dense --json
+      qa eval ../shared/eval/dev.jsonl --channels dense,sentence,lexical --no-translate
     """
-    import dataclasses
     import json
     from pathlib import Path
 
+    from .errors import InputError
     from .evaluate import evaluate, format_report, load_questions
+    from .fusion import Ranking
 
+    ranking = Ranking(rrf_k=settings.rrf_k, candidates=settings.candidates, translate=not no_translate)
+    if channels.strip() not in ("all", "fused"):
+        try:
+            ranking = ranking.only([c.strip() for c in channels.split(",") if c.strip()])
+        except ValueError as e:
+            raise InputError(f"--channels {channels!r}: {e}.") from None
     questions = load_questions(Path(file))
     engine = _engine(settings)
-    engine.ranking = dataclasses.replace(
-        engine.ranking, use_dense=channels != "lexical", use_lexical=channels != "dense", translate=not no_translate,
-    )
+    engine.ranking = ranking
     doc_files = {d.id: d.file for d in engine.documents.values()}
     speakers = {d.file: (d.submitted_by, d.author) for d in engine.documents.values()}
     result = evaluate(questions, lambda q: engine.ask(q, k), doc_files, speakers, progress=not as_json)
@@ -322,7 +331,7 @@ def verify_cmd(settings: Settings) -> None:
     index = verify_index(settings.index_dir, load_corpus(settings.corpus_dir), encoder.identity())
     c = index.manifest["counts"]
     click.echo(f"ok: {index.path.name}: {c['documents']} documents, {c['paragraphs']} paragraphs, "
-               f"{len(index.manifest['files'])} files match their checksums, model {index.model.get('name')}")
+               f"{len(index.manifest['files'])} files match their checksums, model {index.manifest['model'].get('name')}")
 
 
 @cli.command("serve")

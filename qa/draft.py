@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .answer import citation, display_label, speaker, speaker_zh
+from .citation import citation, display_label, speaker
 from .document import Document
 from .errors import InputError, NotFound
 from .paragraph import Paragraph
@@ -46,8 +46,7 @@ def quotations(items: Iterable[tuple[Paragraph, Document]], lang: str) -> list[Q
     lang = "zh" if lang == "zh" else "en"
     out = []
     for p, d in items:
-        who = speaker_zh(d, p) if lang == "zh" else speaker(d, p)
-        out.append(Quotation(p, d, citation(d, p, lang), who, display_label(p.label, lang)))
+        out.append(Quotation(p, d, citation(d, p, lang), speaker(d, p, lang), display_label(p.label, lang)))
     return out
 
 
@@ -88,8 +87,9 @@ def paragraph_lookup(engine: Any) -> dict[str, tuple[Paragraph, Document]]:
             for doc_id, d in engine.documents.items():
                 for p in engine.all_paragraphs(doc_id):
                     found[p.id] = (p, d)
-            for p in engine.index.paragraphs:  # searchable ones, in case the corpus view differs
-                found.setdefault(p.id, (p, engine.documents[p.doc]))
+            for doc_id, d in engine.documents.items():  # searchable ones, in case the corpus view differs
+                for p in engine.store.searchable(doc_id):
+                    found.setdefault(p.id, (p, d))
             _LOOKUPS[engine] = found
         return found
 

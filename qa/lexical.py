@@ -1,132 +1,16 @@
-"""The lexical channel: Chinese word tokenisation (jieba plus the field's terminology) and a BM25 index.
+"""The lexical index: Okapi BM25 over the tokens `analyzers.tokenize` makes, kept as plain postings arrays.
 
-Documents and queries go through the same `tokenize`, so a Chinese term translated from an English question
-meets the same tokens as the paragraph that uses it. The index is plain arrays (no pickle), saved beside FAISS.
+Postings are a term-by-paragraph CSR matrix (no pickle), saved beside the vectors, so loading needs no
+tokenisation and scoring touches only the postings of the query's terms.
 """
 
 from __future__ import annotations
 
-import logging
-import re
-import threading
-import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
-
-# CJK unified ideographs (basic, extension A, compatibility, extensions B-F): the text jieba segments.
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
-_SEGMENT = re.compile(f"([{_HAN}]+)|((?:(?![{_HAN}])[^\\W_])+)")
-# Invisible format characters that would otherwise split a word in two (zero-width space, soft hyphen, BOM…).
-_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
-
-# Function words of Chinese that carry no topic; content words, even one character long (核, 钚), are kept.
-ZH_STOPWORDS = frozenset({
-    "的", "地", "得", "了", "着", "过", "和", "与", "及", "或", "在", "是", "为",
-    "对", "以", "将", "把", "被", "于", "之", "其", "这", "那", "该", "此", "也",
-    "并", "而", "等", "就", "都", "从", "由", "向", "但", "则", "所", "即", "又",
-    "还", "已", "个", "上", "下", "一", "一个", "这些", "那些", "这一", "这种", "我们",
-    "他们", "它们", "各", "有", "应", "可", "会", "能", "要", "到", "使", "中", "者",
-    "如", "若", "因", "所有", "以及", "并且", "或者", "因为", "所以", "如果", "虽然",
-    "但是", "而且", "关于", "对于", "根据", "通过", "包括", "方面", "什么", "哪些", "哪个",
-    "如何", "怎样", "为什么", "是否", "吗", "呢", "吧", "啊",
-})
-EN_STOPWORDS = frozenset({
-    "a", "an", "the", "and", "or", "but", "nor", "of", "to", "in", "on", "at", "by", "for", "with",
-    "from", "as", "into", "onto", "upon", "about", "over", "under", "between", "among", "through",
-    "during", "before", "after", "above", "below", "up", "down", "out", "off", "than", "then", "so",
-    "such", "too", "very", "can", "could", "may", "might", "must", "shall", "should", "will", "would",
-    "do", "does", "did", "done", "doing", "is", "are", "was", "were", "be", "been", "being", "am",
-    "has", "have", "had", "having", "it", "its", "it's", "this", "that", "these", "those", "there",
-    "here", "their", "theirs", "them", "they", "he", "she", "his", "her", "him", "we", "our", "ours",
-    "us", "you", "your", "i", "me", "my", "mine", "what", "which", "who", "whom", "whose", "when",
-    "where", "why", "how", "whether", "if", "not", "no", "yes", "all", "any", "both", "each", "few",
-    "more", "most", "other", "some", "own", "same", "only", "also", "just", "s", "t",
-})
-
-_lock = threading.Lock()
-_jieba: Any = None  # the project's own jieba.Tokenizer, built on first use
-_user_words: frozenset[str] = frozenset()
-_LONGEST_WORD = 24  # longer jieba "words" come from its HMM on unknown text; not searched for inner terms
-
-
-def _normalise(text: str) -> str:
-    """Valid, composed, case-folded text: lone surrogates replaced, full-width forms folded, invisibles removed."""
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
-    return text.lower()
-
-
-def han_runs(text: str) -> list[str]:
-    """The runs of Chinese characters in `text` (what jieba would see)."""
-    return [m.group(1) for m in _SEGMENT.finditer(_normalise(text)) if m.group(1)]
-
-
-def set_user_words(words: Iterable[str]) -> None:
-    """Words jieba must keep whole, registered by `terminology.load_user_dictionary` before first use."""
-    global _user_words
-    with _lock:
-        _user_words = _user_words | {w for w in words if len(w) >= 2}
-        if _jieba is not None:
-            for w in sorted(_user_words):
-                _jieba.add_word(w)
-
-
-def segmenter() -> Any:
-    """The jieba tokenizer with the domain dictionary, initialised once per process (thread-safe)."""
-    global _jieba
-    if _jieba is None:
-        from . import terminology
-
-        terminology.load_user_dictionary()  # registers the terms via set_user_words
-        with _lock:
-            if _jieba is None:
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                tk = jieba.Tokenizer()
-                tk.initialize()
-                for w in sorted(_user_words):
-                    tk.add_word(w)
-                _jieba = tk
-    return _jieba
-
-
-def word_frequency(word: str) -> int:
-    """How common a Chinese word is in jieba's general dictionary (0 when unknown): a prior for translation."""
-    return int(segmenter().FREQ.get(word, 0) or 0)
-
-
-def tokenize(text: str) -> list[str]:
-    """Search tokens of `text`: jieba words and their dictionary sub-words for Chinese, lower-cased Latin
-    words and numbers otherwise; punctuation and stopwords dropped. Deterministic; never raises on text."""
-    tk = segmenter()
-    out: list[str] = []
-    for m in _SEGMENT.finditer(_normalise(text)):
-        han, other = m.group(1), m.group(2)
-        if han:
-            for w in tk.cut_for_search(han):
-                if w not in ZH_STOPWORDS:
-                    out.append(w)
-                    if 3 < len(w) <= _LONGEST_WORD:
-                        out.extend(_inner_terms(w))
-        elif other not in EN_STOPWORDS:
-            out.append(other)
-    return out
-
-
-def _inner_terms(word: str) -> list[str]:
-    """Domain terms of four or more characters inside a longer jieba word, which `cut_for_search` (2- and
-    3-grams only) would miss: 审议大会 in jieba's 年审议大会, 核武器国家 in 五个核武器国家."""
-    n = len(word)
-    return [word[i:j] for i in range(n) for j in range(i + 4, n + 1)
-            if (j - i) < n and word[i:j] in _user_words]
-
-
-# --- BM25 ---------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,6 +45,21 @@ class BM25Index:
     def has_term(self, term: str) -> bool:
         """Whether any indexed paragraph contains the token."""
         return term in self._ids
+
+    def postings(self, term: str) -> np.ndarray:
+        """Sorted rows of the paragraphs that contain the token (empty when none does)."""
+        i = self._ids.get(term)
+        return self.doc_ids[self.indptr[i]:self.indptr[i + 1]] if i is not None else self.doc_ids[:0]
+
+    def count_matching(self, terms: Sequence[str]) -> int:
+        """How many paragraphs contain every one of the tokens."""
+        rows: np.ndarray | None = None
+        for t in sorted(set(terms), key=self.document_frequency):
+            found = self.postings(t)
+            rows = found if rows is None else np.intersect1d(rows, found, assume_unique=True)
+            if not len(rows):
+                return 0
+        return 0 if rows is None else len(rows)
 
     def document_frequency(self, term: str) -> int:
         """How many indexed paragraphs contain the token."""
@@ -229,20 +128,3 @@ class BM25Index:
             np.asarray(arrays["tf"], dtype=np.float32),
             np.asarray(arrays["doc_len"], dtype=np.int32),
         )
-
-
-_PROPER_NAME_TAGS = frozenset({"ns", "nr", "nt", "nz", "nrt"})
-
-
-def proper_names(text: str) -> list[str]:
-    """Place, person and organisation names in Chinese text (jieba's part-of-speech tags), two characters or more.
-
-    Used to tell when a question names something the corpus never mentions. jieba's tagger loads on first use.
-    """
-    import jieba.posseg
-
-    segment_logger = logging.getLogger("jieba")
-    segment_logger.setLevel(logging.WARNING)
-    with _lock:
-        pairs = [(w.word, w.flag) for w in jieba.posseg.cut(_normalise(text))]
-    return [w for w, flag in pairs if flag in _PROPER_NAME_TAGS and len(w) >= 2]

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-
-_ANNEX_ZH = {"I": "一", "II": "二", "III": "三", "IV": "四", "V": "五", "VI": "六", "VII": "七", "VIII": "八",
-             "IX": "九", "X": "十"}
 
 
 @dataclass(frozen=True)
@@ -34,39 +30,3 @@ class Paragraph:
     part: str = ""
     author: str | None = None
     line: int = 0
-
-
-def display_label(label: str, lang: str = "en") -> str:
-    """A label as a reader cites it.
-
-    'II.12' -> 'annex II, para. 12' / '附件二第12段'; '23.a' -> 'para. 23 (a)' / '第23段(a)项';
-    'I.u1' -> 'annex I, unnumbered para. 1'; 'II.fn1' -> 'annex II, footnote 1'; 'h3' -> 'heading 3'.
-    """
-    zh = lang == "zh"
-    part, _, rest = label.partition(".")
-    if part not in _ANNEX_ZH or not rest:
-        part, rest = "", label
-    prefix = (f"附件{_ANNEX_ZH[part]}" if zh else f"annex {part}, ") if part else ""
-    rest, _, dup = rest.partition("-") if not rest.startswith("fn-") else (rest, "", "")
-    head, *subs = rest.split(".")
-    subs_en = "".join(f" ({s})" for s in subs)
-    subs_zh = "".join(f"({s})" for s in subs) + ("项" if subs else "")
-    if head.isdigit():
-        text = f"第{head}段{subs_zh}" if zh else f"para. {head}{subs_en}"
-    elif m := re.fullmatch(r"u(\d+)", head):
-        text = f"未编号段落{m.group(1)}{subs_zh}" if zh else f"unnumbered para. {m.group(1)}{subs_en}"
-    elif m := re.fullmatch(r"r(\d+)", head):
-        text = f"表格第{m.group(1)}行" if zh else f"table row {m.group(1)}"
-    elif head.startswith("fn"):
-        mark = head[2:].lstrip("-").replace("star", "*")
-        text = f"脚注{mark}" if zh else f"footnote {mark}"
-    elif m := re.fullmatch(r"([hb])(\d+)", head):
-        names = {"h": ("标题", "heading "), "b": ("附带文字", "front/back matter ")}[m.group(1)]
-        text = f"{names[0]}{m.group(2)}" if zh else f"{names[1]}{m.group(2)}"
-    else:
-        text = head
-    if dup:
-        text += f"（{dup}）" if zh else f" ({dup})"
-    if zh:
-        return prefix + text
-    return prefix + text if prefix else text

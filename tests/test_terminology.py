@@ -7,18 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.lexical import BM25Index, tokenize
-from qa.terminology import (
-    TERMINOLOGY_PATH,
-    cedict,
-    detect_language,
-    load_terminology,
-    match_terminology,
-    parse_cedict,
-    query_terms,
-    stem,
-    translate_phrase,
-)
+from qa.analyzers import tokenize
+from qa.cedict import cedict, parse_cedict, translate_phrase
+from qa.lexical import BM25Index
+from qa.query import query_terms
+from qa.terminology import TERMINOLOGY_PATH, load_terminology, match_terminology, stem
+from qa.text import detect_language
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
