@@ -12,8 +12,7 @@ from typing import Any
 
 from .document import Document
 from .paragraph import Paragraph, display_label
-
-_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])[”’」』）)]*")
+from .sentences import sentence_spans as split_sentences
 
 
 @dataclass(frozen=True)
@@ -171,25 +170,8 @@ def citation(doc: Document, p: Paragraph | None, lang: str = "en") -> str:
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of a paragraph (Chinese and Western sentence ends), whitespace trimmed."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _SENTENCE_END.finditer(text):
-        end = m.end()
-        if end > start:
-            spans.append((start, end))
-        start = end
-    if start < len(text):
-        spans.append((start, len(text)))
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out or [(0, len(text))]
+    """Character spans of the sentences of a paragraph: `sentences.sentence_spans` (kept here for callers)."""
+    return split_sentences(text)
 
 
 def best_span(spans: list[tuple[int, int]], scores: list[float], text_len: int, max_chars: int = 160) -> tuple[int, int]:
