@@ -51,7 +51,8 @@ def classify(text: str) -> Layout:
     body = [ln for ln in out if ln.kind == "text"]
     width = statistics.median([len(ln.raw.rstrip()) for ln in body] or [0])
     blanks = sum(ln.blank_before for ln in body[1:]) / max(len(body) - 1, 1)
-    words, pairs = vocabulary(raw_lines) if not cjk_doc else (frozenset(), frozenset())
+    hyphenated = not cjk_doc and any(_HYPHEN_END.search(line) for line in raw_lines)
+    words, pairs = vocabulary(raw_lines) if hyphenated else (frozenset(), frozenset())
     return Layout(out, cjk_doc, wrapped, indented, wrapped and blanks < 0.6, width, words, pairs)
 
 
@@ -72,7 +73,7 @@ def split_lines(text: str) -> tuple[list[str], list[int]]:
         feeds.append(n)
         if i + 1 < len(pieces) and pieces[i + 1] == "\f":
             n += 1
-    if lines and lines[-1] == "" and len(pieces) > 1:
+    if lines and lines[-1] == "":
         lines.pop()  # splitlines() gives no empty line after a final separator
         feeds.pop()
     return lines, feeds
@@ -123,24 +124,27 @@ def _page_number_lines(lines: list[str]) -> set[int]:
 def find_furniture(lines: list[str], feeds: list[int], wrapped: bool) -> set[int]:
     """0-based indices of running headers, footers and page numbers.
 
-    A page number is recognised by its sequence (`_page_number_lines`). A repeated short line is a running header or footer when at least two of its occurrences sit at a page edge: next to a form feed,
-    a page number, other furniture or either end of the text. In a hard-wrapped text with no page numbers and no
-    form feeds, a line repeated at least three times at regular intervals of 15 lines or more is one too.
+    A page number is recognised by its sequence (`_page_number_lines`). A repeated short line is a running
+    header or footer when it sits next to a form feed, a page number or other furniture at least once, and at
+    least twice counting the first and last line of the text. In a hard-wrapped text with no page numbers and
+    no form feeds, a line repeated at least three times at regular intervals of 15 lines or more is one too.
+    A salutation repeated through a speech is none of these.
     """
     nonblank = [i for i, line in enumerate(lines) if line.strip()]
     if not nonblank:
         return set()
     found = _page_number_lines(lines)
-    edges = {nonblank[0], nonblank[-1]}
+    ends = {nonblank[0], nonblank[-1]}
+    feed_edges: set[int] = set()
     for a, b in pairwise(nonblank):
         if feeds[a] != feeds[b]:
-            edges.update((a, b))
+            feed_edges.update((a, b))
     groups: dict[str, list[int]] = defaultdict(list)
     for i in nonblank:
         if len(lines[i].strip()) <= 120:
             groups[" ".join(lines[i].split())].append(i)
     repeated = {s: m for s, m in groups.items() if len(m) >= 2}
-    if not found and not feeds[-1] and wrapped:
+    if not found and not feed_edges and wrapped:
         for members in repeated.values():
             gaps = [b - a for a, b in pairwise(members)]
             if len(members) >= 3 and min(gaps) >= 15 and max(gaps) <= 1.6 * min(gaps):
@@ -150,9 +154,11 @@ def find_furniture(lines: list[str], feeds: list[int], wrapped: bool) -> set[int
     while changed:
         changed = False
         for members in repeated.values():
-            at_edge = [i for i in members if i not in found and _beside(i, position, nonblank, found | edges)]
-            if len(at_edge) >= 2 or (at_edge and any(i in found for i in members)):
-                found.update(at_edge)
+            todo = [i for i in members if i not in found]
+            beside = [i for i in todo if _beside(i, position, nonblank, found | feed_edges)]
+            at_end = [i for i in todo if i in ends and i not in beside]
+            if beside and (len(beside) + len(at_end) >= 2 or len(todo) < len(members)):
+                found.update(beside + at_end)
                 changed = True
     return found
 
@@ -186,6 +192,7 @@ def page_of_lines(lines: list[str], feeds: list[int], furniture: set[int]) -> li
 # --- hyphenation -------------------------------------------------------------------------------------------
 
 _WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+(?:-[A-Za-z\u00c0-\u024f]+)*")
+_HYPHEN_END = re.compile(r"[A-Za-z\u00c0-\u024f]-\s*$")
 
 
 def vocabulary(lines: list[str]) -> tuple[frozenset[str], frozenset[str]]:
@@ -195,7 +202,7 @@ def vocabulary(lines: list[str]) -> tuple[frozenset[str], frozenset[str]]:
     broken_before = False
     for line in lines:
         tokens = _WORD.findall(line)
-        broken_after = bool(re.search(r"[A-Za-z\u00c0-\u024f]-\s*$", line))
+        broken_after = bool(_HYPHEN_END.search(line))
         if broken_before and tokens:
             tokens = tokens[1:]
         if broken_after and tokens:

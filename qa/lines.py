@@ -21,9 +21,12 @@ _SENTENCE_END = "。！？!?…."
 SOFT_END = "，、；：,;:"  # a line ending in these certainly continues
 INNER_STOP = re.compile(r"[，。；,;]|\.\s|\.$")
 # Words that cannot end an English sentence or heading: a line ending in one was cut mid-sentence.
-_OPEN_WORD = re.compile(r"\b(?:the|a|an|of|to|and|or|nor|but|in|on|at|by|for|from|with|into|as|than|that|which|"
-                        r"whose|its|their|our|his|her|this|these|those|between|among|including|such|is|are|was|"
-                        r"were|be|has|have|will|would|shall|should|can|could|must|not|no|very|more|most)$")
+_OPEN_WORDS = frozenset({
+    "the", "a", "an", "of", "to", "and", "or", "nor", "but", "in", "on", "at", "by", "for", "from", "with",
+    "into", "as", "than", "that", "which", "whose", "its", "their", "our", "his", "her", "this", "these",
+    "those", "between", "among", "including", "such", "is", "are", "was", "were", "be", "has", "have",
+    "will", "would", "shall", "should", "can", "could", "must", "not", "no", "very", "more", "most",
+})
 
 # --- markup ------------------------------------------------------------------------------------------------
 
@@ -114,7 +117,26 @@ def clean_markup(text: str) -> str:
     return _ESCAPE.sub(r"\1", text)
 
 
-_GLUED_NOTE = re.compile(r"(?<=[.!?。！？][”’\"')]|[a-z][.!?])\d{1,3}$")
+_LAST_WORD = re.compile(r"[A-Za-z]+$")
+
+
+def ends_in_open_word(text: str) -> bool:
+    """Ends in a word such as 'the', 'of', 'and' that cannot end an English sentence or heading."""
+    m = _LAST_WORD.search(text[-16:])
+    return m is not None and m.group() in _OPEN_WORDS and (m.start() > 0 or len(text) <= 16)
+
+
+def _strip_glued_note(t: str) -> str:
+    """'...hearts.”1' -> '...hearts.”': a footnote number of 1-3 digits glued after a full stop."""
+    j = len(t)
+    while j > 0 and len(t) - j < 3 and t[j - 1].isdigit():
+        j -= 1
+    if j == len(t) or j < 2:
+        return t
+    before, stop = t[j - 2], t[j - 1]
+    if (stop in "”’\"')" and before in ".!?。！？") or (stop in ".!?" and before.islower()):
+        return t[:j]
+    return t
 
 
 def ends_sentence(text: str) -> bool:
@@ -122,7 +144,7 @@ def ends_sentence(text: str) -> bool:
 
     A bare closing quote also counts (a quotation that closes a list item or line).
     """
-    t = _GLUED_NOTE.sub("", text.rstrip())  # "...hearts.”1": a footnote number glued after the stop
+    t = _strip_glued_note(text.rstrip())  # "...hearts.”1": a footnote number glued after the stop
     if not t:
         return True
     if t[-1] in "”」』":
@@ -132,13 +154,18 @@ def ends_sentence(text: str) -> bool:
 
 
 def is_cjk_text(text: str) -> bool:
-    return len(CJK.findall(text)) >= len(LATIN.findall(text)) / 2
+    """Mostly Chinese: at least one Chinese character for every two Latin letters."""
+    return len(text) - len(CJK.sub("", text)) >= (len(text) - len(LATIN.sub("", text))) / 2
+
+
+_HYPHEN_END = re.compile(r"[A-Za-z\u00c0-\u024f]-$")
 
 
 def open_ended(text: str) -> bool:
-    """An English line that was cut mid-sentence: it ends in a comma-like stop or a word that cannot end one."""
+    """An English line that was cut mid-sentence: it ends in a comma-like stop, a word that cannot end one or
+    a hyphen after a letter ("Non-")."""
     t = text.rstrip()
-    return bool(t) and (t[-1] in SOFT_END or bool(_OPEN_WORD.search(t)))
+    return bool(t) and (t[-1] in SOFT_END or ends_in_open_word(t) or bool(_HYPHEN_END.search(t[-2:])))
 
 
 def continues(before: str, line: str, after_stop: bool = True) -> bool:
@@ -154,7 +181,7 @@ def continues(before: str, line: str, after_stop: bool = True) -> bool:
         return before.rstrip().endswith(("...", "…")) or not ends_sentence(before)
     if after_stop:
         return open_ended(before) and not ends_sentence(before)
-    return bool(_OPEN_WORD.search(before.rstrip()))
+    return ends_in_open_word(before.rstrip())
 
 
 def heading_like(text: str, cjk_doc: bool) -> bool:
@@ -171,7 +198,7 @@ def heading_like(text: str, cjk_doc: bool) -> bool:
         return False
     if t[-1] in "。." or (not cjk_doc and t[-1] in "?!"):
         return False
-    if not cjk_doc and _OPEN_WORD.search(t):
+    if not cjk_doc and ends_in_open_word(t):
         return False
     for o, c in ("(（", ")）"), ("“", "”"), ("《", "》"), ("「", "」"):
         if sum(t.count(x) for x in o) > sum(t.count(x) for x in c):
@@ -188,7 +215,7 @@ def is_salutation(text: str, after_open_salutation: bool = False) -> bool:
     t = text.strip()
     if not t or len(t) > 200 or t[-1] in ".?" or len(t.split()) > 25 or re.search(r"[a-z]{3}[.?]\s", t):
         return False
-    if t[-1] not in ",;:!" and len(t.split()) > 5 and "," not in t and not _OPEN_WORD.search(t):
+    if t[-1] not in ",;:!" and len(t.split()) > 5 and "," not in t and not ends_in_open_word(t):
         return False  # unpunctuated: a short form of address ("Distinguished Delegates") or one cut at 'of the'
     chunks = [c.strip() for c in re.split(r"[,;:!]", t) if c.strip()]
     if not chunks:
@@ -314,12 +341,14 @@ def _section_title(rest: str) -> bool:
 
 
 def _is_boilerplate(body: str, cjk_doc: bool, before: list[Line]) -> bool:
+    if not cjk_doc:
+        # English: a short line only (a paragraph that cites a web address is still text)
+        return len(body) <= 200 and (bool(_URL.search(body) or _HANDLE.match(body))
+                                     or any(p.search(body) for p in (*_COVER, *_UN_HEADER)))
     if _URL.search(body) and len(CJK.findall(body)) < 20:
         return True
     if _HANDLE.match(body) or any(p.search(body) for p in _COVER):
         return True
-    if not cjk_doc:
-        return any(p.search(body) for p in _UN_HEADER)
     cjk, latin = len(CJK.findall(body)), len(LATIN.findall(body))
     if cjk == 0:
         return True  # Latin-only line in a Chinese text: names, handles, series titles, dates
