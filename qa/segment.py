@@ -21,6 +21,9 @@ _ANNEX = re.compile(r"^(?:附件|annex)\s*([一二三四五六七八九十]+|[IV
 _NOTE = re.compile(r"^(?:注|附注|note)\s*[:：]", re.IGNORECASE)
 _CJK_DIGITS = "一二三四五六七八九十"
 _NUM = re.compile(r"^\d{1,3}[.．]\s*")
+_ALNUM = re.compile(r"[A-Za-z0-9]")
+_ALNUM_OPEN = re.compile(r"[A-Za-z0-9(]")
+_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 
 def roman(n: int) -> str:
@@ -78,9 +81,13 @@ class _Open:
     marker_kind: str = ""
     level: int = 0
     page: int = 0
+    _text: str = ""  # the joined parts, cached
+    _joined: int = 0  # how many parts `_text` joins
 
     def text(self, layout: Layout) -> str:
-        return _join(self.parts, layout)
+        if self._joined != len(self.parts):
+            self._text, self._joined = _join(self.parts, layout), len(self.parts)
+        return self._text
 
 
 def _join(parts: list[str], layout: Layout) -> str:
@@ -91,11 +98,11 @@ def _join(parts: list[str], layout: Layout) -> str:
         if not out or not p:
             out += p
         elif layout.cjk:
-            between_words = bool(re.match(r"[A-Za-z0-9]", out[-1]) and re.match(r"[A-Za-z0-9(]", p[0]))
-            after_stop = bool(out[-1] in ",;:.!?" and re.match(r"[A-Za-z\u00c0-\u024f]", p[0]))
+            between_words = bool(_ALNUM.match(out[-1]) and _ALNUM_OPEN.match(p[0]))
+            after_stop = bool(out[-1] in ",;:.!?" and _LETTER.match(p[0]))
             out += (" " if between_words or after_stop else "") + p
-        elif re.search(r"[A-Za-z\u00c0-\u024f]-$", out) and re.match(r"[A-Za-z\u00c0-\u024f0-9]", p):
-            out = (out if keep_hyphen(out, p, layout.words, layout.pairs) else out[:-1]) + p
+        elif out[-1] == "-" and _LETTER.match(out[-2:]) and _ALNUM_OPEN.match(p[0]):
+            out = (out if keep_hyphen(out[-60:], p, layout.words, layout.pairs) else out[:-1]) + p
         else:
             out += " " + p
     return out
