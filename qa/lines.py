@@ -330,14 +330,16 @@ def _classify_text(line: Line, stripped: str, prev_alpha: str, cjk_doc: bool, be
         inside_sentence = prev is not None and prev.kind == "text" and open_ended(prev.text)
         if not inside_sentence and is_salutation(_BULLET.sub("", body), open_salutation):
             line.kind = "salutation"
-        elif not line.marker_kind and (m := _SECTION.match(body)) and _section_title(body[m.end():]):
+        elif (not line.marker_kind and (m := _SECTION.match(body)) and _section_title(body[m.end():])
+              and not (prev is not None and prev.kind == "text" and not ends_sentence(prev.text))):
             line.kind, line.marker_kind = "heading", "section"
 
 
 def _section_title(rest: str) -> bool:
-    """The title after 'IV.' or 'B.': short, no sentence inside, not ending in a stop (a colon may end it:
-    "A. Principles and objectives: The Conference resolves that:")."""
-    return heading_like(rest, False) or (len(rest) <= 120 and rest.endswith(":") and not re.search(r"[.;]\s", rest))
+    """The title after 'IV.' or 'B.': at most 120 characters and no sentence in it. It may end in a colon
+    ("A. Principles and objectives: The Conference resolves that:") or run on to the next line ("...associated
+    with" / "nuclear weapons")."""
+    return len(rest) <= 120 and not re.search(r"[.;!?](?:\s|$)", rest)
 
 
 def _is_boilerplate(body: str, cjk_doc: bool, before: list[Line]) -> bool:
