@@ -331,7 +331,8 @@ def _classify_text(line: Line, stripped: str, prev_alpha: str, cjk_doc: bool, be
         if not inside_sentence and is_salutation(_BULLET.sub("", body), open_salutation):
             line.kind = "salutation"
         elif (not line.marker_kind and (m := _SECTION.match(body)) and _section_title(body[m.end():])
-              and not (prev is not None and prev.kind == "text" and not ends_sentence(prev.text))):
+              and not (prev is not None and prev.kind == "text" and prev.no == line.no - 1
+                       and not ends_sentence(prev.text))):
             line.kind, line.marker_kind = "heading", "section"
 
 
