@@ -294,7 +294,7 @@ def _english_titles(blocks: list[_Open], layout: Layout) -> None:
     for b in blocks:
         if b.kind in ("paragraph", "item"):
             t = b.text(layout)
-            if b.marker_kind or not _no_sentence(t) or len(t) > 300:
+            if b.marker_kind or not _no_sentence(t) or len(t) > 1000:
                 break
             b.kind = "boilerplate"
     if not layout.wrapped:

@@ -339,3 +339,15 @@ def test_chinese_seed_paragraphs_are_never_numbered_by_count(corpus: Corpus) -> 
     assert corpus.paragraph("japan-2018:I.12").numbered and corpus.paragraph("japan-2018:I.23.b").numbered
     assert not any(p.numbered for p in corpus.paragraphs_of("russia-2022"))
     assert not corpus.paragraph("japan-2018:II.fn1").numbered
+
+
+def test_un_document_header_lines_are_boilerplate() -> None:
+    text = ("A/76/123\n\nDistr.: General\n17 March 2021\n\nOriginal: English\n\nSeventy-sixth session\n"
+            "Item 98 of the provisional agenda\nGeneral and complete disarmament\n\n"
+            "Report submitted by Germany\n\n1. Germany considers the Treaty the cornerstone of disarmament.\n")
+    ps = paragraphs("d", text)
+    assert [p.text for p in ps if p.searchable] == ["1. Germany considers the Treaty the cornerstone of disarmament."]
+    kinds = {p.text: p.kind for p in ps}
+    for line in ("A/76/123", "Distr.: General", "17 March 2021", "Original: English", "Seventy-sixth session",
+                 "Item 98 of the provisional agenda", "Report submitted by Germany"):
+        assert kinds[line] == "boilerplate", line
