@@ -289,7 +289,8 @@ def _finish(blocks: list[_Open], layout: Layout) -> list[Segment]:
 
 def _english_titles(blocks: list[_Open], layout: Layout) -> None:
     """The unpunctuated paragraphs above the first sentence are the title (boilerplate, with the header
-    block); in hard-wrapped text, an unpunctuated paragraph (numbered or not) over a new paragraph or
+    block), and so is a one-line paragraph of at most three words without a stop ("Afghanistan", "Total",
+    "II."); in hard-wrapped text, an unpunctuated paragraph (numbered or not) over a new paragraph or
     heading is a heading ("2. Dismantling of the former production facilities for weapons")."""
     for b in blocks:
         if b.kind in ("paragraph", "item"):
@@ -297,11 +298,17 @@ def _english_titles(blocks: list[_Open], layout: Layout) -> None:
             if b.marker_kind or not _no_sentence(t) or len(t) > 1000:
                 break
             b.kind = "boilerplate"
+    for b in blocks:  # a bare name or figure ("Afghanistan", "2015-III", "Total") is a list or table cell
+        t = b.parts[0] if len(b.parts) == 1 else ""
+        if (b.kind == "paragraph" and not b.marker_kind and t and len(t.split()) <= 3 and not t.endswith(":")
+                and (_no_sentence(t) or not re.search(r"[a-z]", t))):
+            b.kind = "boilerplate"
     if not layout.wrapped:
         return
     flow = [b for b in blocks if b.kind not in ("furniture", "footnote")]
     for b, nxt in pairwise(flow):
-        if (b.kind == "paragraph" and b.marker_kind in ("", "num") and nxt.kind in ("paragraph", "item", "heading")
+        if (b.kind == "paragraph" and b.marker_kind in ("", "num")
+                and nxt.kind in ("paragraph", "item", "heading", "boilerplate")
                 and _title_like(b.text(layout)) and not open_ended(b.text(layout))):
             b.kind = "heading"
 
