@@ -6,15 +6,12 @@ them through `passage_json`, so a passage has one shape and one link wherever it
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from .citation import citation, display_label, paragraph_author, passage_url, speaker
 from .document import Document
 from .paragraph import Paragraph
-
-_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])[”’」』）)]*")
 
 
 def passage_json(p: Paragraph, d: Document, span: tuple[int, int] = (0, 0)) -> dict[str, Any]:
@@ -91,28 +88,6 @@ class Answer:
 
 
 # --- the answering sentence ----------------------------------------------------------------------------------
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of a paragraph (Chinese and Western sentence ends), whitespace trimmed."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _SENTENCE_END.finditer(text):
-        end = m.end()
-        if end > start:
-            spans.append((start, end))
-        start = end
-    if start < len(text):
-        spans.append((start, len(text)))
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out or [(0, len(text))]
 
 
 def best_span(spans: list[tuple[int, int]], scores: list[float], text_len: int, max_chars: int = 160) -> tuple[int, int]:

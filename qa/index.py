@@ -20,12 +20,12 @@ import numpy as np
 
 from . import __version__, faiss_store
 from .analyzers import tokenize, user_words
-from .answer import sentence_spans
 from .corpus import Corpus
 from .document import Document
 from .encoder import Encoder
 from .errors import IndexDamaged, IndexMissing
 from .paragraph import Paragraph
+from .sentences import SENTENCE_FORMAT, sentence_spans
 from .storage import remove_stray_temps, sha256_bytes, writer_lock
 from .store import Build, Sentences
 from .terminology import TERMINOLOGY_PATH
@@ -100,7 +100,7 @@ def staleness(manifest: dict[str, Any], corpus: Corpus, identity: dict[str, Any]
         return "the corpus changed"
     if manifest.get("paragraphs_sha256") != paragraphs_fingerprint(corpus.searchable()):
         return "the segmentation changed"
-    if manifest.get("passage_format") != PASSAGE_FORMAT:
+    if manifest.get("passage_format") != PASSAGE_FORMAT or manifest.get("sentence_format") != SENTENCE_FORMAT:
         return "what is embedded changed"
     if manifest.get("analyzer") != analyzer_identity():
         return "the lexical analyzer or terminology changed"
@@ -178,6 +178,7 @@ def build_index(
             "normalized": True,
             "metric": "inner_product",
             "passage_format": PASSAGE_FORMAT,
+            "sentence_format": SENTENCE_FORMAT,
             "lexical_format": LEXICAL_FORMAT,
             "analyzer": analyzer_identity(),
             "corpus_fingerprint": corpus.fingerprint,

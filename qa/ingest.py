@@ -88,7 +88,7 @@ def _pdf_text(data: bytes, name: str) -> str:
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
             RecursionError) as e:
         raise InputError(f"{name} is a damaged PDF ({type(e).__name__}); export it again and retry.") from None
-    return "\n".join(pages)
+    return "\f".join(pages)  # a form feed between pages: the segmenter gives each paragraph its page
 
 
 def check_zip(data: bytes, name: str) -> None:

@@ -2,21 +2,50 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from qa.corpus import Corpus, load_corpus
+from qa.paragraph import Paragraph
+from qa.segment import paragraphs
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = ROOT / "corpus"
+SHARED = ROOT.parent / "shared"
+UNGDC_DIR = SHARED / "corpora" / "ungdc-2021"
+NPT_DIR = SHARED / "corpora" / "npt2014-reports"
 
 
 @pytest.fixture(scope="session")
 def corpus() -> Corpus:
     """The real corpus, loaded once. Never write to it: use `corpus_copy`."""
     return load_corpus(CORPUS_DIR)
+
+
+def _segment_folder(folder: Path) -> dict[str, tuple[Paragraph, ...]]:
+    """file (as in the folder's manifest.jsonl, 'texts/X.txt') -> its paragraphs, ids '<file stem>:<label>'."""
+    if not (folder / "manifest.jsonl").exists():
+        pytest.fail(f"{folder} is missing: the tests need ../shared beside the project (as CI has it).")
+    out = {}
+    for line in (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines():
+        file = json.loads(line)["file"]
+        out[file] = paragraphs(Path(file).stem, (folder / file).read_text(encoding="utf-8"))
+    return out
+
+
+@pytest.fixture(scope="session")
+def ungdc() -> dict[str, tuple[Paragraph, ...]]:
+    """The 194 English UN General Debate statements of 2021 (shared, read-only), segmented once."""
+    return _segment_folder(UNGDC_DIR)
+
+
+@pytest.fixture(scope="session")
+def npt() -> dict[str, tuple[Paragraph, ...]]:
+    """The 21 NPT 2014 PrepCom documents as a PDF text export (shared, read-only), segmented once."""
+    return _segment_folder(NPT_DIR)
 
 
 @pytest.fixture

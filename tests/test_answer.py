@@ -1,7 +1,8 @@
-from qa.answer import best_span, sentence_spans
+from qa.answer import best_span
 from qa.citation import citation, display_label, speaker
 from qa.document import Document
 from qa.paragraph import Paragraph
+from qa.sentences import sentence_spans
 
 SWEDEN = Document(
     id="sweden-2019", file="003.txt", title="采取“垫脚石”办法开启裁军外交",
