@@ -33,7 +33,7 @@ def speaker(query: Query, store: Store, where: Filter, n: int) -> Ranked:
     """A question that names parties asks what *they* said: their paragraphs, by closest sentence."""
     if not query.parties:
         return []
-    return store.search_sentences(query.vector, n, where.narrowed(query.parties))
+    return store.search_sentences(query.vector, n, where.narrowed(query.speakers))
 
 
 CHANNELS: dict[str, Channel] = {"dense": dense, "sentence": sentence, "lexical": lexical, "speaker": speaker}

@@ -11,28 +11,15 @@ from collections.abc import Sequence
 
 from .document import Document
 from .paragraph import Paragraph
+from .parties import load_parties
 from .text import long_date
 
 _ANNEX_ZH = {"I": "一", "II": "二", "III": "三", "IV": "四", "V": "五", "VI": "六", "VII": "七", "VIII": "八",
              "IX": "九", "X": "十"}
 
-# Chinese names of the parties the bundled corpus names (until the parties table takes over).
-_ZH_NAMES = {
-    "China": "中国",
-    "France": "法国",
-    "Russian Federation": "俄罗斯联邦",
-    "United Kingdom": "大不列颠及北爱尔兰联合王国",
-    "United States": "美利坚合众国",
-    "Japan": "日本",
-    "Sweden": "瑞典",
-    "UNIDIR": "联合国裁军研究所",
-    "Group of Eminent Persons for Substantive Advancement of Nuclear Disarmament": "切实推动核裁军名人小组",
-}
-
-
 def zh_name(name: str) -> str:
-    """A party's name as the UN writes it in Chinese; the name itself when the table does not know it."""
-    return _ZH_NAMES.get(name, name)
+    """A party's name as the UN writes it in Chinese; the name itself when the parties table does not know it."""
+    return load_parties().zh(name)
 
 
 def name_in(name: str, lang: str) -> str:

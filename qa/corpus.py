@@ -131,6 +131,8 @@ def _document(entry: Any, path: Path, i: int) -> Document:
             language=str(entry.get("language", "zh")), kind=str(entry.get("kind", "working paper")),
             sha256=str(entry.get("sha256", "")), notes=str(entry.get("notes", "")),
             part_authors=tuple((str(k), str(v)) for k, v in (entry.get("part_authors") or {}).items()),
+            speaker_aliases=tuple((str(k), tuple(str(x) for x in v))
+                                  for k, v in (entry.get("speaker_aliases") or {}).items()),
             extra={str(k): str(v) for k, v in (entry.get("extra") or {}).items()},
         )
     except (TypeError, AttributeError) as e:
@@ -146,6 +148,8 @@ def document_json(d: Document) -> dict[str, Any]:
     }
     if d.part_authors:
         out["part_authors"] = dict(d.part_authors)
+    if d.speaker_aliases:
+        out["speaker_aliases"] = {k: list(v) for k, v in d.speaker_aliases}
     if d.extra:
         out["extra"] = dict(d.extra)
     return out

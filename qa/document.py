@@ -31,6 +31,8 @@ class Document:
     # Whose words each part is, where that differs from `author`: (('body', 'Japan'), ('II', 'Chair of …')).
     # 'body' is the text before the first annex; annexes are named by their Roman numeral.
     part_authors: tuple[tuple[str, str], ...] = ()
+    # Names this corpus's readers use for its parties beyond the parties table: (('Chair of …', ("Chair's summary",)),).
+    speaker_aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def author_of(self, part: str) -> str:

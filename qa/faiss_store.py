@@ -269,6 +269,7 @@ def _document(d: dict[str, Any]) -> Document:
     d = {k: v for k, v in d.items() if k in names}
     d["submitted_by"] = tuple(d.get("submitted_by", ()))
     d["part_authors"] = tuple(tuple(x) for x in d.get("part_authors", ()))
+    d["speaker_aliases"] = tuple((k, tuple(v)) for k, v in d.get("speaker_aliases", ()))
     return Document(**d)
 
 

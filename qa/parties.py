@@ -11,7 +11,7 @@ import difflib
 import json
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -273,19 +273,25 @@ class Parties:
         ranked = sorted(best.items(), key=lambda item: (-item[1], self.parties[item[0]].name))
         return [self.parties[i].name for i, _ in ranked[:n]]
 
-    def with_names(self, names: Iterable[str]) -> Parties:
-        """The table plus the names a corpus uses that no party has, each kept as a body with no aliases, so
-        that every submitter and author of any corpus is a party (and can be filtered on and printed)."""
-        extra: dict[str, Party] = {}
+    def with_names(self, names: Iterable[str], aliases: Mapping[str, Iterable[str]] | None = None) -> Parties:
+        """The table plus the names a corpus uses that no party has, each kept as a body, so that every
+        submitter and author of any corpus is a party (and can be filtered on and printed); `aliases` adds the
+        names a corpus's readers use for its parties (e.g. "Chair's summary" for the author of that annex)."""
+        parties = list(self.parties)
         for raw in names:
             name = " ".join(raw.split())
-            if name and name not in extra and self.resolve(name) is None:
-                extra[name] = Party(name=name, name_zh=name, kind="body", iso3="", aliases=(), members=(),
-                                    source=CORPUS_ONLY_SOURCE)
-        if not extra:
+            if name and self.resolve(name) is None and all(p.name != name for p in parties):
+                parties.append(Party(name=name, name_zh=name, kind="body", iso3="", aliases=(), members=(),
+                                     source=CORPUS_ONLY_SOURCE))
+        index = {p.name: i for i, p in enumerate(parties)}
+        for name, forms in (aliases or {}).items():
+            party = self.resolve(name)
+            i = index.get(party.name if party else " ".join(name.split()))
+            if i is not None:
+                parties[i] = replace(parties[i], aliases=(*parties[i].aliases, *forms))
+        if len(parties) == len(self.parties) and not aliases:
             return self
-        return Parties((*self.parties, *extra.values()), self._not_names, "".join(sorted(self._side_stop)),
-                       self._abbreviations.values())
+        return Parties(parties, self._not_names, "".join(sorted(self._side_stop)), self._abbreviations.values())
 
     # --- matching ----------------------------------------------------------------------------------------------
 

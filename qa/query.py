@@ -15,7 +15,7 @@ import numpy as np
 from .analyzers import EN_STOPWORDS, han_runs, proper_names, tokenize
 from .cedict import cedict, translate_phrase
 from .encoder import Encoder
-from .speakers import mentioned_speakers
+from .speakers import Speakers
 from .terminology import Term, english_words, field_terms, is_acronym, match_terminology, stem
 from .text import detect_language
 
@@ -55,12 +55,17 @@ class Query:
     terms: tuple[tuple[str, float], ...]  # weighted lexical tokens, as the documents are tokenised
     field_terms: tuple[Term, ...]  # entries of the terminology the question names
     names: tuple[str, ...]  # proper names (Chinese questions) the corpus must mention to answer
-    parties: frozenset[str]  # canonical names of the parties the question names
+    parties: tuple[frozenset[str], ...]  # each party the question names as a speaker, by the corpus's names
     compare: bool  # "what do A and B each say": the named parties should take turns
     vector: np.ndarray = field(repr=False, compare=False)  # L2-normalised query embedding
 
+    @property
+    def speakers(self) -> frozenset[str]:
+        """Every corpus name of every party the question names as a speaker."""
+        return frozenset().union(*self.parties)
 
-def analyse(question: str, encoder: Encoder, speakers: tuple[str, ...], translate: bool = True) -> Query:
+
+def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool = True) -> Query:
     """Everything the search needs to know about a question, computed once."""
     language = detect_language(question)
     return Query(
@@ -69,7 +74,7 @@ def analyse(question: str, encoder: Encoder, speakers: tuple[str, ...], translat
         terms=tuple(query_terms(question, translate)),
         field_terms=tuple(field_terms(question)),
         names=tuple(proper_names(question)) if language == "zh" else (),
-        parties=frozenset(mentioned_speakers(question, speakers)),
+        parties=speakers.named_in(question),
         compare=asks_to_compare(question),
         vector=encoder.encode_queries([question])[0].astype(np.float32),
     )

@@ -26,6 +26,7 @@ from .index import build_index, load_index, staleness
 from .paragraph import Paragraph
 from .query import Query, analyse
 from .settings import Settings
+from .speakers import Speakers
 from .store import Filter
 from .text import is_date
 
@@ -98,29 +99,33 @@ def validate_k(k: Any, settings: Settings) -> int:
     return k
 
 
-def known_speakers(documents: dict[str, Document]) -> list[str]:
-    return sorted({s for d in documents.values() for s in speakers_of(d)} | {
-        author for d in documents.values() for _, author in d.part_authors})
+def corpus_speakers(documents: dict[str, Document]) -> Speakers:
+    """Every party a corpus's documents speak for: submitters, authors and the authors of annexes."""
+    aliases: dict[str, list[str]] = {}
+    for d in documents.values():
+        for name, forms in d.speaker_aliases:
+            aliases.setdefault(name, []).extend(forms)
+    return Speakers({s for d in documents.values() for s in speakers_of(d)}
+                    | {author for d in documents.values() for _, author in d.part_authors}, aliases=aliases)
 
 
-def validate_filters(filters: Filters, documents: dict[str, Document]) -> Filter:
-    """The store predicate for the user's filters; an unknown state, document or a bad date is an InputError."""
-    known = known_speakers(documents)
-    by_lower = {s.lower(): s for s in known}
-    states = []
+def validate_filters(filters: Filters, documents: dict[str, Document], speakers: Speakers) -> Filter:
+    """The store predicate for the user's filters; an unknown state, document or a bad date is an InputError.
+
+    A state or group may be named any way the parties table knows ('Iran', '伊朗', 'P5'); a group means its
+    members and its own documents.
+    """
+    states: set[str] = set()
     for s in filters.states:
-        canon = by_lower.get(s.strip().lower())
-        if canon is None:
-            raise InputError(f"Unknown state or body {s!r}; known: {', '.join(known)}.")
-        states.append(canon)
+        states |= speakers.resolve(s)
     for d in filters.docs:
         if d not in documents:
             raise InputError(f"Unknown document {d!r}; known: {', '.join(sorted(documents))}. See `qa documents`.")
     for name, value in (("date_from", filters.date_from), ("date_to", filters.date_to)):
         if value and not is_date(value):
             raise InputError(f"{name} = {value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD.")
-    return Filter(frozenset(filters.docs) if filters.docs else None, frozenset(states) if states else None,
-                  filters.date_from, filters.date_to)
+    return Filter(frozenset(filters.docs) if filters.docs else None,
+                  frozenset(states) if filters.states else None, filters.date_from, filters.date_to)
 
 
 # --- the engine ----------------------------------------------------------------------------------------------
@@ -138,6 +143,7 @@ class Engine:
         self.ranking = ranking or Ranking(rrf_k=settings.rrf_k, candidates=settings.candidates)
         self.coverage = coverage or CoveragePolicy()
         self.documents: dict[str, Document] = store.documents
+        self.speakers = corpus_speakers(self.documents)
 
     @classmethod
     def open(cls, settings: Settings, build_missing: bool = True, log: Callable[[str], None] = print) -> Engine:
@@ -167,21 +173,21 @@ class Engine:
         return list(self.store.searchable(doc_id))
 
     def analyse(self, question: str) -> Query:
-        return analyse(question, self.encoder, self.store.speakers, self.ranking.translate)
+        return analyse(question, self.encoder, self.speakers, self.ranking.translate)
 
     # -- public API --
 
     def ask(self, question: str, k: int | None = None, filters: Filters = Filters()) -> Answer:
         q = validate_question(question, self.settings)
         k = validate_k(k, self.settings)
-        where = validate_filters(filters, self.documents)
+        where = validate_filters(filters, self.documents, self.speakers)
         return self.search(self.analyse(q), k, where)
 
     def compare(self, question: str, per_group: int = 3, filters: Filters = Filters()) -> list[Group]:
         """Best passages of each submitter (or author) side by side; groups with nothing relevant say so."""
         q = validate_question(question, self.settings)
         per_group = validate_k(per_group, self.settings)
-        where = validate_filters(filters, self.documents)
+        where = validate_filters(filters, self.documents, self.speakers)
         query = self.analyse(q)
         groups: dict[tuple[tuple[str, ...], str], list[str]] = {}
         for d in self.documents.values():
@@ -207,7 +213,7 @@ class Engine:
             return Answer(query.text, (), False, query.language, "No paragraphs match the filters.")
         paragraphs = dict(zip((pid for pid, _ in fused), self.store.paragraphs([pid for pid, _ in fused])))
         if r.interleave_named and len(query.parties) > 1 and query.compare:
-            fused = interleave_by_party(fused, [self._party_of(paragraphs[pid], query.parties) for pid, _ in fused])
+            fused = interleave_by_party(fused, [self._party_of(paragraphs[pid], query) for pid, _ in fused])
         fused = fused[:k]
         positions = {name: {pid: i + 1 for i, (pid, _) in enumerate(ranked)} for name, ranked in lists.items()}
         cosines = self.store.paragraph_scores([pid for pid, _ in fused], query.vector)
@@ -220,10 +226,11 @@ class Engine:
         ok = covered(query, self.store, self.coverage)
         return Answer(query.text, tuple(hits), ok, query.language, "" if ok else NOT_COVERED)
 
-    def _party_of(self, p: Paragraph, named: frozenset[str]) -> str:
-        """Which of the named parties a paragraph speaks for ('' for none)."""
+    def _party_of(self, p: Paragraph, query: Query) -> str:
+        """Which of the parties the question names a paragraph speaks for ('' for none)."""
         d = self.documents[p.doc]
-        return "|".join(sorted({*d.submitted_by, paragraph_author(d, p)} & named))
+        own = {*d.submitted_by, paragraph_author(d, p)}
+        return "|".join(str(i) for i, names in enumerate(query.parties) if own & names)
 
     def _answer_span(self, p: Paragraph, query: Query) -> tuple[int, int]:
         """The sentence (or two) of the paragraph closest to the question, nudged by shared query terms."""

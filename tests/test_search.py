@@ -11,7 +11,7 @@ from qa.fusion import interleave_by_party
 from qa.query import asks_to_compare
 from qa.search import Filters
 from qa.settings import PROJECT_ROOT
-from qa.speakers import mentioned_speakers
+from qa.speakers import Speakers
 
 DEV = PROJECT_ROOT.parent / "shared" / "eval" / "dev.jsonl"
 
@@ -116,11 +116,28 @@ def test_comparison_wording_in_both_languages():
 def test_speakers_are_found_by_their_common_names_and_longer_mentions_win():
     names = ("Group of Eminent Persons for Substantive Advancement of Nuclear Disarmament",
              "Chair of the Group of Eminent Persons for Substantive Advancement of Nuclear Disarmament",
-             "Russian Federation", "United States", "UNIDIR")
-    assert mentioned_speakers("俄方如何评价", names) == {"Russian Federation"}
-    assert mentioned_speakers("tell us more", names) == set()
-    assert mentioned_speakers("What does the US say?", names) == {"United States"}
-    assert mentioned_speakers("名人小组主席总结提到", names) == {names[1]}
+             "Russian Federation", "United States", "UNIDIR", "China")
+    speakers = Speakers(names)
+    assert speakers.named_in("俄方如何评价") == (frozenset({"Russian Federation"}),)
+    assert speakers.named_in("tell us more") == ()
+    assert speakers.named_in("What does the US say?") == (frozenset({"United States"}),)
+    assert speakers.named_in("名人小组主席总结提到") == (frozenset({names[1]}),)
+
+
+def test_a_compound_such_as_china_us_dialogue_names_a_topic_not_a_speaker():
+    speakers = Speakers(("China", "United States", "UNIDIR"))
+    assert speakers.named_in("What should a China–US dialogue cover, according to UNIDIR?") == (
+        frozenset({"UNIDIR"}),)
+
+
+def test_state_filter_accepts_any_alias_and_groups_and_suggests_for_unknown_names(engine):
+    for alias in ("伊朗", "Iran", "P5", "俄罗斯", "Russia"):
+        engine.ask("nuclear", 3, Filters(states=(alias,)))
+    p5 = engine.ask("减少战略风险", 10, Filters(states=("P5",)))
+    assert p5.hits and all(set(h.document.submitted_by) & {"China", "France", "Russian Federation",
+                                                             "United Kingdom", "United States"} for h in p5.hits)
+    with pytest.raises(InputError, match="Did you mean.*Sweden"):
+        engine.ask("risk", 5, Filters(states=("Swedn",)))
 
 
 def test_impossible_dates_are_refused_with_the_expected_form(engine):
