@@ -98,9 +98,10 @@ def read_manifest(path: Path) -> tuple[list[Entry], list[Refusal]]:
         raise InputError(f"{path.name}: a manifest is JSON Lines (.jsonl) or CSV (.csv), not {path.suffix or 'no suffix'}.")
     entries: list[Entry] = []
     refused: list[Refusal] = []
+    base = path.resolve().parent  # '../shared/…/manifest.jsonl' is fine; '..' inside a row is not
     for row, record in rows:
         try:
-            entries.append(_entry(row, record, path.parent))
+            entries.append(_entry(row, record, base))
         except InputError as e:
             source = str(record.get("file", "")) if isinstance(record, Mapping) else ""
             refused.append(Refusal(row, source, e.message))
