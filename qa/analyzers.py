@@ -1,7 +1,7 @@
 """Analyzers: text to search tokens, the same way for paragraphs at index time and for questions.
 
 Chinese runs go through jieba, with the field's terms (from the terminology) registered so it keeps them
-whole; Latin words are lower-cased. Documents and questions share `tokenize`, so a Chinese term translated
+whole; Latin words are stemmed (`english.stem`), so an English paragraph is searched by its stems. Documents and questions share `tokenize`, so a Chinese term translated
 from an English question meets the same tokens as the paragraph that uses it.
 """
 
@@ -13,6 +13,7 @@ import threading
 import unicodedata
 from typing import Any
 
+from .english import STOPWORDS, stem
 from .terminology import load_terminology
 from .text import HAN
 
@@ -30,18 +31,6 @@ ZH_STOPWORDS = frozenset({
     "如", "若", "因", "所有", "以及", "并且", "或者", "因为", "所以", "如果", "虽然",
     "但是", "而且", "关于", "对于", "根据", "通过", "包括", "方面", "什么", "哪些", "哪个",
     "如何", "怎样", "为什么", "是否", "吗", "呢", "吧", "啊",
-})
-EN_STOPWORDS = frozenset({
-    "a", "an", "the", "and", "or", "but", "nor", "of", "to", "in", "on", "at", "by", "for", "with",
-    "from", "as", "into", "onto", "upon", "about", "over", "under", "between", "among", "through",
-    "during", "before", "after", "above", "below", "up", "down", "out", "off", "than", "then", "so",
-    "such", "too", "very", "can", "could", "may", "might", "must", "shall", "should", "will", "would",
-    "do", "does", "did", "done", "doing", "is", "are", "was", "were", "be", "been", "being", "am",
-    "has", "have", "had", "having", "it", "its", "it's", "this", "that", "these", "those", "there",
-    "here", "their", "theirs", "them", "they", "he", "she", "his", "her", "him", "we", "our", "ours",
-    "us", "you", "your", "i", "me", "my", "mine", "what", "which", "who", "whom", "whose", "when",
-    "where", "why", "how", "whether", "if", "not", "no", "yes", "all", "any", "both", "each", "few",
-    "more", "most", "other", "some", "own", "same", "only", "also", "just", "s", "t",
 })
 
 _lock = threading.Lock()
@@ -92,7 +81,7 @@ def word_frequency(word: str) -> int:
 
 
 def tokenize(text: str) -> list[str]:
-    """Search tokens of `text`: jieba words and their dictionary sub-words for Chinese, lower-cased Latin
+    """Search tokens of `text`: jieba words and their dictionary sub-words for Chinese, Snowball stems of Latin
     words and numbers otherwise; punctuation and stopwords dropped. Deterministic; never raises on text."""
     tk = segmenter()
     out: list[str] = []
@@ -104,9 +93,20 @@ def tokenize(text: str) -> list[str]:
                     out.append(w)
                     if 3 < len(w) <= _LONGEST_WORD:
                         out.extend(_inner_terms(w))
-        elif other not in EN_STOPWORDS:
-            out.append(other)
+        elif other not in STOPWORDS:
+            out.append(stem(other))
     return out
+
+
+def chinese_words(text: str) -> list[str]:
+    """The content words of the Chinese in `text`, as jieba's precise mode cuts them (for translation)."""
+    tk = segmenter()
+    return [w for run in han_runs(text) for w in tk.cut(run) if w not in ZH_STOPWORDS and len(w) >= 1]
+
+
+def chinese_parts(word: str) -> list[str]:
+    """The dictionary words inside a longer Chinese word (核武器国家 -> 核武器, 国家), for when it has no entry."""
+    return [w for w in segmenter().cut_for_search(word) if w != word and len(w) >= 2 and w not in ZH_STOPWORDS]
 
 
 def _inner_terms(word: str) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .citation import citation, display_label, paragraph_author, passage_url, speaker
+from .citation import citation, paragraph_author, passage_url, speaker, where
 from .document import Document
 from .paragraph import Paragraph
 
@@ -30,7 +30,7 @@ def passage_json(p: Paragraph, d: Document, span: tuple[int, int] = (0, 0)) -> d
         "date": d.date,
         "meeting": d.meeting,
         "paragraph": p.label,
-        "paragraph_display": display_label(p.label),
+        "paragraph_display": where(p),
         "section": p.section,
         "text": p.text,
         "answer": p.text[start:end],

@@ -19,6 +19,7 @@ from .draft import DOCX_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, MAX_IDS, export, paragr
 from .errors import NotFound, QAError
 from .search import Engine, Filters
 from .settings import Settings
+from .tables import TABLE_FORMATS, export_table
 
 router = APIRouter()
 
@@ -84,16 +85,27 @@ class AskResponse(BaseModel):
 
 class Group(BaseModel):
     submitted_by: list[str]
-    author: str
+    author: str = Field(description="Whose text the passages are when not the submitters' own.")
     speaker: str
-    docs: list[str]
-    covered: bool
+    speaker_zh: str
+    docs: list[str] = Field(description="The documents of this voice that have passages on the question.")
+    covered: bool = Field(description="False when none of this voice's passages answers (same test as /api/ask).")
+    best_rank: int = Field(description="Rank of this voice's best passage among all passages of the search.")
     results: list[Result]
 
 
 class CompareResponse(BaseModel):
     query: str
-    groups: list[Group]
+    language: str
+    covered: bool
+    message: str
+    total: int = Field(description="Voices (states, groups, bodies) with passages on the question.")
+    covered_total: int = Field(description="Of those, how many have a passage that answers.")
+    page: int
+    per_page: int
+    pages: int
+    side_by_side: bool = Field(description="True when the question or the filter named the parties compared.")
+    groups: list[Group] = Field(description="This page's voices, best answer first.")
 
 
 class DocumentOut(BaseModel):
@@ -190,15 +202,44 @@ def api_ask(
 def api_compare(
     request: Request,
     q: Annotated[str, Query(description="The topic or question.")],
-    k: Annotated[int, Query(description="Passages per submitter (at most QA_MAX_K).")] = 3,
+    k: Annotated[int, Query(description="Passages per party (at most QA_MAX_K).")] = 3,
     state: Annotated[list[str], STATE] = [],  # noqa: B006
     doc: Annotated[list[str], DOC] = [],  # noqa: B006
     date_from: Annotated[str, DATE_FROM] = "",
     date_to: Annotated[str, DATE_TO] = "",
+    page: Annotated[int, Query(description="Page of parties, from 1.")] = 1,
+    per_page: Annotated[int | None, Query(description="Parties per page (default QA_COMPARE_PAGE, at most 200).")] = None,
 ) -> Any:
-    """What each submitter (or author) said on the question, side by side."""
-    groups = engine_of(request).compare(q, k, Filters(tuple(state), tuple(doc), date_from, date_to))
-    return {"query": q.strip(), "groups": [g.to_json() for g in groups]}
+    """What each state, group or body said on the question: one search, grouped by party, best answer first."""
+    filters = Filters(tuple(state), tuple(doc), date_from, date_to)
+    return engine_of(request).compare(q, k, filters, page, per_page).to_json()
+
+
+@router.get(
+    "/api/compare/export",
+    responses={200: {"content": {m.split(";")[0]: {} for m in TABLE_FORMATS.values()},
+                     "description": "One row per party: passages quoted verbatim, citations and links."}, **ERRORS},
+)
+def api_compare_export(
+    request: Request,
+    q: Annotated[str, Query(description="The topic or question.")],
+    format: Annotated[Literal["csv", "markdown", "docx"], Query(description="csv, markdown or docx.")] = "csv",
+    lang: Annotated[Literal["en", "zh"], Query(description="Language of headings, party names, citations.")] = "en",
+    k: Annotated[int, Query(description="Passages per party.")] = 3,
+    state: Annotated[list[str], STATE] = [],  # noqa: B006
+    doc: Annotated[list[str], DOC] = [],  # noqa: B006
+    date_from: Annotated[str, DATE_FROM] = "",
+    date_to: Annotated[str, DATE_TO] = "",
+    page: Annotated[int, Query(description="Page of parties, from 1.")] = 1,
+    per_page: Annotated[int, Query(description="Parties per page (at most 200).")] = 200,
+) -> Response:
+    """The comparison as a table to take away: CSV, Markdown or Word, in English or Chinese."""
+    filters = Filters(tuple(state), tuple(doc), date_from, date_to)
+    comparison = engine_of(request).compare(q, k, filters, page, per_page)
+    data = export_table(comparison, format, lang, str(request.base_url))
+    suffix = {"csv": "csv", "markdown": "md", "docx": "docx"}[format]
+    return Response(data, media_type=TABLE_FORMATS[format],
+                    headers={"Content-Disposition": f'attachment; filename="comparison.{suffix}"'})
 
 
 @router.get("/api/documents", response_model=list[DocumentOut], responses=ERRORS)

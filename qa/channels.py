@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .citation import voice
 from .query import Query
 from .store import Filter, Ranked, Store
+from .text import LANGUAGES
 
 Channel = Callable[[Query, Store, Filter, int], Ranked]
 
@@ -25,15 +27,29 @@ def sentence(query: Query, store: Store, where: Filter, n: int) -> Ranked:
 
 
 def lexical(query: Query, store: Store, where: Filter, n: int) -> Ranked:
-    """Paragraphs by BM25 of the question's weighted terms (its own words and their translations)."""
-    return store.search_lexical(query.terms, n, where)
+    """Paragraphs in the question's language by BM25 of its own words."""
+    return store.search_lexical(query.terms, n, where.in_languages(frozenset({query.language})))
+
+
+def crosslingual(query: Query, store: Store, where: Filter, n: int) -> Ranked:
+    """Paragraphs in the other language by BM25 of the question's words translated (terminology, CC-CEDICT).
+
+    A ranking of its own, so English and Chinese paragraphs each get their best into the fusion whatever the
+    mix of the corpus, and BM25 scores of the two languages are never compared."""
+    other = frozenset(LANGUAGES) - {query.language}
+    return store.search_lexical(query.cross_terms, n, where.in_languages(other))
 
 
 def speaker(query: Query, store: Store, where: Filter, n: int) -> Ranked:
-    """A question that names parties asks what *they* said: their paragraphs, by closest sentence."""
+    """A question that names parties asks what *they* said: their paragraphs, by closest sentence, a party's
+    own texts before those it submitted with others (Russia's paper before the five nuclear-weapon States')."""
     if not query.parties:
         return []
-    return store.search_sentences(query.vector, n, where.narrowed(query.speakers))
+    ranked = store.search_sentences(query.vector, n, where.narrowed(query.speakers))
+    own = [any(voice(store.documents[p.doc], p) <= names for names in query.parties)
+           for p in store.paragraphs([pid for pid, _ in ranked])]
+    return [r for r, mine in zip(ranked, own) if mine] + [r for r, mine in zip(ranked, own) if not mine]
 
 
-CHANNELS: dict[str, Channel] = {"dense": dense, "sentence": sentence, "lexical": lexical, "speaker": speaker}
+CHANNELS: dict[str, Channel] = {"dense": dense, "sentence": sentence, "lexical": lexical,
+                                "crosslingual": crosslingual, "speaker": speaker}

@@ -58,6 +58,14 @@ def speaker(doc: Document, p: Paragraph | None = None, lang: str = "en") -> str:
     return name_in(author, lang) if author else subs
 
 
+def voice(doc: Document, p: Paragraph | None = None) -> frozenset[str]:
+    """Who a passage speaks for: its own author when another body wrote it, else its submitters."""
+    author = paragraph_author(doc, p)
+    if author and author not in doc.submitted_by:
+        return frozenset({author})
+    return frozenset(doc.submitted_by) or frozenset({author} - {""})
+
+
 def speakers_of(doc: Document) -> set[str]:
     """Every party a state filter may match for a document: its submitters and its author."""
     return {*doc.submitted_by, *([doc.author] if doc.author else [])}
@@ -100,9 +108,34 @@ def display_label(label: str, lang: str = "en") -> str:
     return prefix + text
 
 
+_UNNUMBERED = ("paragraph", "item", "note")
+
+
 def where(p: Paragraph, lang: str = "en") -> str:
-    """The place of a paragraph in its document, as the citation gives it."""
-    return display_label(p.label, lang)
+    """The place of a paragraph in its document, as a reader can find it there.
+
+    A paragraph the document numbers is cited by its number ('para. 12'); an unnumbered one by what a reader
+    sees: the page of a paged source, the section heading and the paragraph's place under it, in words that
+    cannot be mistaken for a printed number ('p. 4, 3rd paragraph under “Introduction”', '第4页，“引言”下第3自然段').
+    """
+    if p.numbered or p.kind not in _UNNUMBERED or p.ordinal < 1:
+        return display_label(p.label, lang)
+    part = p.label.partition(".")[0] if p.part else ""
+    section = _short(p.section.split(" › ")[-1]) if p.section else ""
+    if lang == "zh":
+        place = (f"“{section}”下" if section else "") + f"第{p.ordinal}自然段"
+        return (f"附件{_ANNEX_ZH.get(part, part)}" if part else "") + (f"第{p.page}页，" if p.page else "") + place
+    place = f"{_ordinal(p.ordinal)} paragraph" + (f" under “{section}”" if section else "")
+    return ", ".join(x for x in (f"annex {part}" if part else "", f"p. {p.page}" if p.page else "", place) if x)
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _short(heading: str, limit: int = 60) -> str:
+    return heading if len(heading) <= limit else heading[: limit - 1].rstrip() + "…"
 
 
 # --- the reference ------------------------------------------------------------------------------------------

@@ -82,6 +82,7 @@ def index_cmd(settings: Settings, rebuild: bool) -> None:
     corpus = load_corpus(settings.corpus_dir)
     encoder = load_encoder(settings)
     built = build_index(settings.index_dir, corpus, encoder, rebuild=rebuild, batch_size=settings.batch_size,
+                        cache_dir=settings.cache_dir,
                         progress=True, log=lambda s: click.echo(s, err=True))
     c = built.manifest["counts"]
     click.echo(f"Index ready in {settings.index_dir}: {c['documents']} documents, {c['paragraphs']} paragraphs, "

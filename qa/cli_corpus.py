@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .citation import display_label, speaker
+from .citation import speaker, where
 from .corpus import ImportReport, add_documents, document_json, init_corpus, load_corpus
 from .errors import InputError
 from .manifest import Entry, Metadata, check_metadata, read_manifest
@@ -152,15 +152,15 @@ def paragraphs_cmd(settings: Settings, doc: str, as_json: bool, show_all: bool) 
     document = corpus.document(doc)
     ps = corpus.paragraphs_of(document.id)
     if as_json:
-        out = [{**dataclasses.asdict(p), "display": display_label(p.label), "speaker": speaker(document, p)}
+        out = [{**dataclasses.asdict(p), "display": where(p), "speaker": speaker(document, p)}
                for p in ps]
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     for p in ps:
         if not (p.searchable or show_all):
             continue
-        where = f"  [{p.section}]" if p.section else ""
-        click.echo(inert(f"{p.label} · {display_label(p.label)}{where}" + ("" if p.searchable else f" ({p.kind})")))
+        section = f"  [{p.section}]" if p.section else ""
+        click.echo(inert(f"{p.label} · {where(p)}{section}" + ("" if p.searchable else f" ({p.kind})")))
         click.echo(inert(f"    {p.text}") + "\n")
 
 

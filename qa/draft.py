@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from .citation import citation, display_label, speaker
+from .citation import citation, speaker, where
 from .document import Document
 from .errors import InputError, NotFound
 from .paragraph import Paragraph
@@ -46,7 +46,7 @@ def quotations(items: Iterable[tuple[Paragraph, Document]], lang: str) -> list[Q
     lang = "zh" if lang == "zh" else "en"
     out = []
     for p, d in items:
-        out.append(Quotation(p, d, citation(d, p, lang), speaker(d, p, lang), display_label(p.label, lang)))
+        out.append(Quotation(p, d, citation(d, p, lang), speaker(d, p, lang), where(p, lang)))
     return out
 
 
@@ -133,7 +133,7 @@ def to_markdown(items: Sequence[Quotation], lang: str = "en", today: date | None
 _CJK_FONT = "SimSun"  # present on every Chinese Windows/Word install; Word substitutes elsewhere
 
 
-def _east_asian_font(style_or_run: Any, name: str) -> None:
+def east_asian_font(style_or_run: Any, name: str) -> None:
     from docx.oxml.ns import qn
 
     rpr = style_or_run.element.get_or_add_rPr()
@@ -156,7 +156,7 @@ def to_docx(items: Sequence[Quotation], lang: str = "en", today: date | None = N
     word.core_properties.author = ""
     word.core_properties.language = "zh-CN" if lang == "zh" else "en"
     for name in ("Normal", "Quote", "Title", "Heading 2"):
-        _east_asian_font(word.styles[name], _CJK_FONT)
+        east_asian_font(word.styles[name], _CJK_FONT)
     word.add_heading(_TITLES[lang], level=0)
     word.add_paragraph(_COMPILED[lang].format(date=when, n=len(items)))
     for i, q in enumerate(items, start=1):

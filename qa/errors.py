@@ -33,6 +33,10 @@ class IndexMissing(QAError):
     http_status = 503
 
 
+class IndexOutdated(IndexMissing):
+    """An index of an older format: `qa index` (or any command that builds) replaces it, reusing its vectors."""
+
+
 class IndexDamaged(QAError):
     """The index on disk fails its checks: answering from it could cite the wrong text."""
 

@@ -27,22 +27,24 @@ import numpy as np
 
 from .citation import paragraph_author
 from .document import Document
-from .errors import IndexDamaged, IndexMissing
+from .errors import IndexDamaged, IndexMissing, IndexOutdated
 from .lexical import BM25Index
 from .paragraph import Paragraph
 from .storage import TMP_PREFIX, atomic_write_text, fsync_dir, sha256_bytes, write_error
 from .store import ALL, Build, Filter, Ranked, Sentences
 
-FORMAT_VERSION = 1
-FILES = ("dense.faiss", "sentences.npz", "lexical.npz", "paragraphs.jsonl", "documents.json")
+FORMAT_VERSION = 2  # 2: background.npy
+FILES = ("dense.faiss", "sentences.npz", "lexical.npz", "paragraphs.jsonl", "documents.json", "background.npy")
 
 
 class FaissStore:
     """A loaded, verified FAISS index (see `qa.store.Store`)."""
 
     def __init__(self, path: Path, manifest: dict[str, Any], documents: dict[str, Document],
-                 paragraphs: tuple[Paragraph, ...], dense: Any, lexical: BM25Index, sentences: Sentences) -> None:
+                 paragraphs: tuple[Paragraph, ...], dense: Any, lexical: BM25Index, sentences: Sentences,
+                 background: np.ndarray) -> None:
         self.path = path
+        self.background = background
         self.manifest = manifest
         self.documents = documents
         self._paragraphs = paragraphs
@@ -79,13 +81,6 @@ class FaissStore:
 
     def searchable(self, doc_id: str) -> tuple[Paragraph, ...]:
         return tuple(self._paragraphs[r] for r in self._doc_rows.get(doc_id, ()))
-
-    def vectors_by_key(self) -> dict[str, np.ndarray]:
-        keys = self.manifest.get("embed_keys", [])
-        skeys = self.manifest.get("sentence_keys", [])
-        if len(keys) != len(self._vectors) or len(skeys) != len(self._sentences.row):
-            return {}
-        return {**dict(zip(keys, self._vectors)), **dict(zip(skeys, self._sentences.vectors))}
 
     # -- filters --
 
@@ -221,7 +216,12 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
         manifest = json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         raise damaged(index_dir, "manifest.json is unreadable") from None
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+    if not isinstance(manifest, dict):
+        raise damaged(index_dir, "manifest.json is not a manifest")
+    if isinstance(manifest.get("format_version"), int) and manifest["format_version"] < FORMAT_VERSION:
+        raise IndexOutdated(f"The index in {index_dir} was built by an older version of qa (format "
+                            f"{manifest['format_version']}, now {FORMAT_VERSION}): run `qa index` to update it.")
+    if manifest.get("format_version") != FORMAT_VERSION:
         raise damaged(index_dir, f"manifest.json is not format version {FORMAT_VERSION}")
     return manifest
 
@@ -239,10 +239,13 @@ def load(index_dir: Path) -> FaissStore:
             lexical = BM25Index.from_arrays({k: z[k] for k in z.files})
         with np.load(io.BytesIO(raw["sentences.npz"]), allow_pickle=False) as z:
             sentences = Sentences(z["vectors"], z["row"], z["start"], z["end"])
+        background = np.load(io.BytesIO(raw["background.npy"]), allow_pickle=False)
     except Exception as e:  # noqa: BLE001 - checksums matched, so this is a format or version mismatch
         raise damaged(index_dir, f"files cannot be read ({type(e).__name__})") from None
     _check_consistent(index_dir, manifest, documents, paragraphs, dense, lexical, sentences)
-    return FaissStore(build, manifest, documents, paragraphs, dense, lexical, sentences)
+    if background.ndim != 2 or background.shape[1] != dense.d:
+        raise damaged(index_dir, "background.npy does not match the model's dimension")
+    return FaissStore(build, manifest, documents, paragraphs, dense, lexical, sentences, background)
 
 
 def _check_consistent(index_dir: Path, manifest: dict[str, Any], documents: dict[str, Document],
@@ -278,6 +281,29 @@ def _paragraph(d: dict[str, Any]) -> Paragraph:
     return Paragraph(**{k: v for k, v in d.items() if k in names})
 
 
+def salvage_vectors(index_dir: Path, identity: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The live build's vectors by embed key, also from a build of an older format, when the files that hold
+    them match their checksums and the build used the same model; {} otherwise. Never raises."""
+    try:
+        build = current_build(index_dir)
+        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("model", {}).get("name") != identity.get("name") or \
+                manifest.get("model", {}).get("weights_sha256") != identity.get("weights_sha256"):
+            return {}
+        dense = faiss.deserialize_index(np.frombuffer(_read_checked(build, manifest, "dense.faiss", index_dir),
+                                                      dtype=np.uint8).copy())
+        with np.load(io.BytesIO(_read_checked(build, manifest, "sentences.npz", index_dir)),
+                     allow_pickle=False) as z:
+            sentence_vectors = z["vectors"]
+        keys, skeys = manifest.get("embed_keys", []), manifest.get("sentence_keys", [])
+        if len(keys) != dense.ntotal or len(skeys) != len(sentence_vectors):
+            return {}
+        vectors = dense.reconstruct_n(0, dense.ntotal) if dense.ntotal else []
+        return {**dict(zip(keys, vectors)), **dict(zip(skeys, sentence_vectors))}
+    except Exception:  # noqa: BLE001 - salvage is best effort; a full embed is the fallback
+        return {}
+
+
 # --- writing -----------------------------------------------------------------------------------------------
 
 
@@ -296,6 +322,7 @@ def write(index_dir: Path, build: Build) -> None:
             json.dumps(dataclasses.asdict(p), ensure_ascii=False) + "\n" for p in build.paragraphs
         ).encode(),
         "documents.json": json.dumps([dataclasses.asdict(d) for d in build.documents], ensure_ascii=False).encode(),
+        "background.npy": _npy(build.background),
     }
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -305,6 +332,12 @@ def write(index_dir: Path, build: Build) -> None:
         "files": {n: {"sha256": sha256_bytes(b), "bytes": len(b)} for n, b in blobs.items()},
     }
     _switch_to(index_dir, {**blobs, "manifest.json": json.dumps(manifest, ensure_ascii=False, indent=1).encode()})
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
+    return buf.getvalue()
 
 
 def _npz(arrays: dict[str, np.ndarray]) -> bytes:

@@ -46,8 +46,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "答案是逐字引自工作文件的段落，按相关性排列。回答问题的句子以高亮标出；每个段落都附有准确出处。",
     ),
     "help_compare": (
-        "One block per submitter (or author): the passages of each that best address the question.",
-        "每个提交方（或作者）一栏：列出其最切题的段落。",
+        ("What each state, group or body said on the question, in one search: parties ranked by how directly "
+         "their best passage answers, each with its passages and citations. Name a few parties (in the "
+         "question or the filter) to see them side by side."),
+        "一次检索，列出各国、国家集团或机构对该问题的表述：按其最切题段落的相关程度排序，并附段落和出处。在问题或筛选中指明几个发言方，即可并排比较。",
     ),
     "examples": ("Try", "示例"),
     "results_for": ("Passages answering", "回答以下问题的段落"),
@@ -85,6 +87,13 @@ STRINGS: dict[str, tuple[str, str]] = {
         "该提交方的文件中没有涉及此问题的内容。",
     ),
     "group_docs": ("Documents: {n}", "文件数：{n}"),
+    "compare_summary": ("{n} of {total} parties answer the question.", "{total} 个发言方中有 {n} 个回答了这个问题。"),
+    "export_table": ("Export the table", "导出表格"),
+    "party_docs": ("{n} document(s)", "{n} 份文件"),
+    "closest_only": ("closest passage only, not an answer", "仅为最接近的段落，并非答案"),
+    "more_passages": ("{n} more passage(s)", "另有 {n} 个段落"),
+    "more_parties": ("{n} more parties addressed this: see the next pages.", "另有 {n} 个发言方涉及此问题，见后续页面。"),
+    "pages": ("Pages", "页码"),
     "documents_title": ("Documents in the collection", "资料库中的文件"),
     "documents_help": (
         "Every working paper the answers are drawn from, with who submitted it and whose text it is.",

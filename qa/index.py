@@ -9,8 +9,10 @@ The manifest records everything that shaped the index (model, prompts, formats, 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -23,15 +25,19 @@ from .analyzers import tokenize, user_words
 from .corpus import Corpus
 from .document import Document
 from .encoder import Encoder
-from .errors import IndexDamaged, IndexMissing
+from .errors import IndexDamaged
 from .paragraph import Paragraph
 from .sentences import SENTENCE_FORMAT, sentence_spans
 from .storage import remove_stray_temps, sha256_bytes, writer_lock
 from .store import Build, Sentences
-from .terminology import TERMINOLOGY_PATH
+from .terminology import CONCEPT, TERMINOLOGY_PATH, concepts_in
+from .text import detect_language
+from .vectors import VectorCache
 
 PASSAGE_FORMAT = "section+text/v1"  # what the encoder sees; a change forces re-embedding
-LEXICAL_FORMAT = "jieba-search+terms/v4"
+LEXICAL_FORMAT = "jieba-search+terms+snowball+concepts/v6"
+EMBED_CHUNK = 256  # texts encoded (and saved to the cache) at a time
+PROBES_PATH = Path(__file__).resolve().parent.parent / "corpus" / "offtopic.txt"
 
 
 # --- what each channel sees of a paragraph (pure) ---------------------------------------------------------
@@ -53,6 +59,11 @@ def lexical_text(p: Paragraph, doc: Document) -> str:
     return p.text
 
 
+def lexical_tokens(p: Paragraph, doc: Document) -> list[str]:
+    """What the postings hold for a paragraph: its tokens, and one token per field concept it names."""
+    return tokenize(lexical_text(p, doc)) + [CONCEPT + c for c in concepts_in(p.text)]
+
+
 def embed_key(text: str, model_name: str) -> str:
     return hashlib.sha256(f"{model_name}\n{PASSAGE_FORMAT}\n{text}".encode()).hexdigest()[:32]
 
@@ -63,7 +74,8 @@ def analyzer_identity() -> dict[str, Any]:
 
     return {
         "format": LEXICAL_FORMAT,
-        "tokenizer": f"jieba {jieba.__version__} cut_for_search + domain terms",
+        "tokenizer": f"jieba {jieba.__version__} cut_for_search + domain terms; Snowball english "
+                     f"(PyStemmer {importlib.metadata.version('PyStemmer')})",
         "terminology_sha256": sha256_bytes(TERMINOLOGY_PATH.read_bytes()),
         "user_words_sha256": sha256_bytes("\n".join(sorted(user_words())).encode()),
     }
@@ -104,6 +116,8 @@ def staleness(manifest: dict[str, Any], corpus: Corpus, identity: dict[str, Any]
         return "what is embedded changed"
     if manifest.get("analyzer") != analyzer_identity():
         return "the lexical analyzer or terminology changed"
+    if manifest.get("coverage", {}).get("probes_sha256") != sha256_bytes(PROBES_PATH.read_bytes()):
+        return "the off-topic probes changed"
     if not _model_matches(manifest["model"], identity):
         return "the model changed"
     return ""
@@ -117,20 +131,24 @@ def is_fresh(manifest: dict[str, Any], corpus: Corpus, identity: dict[str, Any])
 # --- building ---------------------------------------------------------------------------------------------
 
 
+def load_probes(path: Path = PROBES_PATH) -> list[str]:
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def background(encoder: Encoder, languages: set[str]) -> np.ndarray:
+    """Everyday text in the corpus's languages, embedded as passages: the "not covered" policy asks whether a
+    question is closer to the corpus than to this (see `coverage.verdict`)."""
+    texts = [p for p in load_probes() if detect_language(p) in languages] or load_probes()
+    return encoder.encode_passages(texts).astype(np.float32)
+
+
 def load_index(index_dir: Path, identity: dict[str, Any] | None = None) -> faiss_store.FaissStore:
     """The live index, verified; with `identity`, also checked to be built by that model."""
     store = faiss_store.load(index_dir)
     if identity is not None:
         check_model(store.manifest, identity, index_dir)
     return store
-
-
-def _reusable_vectors(index_dir: Path, identity: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Vectors of the previous build, by embed key, when that build is sound and used the same model."""
-    try:
-        return load_index(index_dir, identity).vectors_by_key()
-    except (IndexMissing, IndexDamaged):
-        return {}
 
 
 def build_index(
@@ -142,12 +160,18 @@ def build_index(
     batch_size: int = 16,
     progress: bool = True,
     log: Callable[[str], None] = lambda s: None,
+    cache_dir: Path | None = None,
 ) -> faiss_store.FaissStore:
-    """Build (incrementally unless `rebuild`) and switch to a new index; returns it loaded and verified."""
+    """Build and switch to a new index; returns it loaded and verified.
+
+    Vectors come from the embedding cache in `cache_dir` (and the live index's own, unless `rebuild`); only
+    texts never embedded with this model are encoded, and they are saved as they come.
+    """
     with writer_lock(index_dir, "building the index"):
         remove_stray_temps(index_dir)
         identity = encoder.identity()
-        reuse = {} if rebuild else _reusable_vectors(index_dir, identity)
+        cache = VectorCache(cache_dir, str(identity["name"]), int(str(identity["dim"]))) if cache_dir else None
+        reuse = {} if rebuild else faiss_store.salvage_vectors(index_dir, identity)
         docs = {d.id: d for d in corpus.documents}
         paragraphs = tuple(corpus.searchable())
         texts = [passage_text(p, docs[p.doc]) for p in paragraphs]
@@ -156,15 +180,16 @@ def build_index(
         stexts = [paragraphs[row].text[s:e] for row, s, e in spans]
         skeys = [embed_key("sentence\n" + t, str(identity["name"])) for t in stexts]
         wanted = dict(zip(keys, texts)) | dict(zip(skeys, stexts))
+        if cache is not None:
+            reuse.update(cache.get_many([k for k in wanted if k not in reuse]))
         todo = [k for k in wanted if k not in reuse]
         log(f"{len(paragraphs)} paragraphs, {len(stexts)} sentences: {len(wanted) - len(todo)} vectors reused, "
             f"{len(todo)} to embed")
         t0 = time.perf_counter()
-        if todo:
-            fresh = encoder.encode_passages([wanted[k] for k in todo], batch_size=batch_size, progress=progress)
-            reuse.update(zip(todo, fresh))
+        embed(encoder, {k: wanted[k] for k in todo}, reuse, cache, batch_size, progress)
         embed_seconds = time.perf_counter() - t0
         dim = int(str(identity["dim"]))
+        vectors = np.asarray([reuse[k] for k in keys], dtype=np.float32).reshape(len(keys), dim)
         sentences = Sentences(
             np.asarray([reuse[k] for k in skeys], dtype=np.float32).reshape(len(skeys), dim),
             np.asarray([r for r, _, _ in spans], dtype=np.int32),
@@ -186,6 +211,9 @@ def build_index(
             "counts": {"documents": len(corpus.documents), "paragraphs": len(paragraphs),
                        "sentences": len(stexts), "embedded": len(todo), "reused": len(wanted) - len(todo)},
             "embed_seconds": round(embed_seconds, 3),
+            "languages": dict(Counter(docs[p.doc].language for p in paragraphs)),
+            "coverage": {"background": "corpus/offtopic.txt as passages, in the corpus's languages",
+                         "probes_sha256": sha256_bytes(PROBES_PATH.read_bytes())},
             "embed_keys": keys,
             "sentence_keys": skeys,
         }
@@ -193,11 +221,29 @@ def build_index(
             manifest=manifest,
             documents=corpus.documents,
             paragraphs=paragraphs,
-            vectors=np.asarray([reuse[k] for k in keys], dtype=np.float32).reshape(len(keys), dim),
+            vectors=vectors,
             sentences=sentences,
-            tokens=[tokenize(lexical_text(p, docs[p.doc])) for p in paragraphs],
+            tokens=[lexical_tokens(p, docs[p.doc]) for p in paragraphs],
+            background=background(encoder, {d.language for d in corpus.documents}),
         ))
     return load_index(index_dir, identity)
+
+
+def embed(encoder: Encoder, texts: dict[str, str], into: dict[str, np.ndarray], cache: VectorCache | None,
+          batch_size: int, progress: bool) -> None:
+    """Encode texts by key, longest first (batches of similar lengths waste no padding), saving each chunk to
+    the cache as soon as it is done, so an interrupted build keeps what it has embedded."""
+    from tqdm import tqdm
+
+    order = sorted(texts, key=lambda k: len(texts[k]), reverse=True)
+    with tqdm(total=len(order), unit="text", desc="Embedding", disable=not progress or not order) as bar:
+        for start in range(0, len(order), EMBED_CHUNK):
+            chunk = order[start:start + EMBED_CHUNK]
+            vectors = encoder.encode_passages([texts[k] for k in chunk], batch_size=batch_size)
+            into.update(zip(chunk, vectors))
+            if cache is not None:
+                cache.put_many(zip(chunk, vectors))
+            bar.update(len(chunk))
 
 
 def verify_index(index_dir: Path, corpus: Corpus | None, identity: dict[str, Any]) -> faiss_store.FaissStore:

@@ -22,16 +22,16 @@ from .answer import Answer, Hit
 from .api import engine_of, settings_of
 from .citation import (
     citation,
-    display_label,
     meeting_in,
     name_in,
     paragraph_author,
     passage_url,
     speaker,
     speakers_of,
+    where,
 )
 from .document import Document
-from .errors import NotFound, QAError
+from .errors import InputError, NotFound, QAError
 from .i18n import COOKIE, EXAMPLES_ASK, EXAMPLES_COMPARE, LANGS, choose_language, translator
 from .paragraph import Paragraph
 from .search import Engine, Filters, validate_k
@@ -99,7 +99,7 @@ def card(p: Paragraph, d: Document, lang: str, span: tuple[int, int] = (0, 0), r
     before, answer, after = split_text(p.text, span)
     author = paragraph_author(d, p)
     return Card(
-        id=p.id, rank=rank, doc=d.id, label=p.label, paragraph_display=display_label(p.label, lang),
+        id=p.id, rank=rank, doc=d.id, label=p.label, paragraph_display=where(p, lang),
         section=p.section, before=before, answer=answer, after=after, title=d.title, title_en=d.title_en,
         speaker=speaker(d, p, lang), submitted_by=tuple(d.submitted_by), author=author,
         submitters_shown=("、" if lang == "zh" else ", ").join(name_in(s, lang) for s in d.submitted_by),
@@ -115,11 +115,14 @@ def cards(hits: tuple[Hit, ...], lang: str) -> list[Card]:
 
 @dataclass(frozen=True)
 class GroupView:
+    """One party of the compare view, its passages as cards in the interface language."""
+
     speaker: str
     submitted_by: tuple[str, ...]
     author: str
     docs: tuple[str, ...]
     covered: bool
+    best_rank: int
     cards: list[Card]
 
 
@@ -224,21 +227,37 @@ def ask_page(request: Request, q: str = "", k: str = "", date_from: str = "", da
 @router.get("/compare")
 def compare_page(request: Request, q: str = "", k: str = "", date_from: str = "", date_to: str = "") -> Response:
     eng, lang, filters, context = search_view(request, q, k, date_from, date_to, EXAMPLES_COMPARE)
-    context.update(groups=None)
+    context.update(groups=None, comparison=None, pages=[], export_query="")
     status = 200
     if "q" in request.query_params:
         try:
-            groups = eng.compare(q, validate_k(k or COMPARE_K, eng.settings), filters)
+            page_no = _page_number(request.query_params.get("page", "1"))
+            comparison = eng.compare(q, validate_k(k or COMPARE_K, eng.settings), filters, page_no)
         except QAError as e:
             context["error"], status = e.message, e.http_status
         else:
+            context["comparison"] = comparison
             context["groups"] = [
-                GroupView(speaker=speaker(eng.documents[g.docs[0]], None, lang) if g.docs else g.speaker,
-                          submitted_by=g.submitted_by, author=g.author, docs=g.docs, covered=g.answer.covered,
-                          cards=cards(g.answer.hits, lang))
-                for g in groups
+                GroupView(speaker=g.speaker_zh if lang == "zh" else g.speaker, submitted_by=g.submitted_by,
+                          author=g.author, docs=g.docs, covered=g.covered, best_rank=g.best_rank,
+                          cards=cards(g.hits, lang))
+                for g in comparison.groups
             ]
+            pages = max(1, -(-comparison.total // comparison.per_page))
+            context["pages"] = [(n, with_params(request, page=str(n))) for n in range(1, pages + 1)]
+            context["export_query"] = urlencode([(k_, v) for k_, v in request.query_params.multi_items()
+                                                 if k_ not in ("page", "lang")])
     return render(request, "compare.html", context, status)
+
+
+def _page_number(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise InputError(f"page = {value[:20]!r} is not a whole number; pages count from 1.") from None
+    if n < 1:
+        raise InputError(f"page = {n}: pages count from 1.")
+    return n
 
 
 @router.get("/documents")
@@ -281,5 +300,10 @@ def filters_from(request: Request, date_from: str, date_to: str) -> Filters:
 
 def with_lang(request: Request, lang: str) -> str:
     """This page's path and query with `lang` replaced: the language switch link (relative, same origin)."""
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", lang)]
+    return with_params(request, lang=lang)
+
+
+def with_params(request: Request, **values: str) -> str:
+    """This page's path and query with the given parameters replaced (relative, same origin)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in values] + list(values.items())
     return request.url.path + "?" + urlencode(params)

@@ -14,20 +14,22 @@ from typing import Any
 
 from .answer import Answer, Hit, best_span
 from .channels import CHANNELS
-from .citation import paragraph_author, speaker, speakers_of
+from .citation import paragraph_author, speakers_of
+from .compare import Comparison, compare
 from .corpus import Corpus, load_corpus
-from .coverage import CoveragePolicy, covered
+from .coverage import CoveragePolicy, verdict
 from .document import Document
 from .encoder import Encoder, load_encoder
-from .errors import IndexMissing, InputError, NotFound
+from .errors import IndexMissing, IndexOutdated, InputError, NotFound
 from .faiss_store import FaissStore
-from .fusion import Ranking, fuse, interleave_by_party
+from .fusion import Ranking as RankingConfig
+from .fusion import fuse, interleave_by_party
 from .index import build_index, load_index, staleness
 from .paragraph import Paragraph
 from .query import Query, analyse
 from .settings import Settings
 from .speakers import Speakers
-from .store import Filter
+from .store import Filter, Ranked
 from .text import is_date
 
 NOT_COVERED = "The documents do not appear to cover this question; the closest passages follow."
@@ -47,24 +49,11 @@ class Filters:
 
 
 @dataclass(frozen=True)
-class Group:
-    """What one submitter (or author) said on the question: for the side-by-side view."""
+class Ranking:
+    """One search's channel lists and their fusion, before the cut to k."""
 
-    submitted_by: tuple[str, ...]
-    author: str
-    speaker: str
-    docs: tuple[str, ...]
-    answer: Answer
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "submitted_by": list(self.submitted_by),
-            "author": self.author,
-            "speaker": self.speaker,
-            "docs": list(self.docs),
-            "covered": self.answer.covered,
-            "results": [h.to_json() for h in self.answer.hits],
-        }
+    lists: dict[str, Ranked]
+    fused: list[tuple[str, float]]
 
 
 # --- input checks (pure) -------------------------------------------------------------------------------------
@@ -134,13 +123,13 @@ def validate_filters(filters: Filters, documents: dict[str, Document], speakers:
 class Engine:
     """Loaded model + store; `ask` and `compare` are safe to call from many threads at once."""
 
-    def __init__(self, settings: Settings, store: FaissStore, encoder: Encoder, ranking: Ranking | None = None,
+    def __init__(self, settings: Settings, store: FaissStore, encoder: Encoder, ranking: RankingConfig | None = None,
                  corpus: Corpus | None = None, coverage: CoveragePolicy | None = None) -> None:
         self.settings = settings
         self.store = store
         self.corpus = corpus
         self.encoder = encoder
-        self.ranking = ranking or Ranking(rrf_k=settings.rrf_k, candidates=settings.candidates)
+        self.ranking = ranking or RankingConfig(rrf_k=settings.rrf_k, candidates=settings.candidates)
         self.coverage = coverage or CoveragePolicy()
         self.documents: dict[str, Document] = store.documents
         self.speakers = corpus_speakers(self.documents)
@@ -156,12 +145,15 @@ class Engine:
             why = staleness(store.manifest, corpus, identity)
             if build_missing and why:
                 log(f"The index is out of date ({why}): updating it…")
-                store = build_index(settings.index_dir, corpus, encoder, batch_size=settings.batch_size, log=log)
-        except IndexMissing:
+                store = build_index(settings.index_dir, corpus, encoder, batch_size=settings.batch_size, log=log,
+                                    cache_dir=settings.cache_dir)
+        except IndexMissing as e:
             if not build_missing:
                 raise
-            log(f"No index in {settings.index_dir} yet: building it (first run only)…")
-            store = build_index(settings.index_dir, corpus, encoder, batch_size=settings.batch_size, log=log)
+            log(e.message.replace("run `qa index` to update it", "updating it…")
+                if isinstance(e, IndexOutdated) else f"No index in {settings.index_dir} yet: building it…")
+            store = build_index(settings.index_dir, corpus, encoder, batch_size=settings.batch_size, log=log,
+                                cache_dir=settings.cache_dir)
         return cls(settings, store, encoder, corpus=corpus)
 
     def all_paragraphs(self, doc_id: str) -> list[Paragraph]:
@@ -183,48 +175,47 @@ class Engine:
         where = validate_filters(filters, self.documents, self.speakers)
         return self.search(self.analyse(q), k, where)
 
-    def compare(self, question: str, per_group: int = 3, filters: Filters = Filters()) -> list[Group]:
-        """Best passages of each submitter (or author) side by side; groups with nothing relevant say so."""
+    def compare(self, question: str, per_party: int = 3, filters: Filters = Filters(), page: int = 1,
+                per_page: int | None = None) -> Comparison:
+        """What each party said on the question: one ranked search, grouped by voice (see `compare.compare`)."""
         q = validate_question(question, self.settings)
-        per_group = validate_k(per_group, self.settings)
+        per_party = validate_k(per_party, self.settings)
         where = validate_filters(filters, self.documents, self.speakers)
-        query = self.analyse(q)
-        groups: dict[tuple[tuple[str, ...], str], list[str]] = {}
-        for d in self.documents.values():
-            if where.admits_document(d):
-                groups.setdefault((d.submitted_by, d.author), []).append(d.id)
-        out = []
-        for (subs, author), doc_ids in groups.items():
-            answer = self.search(query, per_group, Filter(frozenset(doc_ids), where.speakers))
-            out.append(Group(subs, author, speaker(self.documents[doc_ids[0]]), tuple(doc_ids), answer))
-        best = {id(g): (g.answer.covered, g.answer.hits[0].channels.get("dense_score", 0) if g.answer.hits else 0)
-                for g in out}
-        out.sort(key=lambda g: best[id(g)], reverse=True)
-        return out
+        named = bool(filters.states)
+        return compare(self, self.analyse(q), where, per_party, page, per_page or self.settings.compare_page,
+                       named)
 
     # -- the stages --
 
     def search(self, query: Query, k: int, where: Filter) -> Answer:
         """Channels, fusion, the coverage verdict and answer sentences for an analysed question."""
-        r = self.ranking
-        lists = {name: CHANNELS[name](query, self.store, where, r.candidates) for name in r.channels}
-        fused = fuse(lists, r)
-        if not fused:
+        ranking = self.rank(query, where, self.ranking.candidates)
+        if not ranking.fused:
             return Answer(query.text, (), False, query.language, "No paragraphs match the filters.")
-        paragraphs = dict(zip((pid for pid, _ in fused), self.store.paragraphs([pid for pid, _ in fused])))
-        if r.interleave_named and len(query.parties) > 1 and query.compare:
+        fused = ranking.fused
+        if self.ranking.interleave_named and len(query.parties) > 1 and query.compare:
+            paragraphs = dict(zip((pid for pid, _ in fused), self.store.paragraphs([pid for pid, _ in fused])))
             fused = interleave_by_party(fused, [self._party_of(paragraphs[pid], query) for pid, _ in fused])
-        fused = fused[:k]
-        positions = {name: {pid: i + 1 for i, (pid, _) in enumerate(ranked)} for name, ranked in lists.items()}
+        hits = self.hits(query, fused[:k], ranking)
+        why = verdict(query, self.store, self.coverage)
+        return Answer(query.text, tuple(hits), not why, query.language, f"{NOT_COVERED} {why}" if why else "")
+
+    def rank(self, query: Query, where: Filter, candidates: int) -> Ranking:
+        """Each channel's list (up to `candidates` paragraphs) and their fusion, best first."""
+        lists = {name: CHANNELS[name](query, self.store, where, candidates) for name in self.ranking.channels}
+        return Ranking(lists, fuse(lists, self.ranking))
+
+    def hits(self, query: Query, fused: list[tuple[str, float]], ranking: Ranking) -> list[Hit]:
+        """Cited hits for fused (paragraph id, score) pairs: rank in each channel, cosine, answering sentence."""
+        paragraphs = self.store.paragraphs([pid for pid, _ in fused])
         cosines = self.store.paragraph_scores([pid for pid, _ in fused], query.vector)
-        hits = []
-        for rank, ((pid, score), cosine) in enumerate(zip(fused, cosines), start=1):
-            p = paragraphs[pid]
+        positions = {name: {pid: i + 1 for i, (pid, _) in enumerate(ranked)} for name, ranked in ranking.lists.items()}
+        out = []
+        for rank, ((pid, score), p, cosine) in enumerate(zip(fused, paragraphs, cosines), start=1):
             channels = {name: float(pos.get(pid, 0)) for name, pos in positions.items()}
             channels["dense_score"] = round(cosine, 4)
-            hits.append(Hit(rank, score, p, self.documents[p.doc], self._answer_span(p, query), channels))
-        ok = covered(query, self.store, self.coverage)
-        return Answer(query.text, tuple(hits), ok, query.language, "" if ok else NOT_COVERED)
+            out.append(Hit(rank, score, p, self.documents[p.doc], self._answer_span(p, query), channels))
+        return out
 
     def _party_of(self, p: Paragraph, query: Query) -> str:
         """Which of the parties the question names a paragraph speaks for ('' for none)."""

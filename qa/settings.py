@@ -41,6 +41,8 @@ class Settings:
     max_body_bytes: int = _field(1_000_000, "Largest HTTP request body accepted, in bytes.")
     rrf_k: float = _field(10.0, "Reciprocal rank fusion constant: smaller trusts the top ranks of each channel more.")
     candidates: int = _field(100, "Candidates taken from each retrieval channel before fusion.")
+    compare_candidates: int = _field(600, "Candidates the compare view groups by party (one search, any number of parties).")
+    compare_page: int = _field(20, "Parties per page of the compare view.")
     batch_size: int = _field(16, "Paragraphs embedded per batch when building the index.")
 
     @classmethod

@@ -8,7 +8,7 @@ cluster). Results name paragraphs by id, never by a position another component m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,13 +32,17 @@ class Filter:
     speakers: frozenset[str] | None = None
     date_from: str = ""
     date_to: str = ""
+    languages: frozenset[str] | None = None  # documents written in these languages
 
     def is_empty(self) -> bool:
-        return self.docs is None and self.speakers is None and not self.date_from and not self.date_to
+        return (self.docs is None and self.speakers is None and not self.date_from and not self.date_to
+                and self.languages is None)
 
     def admits_document(self, d: Document) -> bool:
         """The document-level part of the predicate (ids and dates); `speakers` is decided per paragraph."""
         if self.docs is not None and d.id not in self.docs:
+            return False
+        if self.languages is not None and d.language not in self.languages:
             return False
         if self.date_from and (d.date or "")[: len(self.date_from)] < self.date_from:
             return False
@@ -47,7 +51,12 @@ class Filter:
     def narrowed(self, speakers: frozenset[str]) -> Filter:
         """This filter, further restricted to paragraphs of `speakers`."""
         kept = speakers if self.speakers is None else self.speakers & speakers
-        return Filter(self.docs, kept, self.date_from, self.date_to)
+        return replace(self, speakers=kept)
+
+    def in_languages(self, languages: frozenset[str]) -> Filter:
+        """This filter, further restricted to documents in `languages`."""
+        kept = languages if self.languages is None else self.languages & languages
+        return replace(self, languages=kept)
 
 
 ALL = Filter()
@@ -80,6 +89,7 @@ class Build:
     vectors: np.ndarray  # float32 [P, dim]
     sentences: Sentences
     tokens: Sequence[list[str]]  # lexical tokens of each paragraph
+    background: np.ndarray  # float32 [B, dim]: everyday text, for the "not covered" policy
 
 
 class Store(Protocol):
@@ -88,6 +98,7 @@ class Store(Protocol):
     path: Path
     manifest: dict[str, Any]
     documents: dict[str, Document]
+    background: np.ndarray  # everyday text embedded as passages (`Build.background`)
 
     @property
     def size(self) -> int:
@@ -132,8 +143,4 @@ class Store(Protocol):
 
     def similarity_stats(self, vector: np.ndarray) -> tuple[float, float, float]:
         """(max, mean, std) of the paragraph cosines to `vector`: how far the best stands out."""
-        ...
-
-    def vectors_by_key(self) -> dict[str, np.ndarray]:
-        """Embeddings of this index by embed key, for an incremental rebuild that skips unchanged texts."""
         ...

@@ -7,55 +7,17 @@ meets "assurance"; acronyms (US, CD, P5) must match in capitals.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .english import is_acronym, stem
+from .english import words as english_words
 from .errors import CorpusError
 from .text import detect_language
 
 TERMINOLOGY_PATH = Path(__file__).resolve().parent.parent / "corpus" / "terminology.tsv"
-
-_WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
-
-
-# --- English normalisation (shared by the terminology, CEDICT glosses and questions) ----------------------
-
-
-def stem(word: str) -> str:
-    """A light, consistent stem: lower case, plural/-ing/-ed/-s and final -e stripped (assurances ->
-    assuranc, reducing -> reduc, reduce -> reduc). Only ever compared with other stems."""
-    w = word.lower()
-    w = w.removesuffix("'s")
-    if len(w) <= 3:
-        return w
-    if w.endswith("ies") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith("sses"):
-        w = w[:-2]
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    if w.endswith("ing") and len(w) > 5:
-        w = w[:-3]
-    elif w.endswith("ed") and len(w) > 4:
-        w = w[:-2]
-    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz":  # stopped -> stopp -> stop
-        w = w[:-1]
-    if w.endswith("e") and len(w) > 3:
-        w = w[:-1]
-    return w
-
-
-def english_words(text: str) -> list[str]:
-    """Latin words and numbers in their original case; hyphens and slashes separate words."""
-    return _WORD.findall(text)
-
-
-def is_acronym(word: str) -> bool:
-    return len(word) >= 2 and any(c.isupper() for c in word) and not any(c.islower() for c in word)
-
 
 # --- the curated terminology --------------------------------------------------------------------------------
 
@@ -99,16 +61,17 @@ def load_terminology(path: Path = TERMINOLOGY_PATH) -> tuple[Term, ...]:
 
 
 @lru_cache(maxsize=4)
-def _phrase_table(path: Path = TERMINOLOGY_PATH) -> tuple[dict[tuple[str, ...], list[_Phrase]], int]:
+def _phrase_table(path: Path = TERMINOLOGY_PATH) -> tuple[dict[tuple[str, ...], list[_Phrase]], dict[str, int]]:
+    """Phrases by their stems, and for each first stem the longest phrase it starts (most words start none)."""
     table: dict[tuple[str, ...], list[_Phrase]] = defaultdict(list)
-    longest = 0
+    longest: dict[str, int] = {}
     for term in load_terminology(path):
         words = english_words(term.english)
         if not words:
             continue
         phrase = _Phrase(tuple(stem(w) for w in words), tuple(w if is_acronym(w) else None for w in words), term)
         table[phrase.stems].append(phrase)
-        longest = max(longest, len(words))
+        longest[phrase.stems[0]] = max(longest.get(phrase.stems[0], 0), len(words))
     return dict(table), longest
 
 
@@ -118,7 +81,7 @@ def match_terminology(words: list[str]) -> list[tuple[int, int, Term]]:
     stems = [stem(w) for w in words]
     found, i = [], 0
     while i < len(words):
-        for n in range(min(longest, len(words) - i), 0, -1):
+        for n in range(min(longest.get(stems[i], 0), len(words) - i), 0, -1):
             hit = next(
                 (p for p in table.get(tuple(stems[i:i + n]), ())
                  if all(x is None or x == w for x, w in zip(p.exact, words[i:i + n]))),
@@ -133,8 +96,91 @@ def match_terminology(words: list[str]) -> list[tuple[int, int, Term]]:
     return found
 
 
+def chinese_matches(text: str) -> list[tuple[int, int, Term]]:
+    """Longest, non-overlapping occurrences of the terminology's Chinese forms (two characters or more) in text."""
+    forms = _chinese_forms()
+    found: list[tuple[int, int, Term]] = []
+    i = 0
+    while i < len(text):
+        for n in range(min(forms.longest.get(text[i], 0), len(text) - i), 1, -1):
+            term = forms.by_form.get(text[i:i + n])
+            if term is not None:
+                found.append((i, i + n, term))
+                i += n
+                break
+        else:
+            i += 1
+    return found
+
+
+@dataclass(frozen=True)
+class _Forms:
+    by_form: dict[str, Term]
+    longest: dict[str, int]  # first character -> length of the longest form it starts
+
+
+@lru_cache(maxsize=4)
+def _chinese_forms(path: Path = TERMINOLOGY_PATH) -> _Forms:
+    by_form: dict[str, Term] = {}
+    for t in load_terminology(path):
+        for zh in t.chinese:
+            if len(zh) >= 2:
+                by_form.setdefault(zh, t)
+    longest: dict[str, int] = {}
+    for form in by_form:
+        longest[form[0]] = max(longest.get(form[0], 0), len(form))
+    return _Forms(by_form, longest)
+
+
+@lru_cache(maxsize=4)
+def _synsets(path: Path = TERMINOLOGY_PATH) -> dict[str, tuple[Term, ...]]:
+    """Entries that share a Chinese form mean the same thing ('NPT', 'Non-Proliferation Treaty'): grouped, keyed
+    by the group's first Chinese form in file order."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    terms = load_terminology(path)
+    for t in terms:
+        for zh in t.chinese[1:]:
+            parent[root(zh)] = root(t.chinese[0])
+    groups: dict[str, list[Term]] = {}
+    for t in terms:
+        groups.setdefault(root(t.chinese[0]), []).append(t)
+    return {t.english: tuple(groups[root(t.chinese[0])]) for t in terms}
+
+
+def synonyms(term: Term) -> tuple[Term, ...]:
+    """The entries that mean what `term` means, itself included."""
+    return _synsets().get(term.english, (term,))
+
+
+def concept(term: Term) -> str:
+    """One key per meaning, the same for every synonym: the Chinese form the group's first entry prefers."""
+    return synonyms(term)[0].chinese[0]
+
+
 def field_terms(question: str) -> list[Term]:
     """The terminology entries a question names: English phrases matched, or Chinese forms it contains."""
     if detect_language(question) == "en":
         return [term for _, _, term in match_terminology(english_words(question))]
-    return [t for t in load_terminology() if any(len(zh) >= 2 and zh in question for zh in t.chinese)]
+    return [term for _, _, term in chinese_matches(question)]
+
+
+CONCEPT = "\u2261"  # '≡': the prefix of concept tokens, which no analyzer makes from text
+_QUOTES = str.maketrans("", "", "“”‘’「」『』《》〈〉\"'")
+
+
+def concepts_in(text: str) -> list[str]:
+    """The concepts of the field a text names, in either language: one key per meaning (see `concept`).
+
+    Indexed as tokens (`CONCEPT` + key), they tell in one lookup whether a corpus mentions a field term in any
+    of its names, and match a question to a paragraph across languages on exactly that term.
+    """
+    found = {concept(t) for _, _, t in match_terminology(english_words(text))}
+    found |= {concept(t) for _, _, t in chinese_matches(text.translate(_QUOTES))}
+    return sorted(found)

@@ -1,5 +1,5 @@
 from qa.answer import best_span
-from qa.citation import citation, display_label, speaker
+from qa.citation import citation, display_label, speaker, where
 from qa.document import Document
 from qa.paragraph import Paragraph
 from qa.sentences import sentence_spans
@@ -66,3 +66,28 @@ def test_best_span_picks_highest_scoring_sentence():
 def test_double_quotes_inside_a_title_become_single_in_the_citation():
     doc = Document(id="d", file="f", title="t", title_en='Through a "stepping stone" approach', submitted_by=("Sweden",))
     assert "\"Through a 'stepping stone' approach\"" in citation(doc, para("1", doc="d"))
+
+
+def test_unnumbered_paragraph_is_cited_by_page_section_and_place_never_as_a_number():
+    p = Paragraph(id="d:7", doc="d", label="7", section="Background › Introduction", text="x", position=9,
+                  numbered=False, ordinal=3, page=4)
+    assert where(p) == "p. 4, 3rd paragraph under “Introduction”"
+    assert where(p, "zh") == "第4页，“Introduction”下第3自然段"
+    assert "para." not in citation(SWEDEN, p) and "第7段" not in citation(SWEDEN, p, "zh")
+
+
+def test_unnumbered_paragraph_of_an_unpaged_text_without_headings_is_cited_by_its_place():
+    p = Paragraph(id="d:12", doc="d", label="12", section="", text="x", position=12, numbered=False, ordinal=12)
+    assert where(p) == "12th paragraph" and where(p, "zh") == "第12自然段"
+
+
+def test_numbered_paragraph_keeps_its_printed_number():
+    p = Paragraph(id="d:I.12", doc="d", label="I.12", section="s", text="x", position=1, numbered=True, ordinal=2,
+                  page=3, part="I")
+    assert where(p) == "annex I, para. 12" and where(p, "zh") == "附件一第12段"
+
+
+def test_real_documents_cite_unnumbered_paragraphs_by_place_and_numbered_ones_by_number(corpus):
+    stepping = corpus.paragraph("sweden-2019:27")
+    assert not stepping.numbered and where(stepping).endswith("paragraph under “采取“垫脚石”办法的理由”")
+    assert where(corpus.paragraph("japan-2018:I.26.a")) == "annex I, para. 26 (a)"

