@@ -34,7 +34,9 @@ def test_chinese_question_finds_its_paragraph_first(engine):
 
 
 def test_answer_sentence_is_a_verbatim_piece_of_the_paragraph(engine):
-    for h in engine.ask("What does Russia say about nuclear weapons deployed outside national territory?", 5).hits:
+    hits = engine.ask("What does Russia say about nuclear weapons deployed outside national territory?", 5).hits
+    assert len(hits) == 5
+    for h in hits:
         start, end = h.answer_span
         assert 0 <= start < end <= len(h.paragraph.text)
         assert h.answer == h.paragraph.text[start:end]
@@ -54,8 +56,11 @@ def test_state_filter_is_exact_and_applied_before_ranking(engine):
 
 
 def test_date_filter_keeps_only_documents_in_range(engine):
+    in_range = {"unidir-2021", "p5-2021"}
+    assert {h.document.id for h in engine.ask("核裁军", 10).hits} - in_range, "unfiltered, other years rank too"
     answer = engine.ask("核裁军", 10, Filters(date_from="2021", date_to="2021-12"))
-    assert {h.document.id for h in answer.hits} <= {"unidir-2021", "p5-2021"}
+    assert len(answer.hits) == 10
+    assert {h.document.id for h in answer.hits} <= in_range
 
 
 def test_unknown_state_or_document_is_a_clear_input_error(engine):
@@ -73,7 +78,7 @@ def test_compare_gives_each_submitter_its_own_group(engine):
     groups = engine.compare("negative security assurances", 3)
     assert len(groups) == len(engine.documents)
     for g in groups:
-        assert all(h.document.id in g.docs for h in g.answer.hits)
+        assert len(g.answer.hits) == 3 and all(h.document.id in g.docs for h in g.answer.hits)
 
 
 def test_question_naming_two_parties_to_compare_gets_both_near_the_top(engine):
@@ -131,8 +136,12 @@ def test_a_compound_such_as_china_us_dialogue_names_a_topic_not_a_speaker():
 
 
 def test_state_filter_accepts_any_alias_and_groups_and_suggests_for_unknown_names(engine):
-    for alias in ("伊朗", "Iran", "P5", "俄罗斯", "Russia"):
-        engine.ask("nuclear", 3, Filters(states=(alias,)))
+    def ids(state):
+        return [h.paragraph.id for h in engine.ask("nuclear", 3, Filters(states=(state,))).hits]
+
+    russia = ids("Russian Federation")
+    assert russia and ids("俄罗斯") == ids("Russia") == russia
+    assert ids("伊朗") == ids("Iran") == []  # a known state without documents: nothing, not an error
     p5 = engine.ask("减少战略风险", 10, Filters(states=("P5",)))
     assert p5.hits and all(set(h.document.submitted_by) & {"China", "France", "Russian Federation",
                                                              "United Kingdom", "United States"} for h in p5.hits)
