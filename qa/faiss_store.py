@@ -328,7 +328,10 @@ def _switch_to(index_dir: Path, blobs: dict[str, bytes]) -> None:
                 f.flush()
                 os.fsync(f.fileno())
         fsync_dir(tmp)
-        build_id = time.strftime("%Y%m%d%H%M%S", time.gmtime()) + "-" + sha256_bytes(blobs["manifest.json"])[:8]
+        # The temporary folder's random suffix keeps two identical builds in one second apart: the second
+        # would otherwise be renamed onto the first (the live or the kept previous build).
+        build_id = (time.strftime("%Y%m%d%H%M%S", time.gmtime()) + "-" + sha256_bytes(blobs["manifest.json"])[:8]
+                    + "-" + tmp.name.rsplit("-", 1)[-1])
         final = index_dir / f"build-{build_id}"
         os.replace(tmp, final)
         fsync_dir(index_dir)
