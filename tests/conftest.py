@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,7 @@ CORPUS_DIR = ROOT / "corpus"
 SHARED = ROOT.parent / "shared"
 UNGDC_DIR = SHARED / "corpora" / "ungdc-2021"
 NPT_DIR = SHARED / "corpora" / "npt2014-reports"
+INDEX_CACHE = ROOT / ".cache" / "test-index"  # the `engine` fixture's index, kept between sessions (gitignored)
 
 
 @pytest.fixture(scope="session")
@@ -60,13 +62,37 @@ def corpus_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def engine(tmp_path_factory: pytest.TempPathFactory):
-    """The real engine (real corpus and model), its index built once per session in a temporary folder."""
+def encoder():
+    """The real embedding model, loaded once per session."""
+    from qa.encoder import load_encoder
+    from qa.settings import Settings
+
+    return load_encoder(Settings.load())
+
+
+@pytest.fixture(scope="session")
+def engine(encoder, corpus: Corpus, tmp_path_factory: pytest.TempPathFactory):
+    """The real engine (real corpus and model) over an index that this session's code builds.
+
+    The build is the incremental one `qa index` runs. Its folder, `.cache/test-index`, is kept between sessions,
+    so a warm session re-embeds only texts that changed and builds in seconds; the index itself is still
+    written by the code under test every time. With QA_TEST_FRESH_INDEX=1 (as `.ci/run` sets it) the index is
+    built from nothing in a temporary folder, as on a first run.
+    """
+    from qa.errors import Busy
+    from qa.index import build_index
     from qa.search import Engine
     from qa.settings import Settings
 
-    settings = Settings.load().with_(corpus_dir=CORPUS_DIR, index_dir=tmp_path_factory.mktemp("index"))
-    return Engine.open(settings, build_missing=True, log=lambda message: None)
+    fresh = os.environ.get("QA_TEST_FRESH_INDEX", "") not in ("", "0")
+    index_dir = tmp_path_factory.mktemp("index") if fresh else INDEX_CACHE
+    try:
+        store = build_index(index_dir, corpus, encoder, progress=False)
+    except Busy:  # another test session is updating the kept folder right now: build a private one
+        index_dir = tmp_path_factory.mktemp("index")
+        store = build_index(index_dir, corpus, encoder, progress=False)
+    settings = Settings.load().with_(corpus_dir=CORPUS_DIR, index_dir=index_dir)
+    return Engine(settings, store, encoder, corpus=corpus)
 
 
 @pytest.fixture(scope="session")

@@ -201,6 +201,7 @@ def test_unknown_page_is_an_html_404_and_unknown_api_path_json(app_client):
     assert app_client.get("/api/nowhere").json()["status"] == 404
 
 
+@pytest.mark.slow
 def test_document_text_is_escaped(xss_client):
     client, doc_id = xss_client
     r = client.get(f"/documents/{doc_id}", params={"lang": "en"})

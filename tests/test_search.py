@@ -86,6 +86,7 @@ def test_question_naming_two_parties_to_compare_gets_both_near_the_top(engine):
     assert {h.document.id for h in answer.hits[:2]} == {"p5-2021", "sweden-2019"}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not DEV.exists(), reason="needs ../shared/eval/dev.jsonl")
 def test_qa_eval_prints_figures_by_language_and_type(engine, tmp_path):
     sample = tmp_path / "sample.jsonl"
