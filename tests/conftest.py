@@ -27,12 +27,18 @@ def corpus() -> Corpus:
     return load_corpus(CORPUS_DIR)
 
 
+def shared_file(path: Path) -> Path:
+    """A file of ../shared that a test reads. Missing, it fails the test rather than skipping it: CI has ../shared
+    beside the project, and a test that quietly stops running checks nothing."""
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: the tests need ../shared beside the project (as CI has it).")
+    return path
+
+
 def _segment_folder(folder: Path) -> dict[str, tuple[Paragraph, ...]]:
     """file (as in the folder's manifest.jsonl, 'texts/X.txt') -> its paragraphs, ids '<file stem>:<label>'."""
-    if not (folder / "manifest.jsonl").exists():
-        pytest.fail(f"{folder} is missing: the tests need ../shared beside the project (as CI has it).")
     out = {}
-    for line in (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in shared_file(folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines():
         file = json.loads(line)["file"]
         out[file] = paragraphs(Path(file).stem, (folder / file).read_text(encoding="utf-8"))
     return out

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import shared_file
 
 from qa.errors import InputError
 from qa.fusion import interleave_by_party
@@ -87,10 +88,10 @@ def test_question_naming_two_parties_to_compare_gets_both_near_the_top(engine):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not DEV.exists(), reason="needs ../shared/eval/dev.jsonl")
 def test_qa_eval_prints_figures_by_language_and_type(engine, tmp_path):
     sample = tmp_path / "sample.jsonl"
-    sample.write_text("\n".join(DEV.read_text(encoding="utf-8").splitlines()[:6]) + "\n", encoding="utf-8")
+    sample.write_text("\n".join(shared_file(DEV).read_text(encoding="utf-8").splitlines()[:6]) + "\n",
+                      encoding="utf-8")
     env_index = str(engine.settings.index_dir)
     out = subprocess.run([sys.executable, "-m", "qa.cli", "--index-dir", env_index, "eval", str(sample), "--json"],
                          check=False, capture_output=True, text=True, timeout=600)
