@@ -299,7 +299,13 @@ def salvage_vectors(index_dir: Path, identity: dict[str, Any]) -> dict[str, np.n
         if len(keys) != dense.ntotal or len(skeys) != len(sentence_vectors):
             return {}
         vectors = dense.reconstruct_n(0, dense.ntotal) if dense.ntotal else []
-        return {**dict(zip(keys, vectors)), **dict(zip(skeys, sentence_vectors))}
+        found = {**dict(zip(keys, vectors)), **dict(zip(skeys, sentence_vectors))}
+        bkeys = manifest.get("background_keys", [])
+        if bkeys:
+            background = np.load(io.BytesIO(_read_checked(build, manifest, "background.npy", index_dir)))
+            if len(background) == len(bkeys):
+                found.update(zip(bkeys, background))
+        return found
     except Exception:  # noqa: BLE001 - salvage is best effort; a full embed is the fallback
         return {}
 
@@ -361,7 +367,10 @@ def _switch_to(index_dir: Path, blobs: dict[str, bytes]) -> None:
                 f.flush()
                 os.fsync(f.fileno())
         fsync_dir(tmp)
-        build_id = time.strftime("%Y%m%d%H%M%S", time.gmtime()) + "-" + sha256_bytes(blobs["manifest.json"])[:8]
+        # The temporary folder's random suffix keeps two identical builds in one second apart: the second
+        # would otherwise be renamed onto the first (the live or the kept previous build).
+        build_id = (time.strftime("%Y%m%d%H%M%S", time.gmtime()) + "-" + sha256_bytes(blobs["manifest.json"])[:8]
+                    + "-" + tmp.name.rsplit("-", 1)[-1])
         final = index_dir / f"build-{build_id}"
         os.replace(tmp, final)
         fsync_dir(index_dir)

@@ -136,11 +136,10 @@ def load_probes(path: Path = PROBES_PATH) -> list[str]:
             if line.strip() and not line.startswith("#")]
 
 
-def background(encoder: Encoder, languages: set[str]) -> np.ndarray:
+def background_texts(languages: set[str]) -> list[str]:
     """Everyday text in the corpus's languages, embedded as passages: the "not covered" policy asks whether a
     question is closer to the corpus than to this (see `coverage.verdict`)."""
-    texts = [p for p in load_probes() if detect_language(p) in languages] or load_probes()
-    return encoder.encode_passages(texts).astype(np.float32)
+    return [p for p in load_probes() if detect_language(p) in languages] or load_probes()
 
 
 def load_index(index_dir: Path, identity: dict[str, Any] | None = None) -> faiss_store.FaissStore:
@@ -179,12 +178,14 @@ def build_index(
         spans = [(row, s, e) for row, p in enumerate(paragraphs) for s, e in sentence_spans(p.text)]
         stexts = [paragraphs[row].text[s:e] for row, s, e in spans]
         skeys = [embed_key("sentence\n" + t, str(identity["name"])) for t in stexts]
-        wanted = dict(zip(keys, texts)) | dict(zip(skeys, stexts))
+        btexts = background_texts({d.language for d in corpus.documents})
+        bkeys = [embed_key("background\n" + t, str(identity["name"])) for t in btexts]
+        wanted = dict(zip(keys, texts)) | dict(zip(skeys, stexts)) | dict(zip(bkeys, btexts))
         if cache is not None:
             reuse.update(cache.get_many([k for k in wanted if k not in reuse]))
         todo = [k for k in wanted if k not in reuse]
-        log(f"{len(paragraphs)} paragraphs, {len(stexts)} sentences: {len(wanted) - len(todo)} vectors reused, "
-            f"{len(todo)} to embed")
+        log(f"{len(paragraphs)} paragraphs, {len(stexts)} sentences, {len(btexts)} background texts: "
+            f"{len(wanted) - len(todo)} vectors reused, {len(todo)} to embed")
         t0 = time.perf_counter()
         embed(encoder, {k: wanted[k] for k in todo}, reuse, cache, batch_size, progress)
         embed_seconds = time.perf_counter() - t0
@@ -216,6 +217,7 @@ def build_index(
                          "probes_sha256": sha256_bytes(PROBES_PATH.read_bytes())},
             "embed_keys": keys,
             "sentence_keys": skeys,
+            "background_keys": bkeys,
         }
         faiss_store.write(index_dir, Build(
             manifest=manifest,
@@ -224,7 +226,7 @@ def build_index(
             vectors=vectors,
             sentences=sentences,
             tokens=[lexical_tokens(p, docs[p.doc]) for p in paragraphs],
-            background=background(encoder, {d.language for d in corpus.documents}),
+            background=np.asarray([reuse[k] for k in bkeys], dtype=np.float32).reshape(len(bkeys), dim),
         ))
     return load_index(index_dir, identity)
 

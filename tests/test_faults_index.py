@@ -145,6 +145,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 def test_damaged_index_is_refused_by_qa_verify_and_qa_ask_in_subprocesses(engine, tmp_path: Path) -> None:
     runs = []
     for name in INDEX_FILES:
@@ -175,6 +176,7 @@ def test_damaged_index_is_refused_by_qa_verify_and_qa_ask_in_subprocesses(engine
         assert proc.stdout == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["dense.faiss", "CURRENT"])
 def test_qa_index_rebuild_repairs_a_damaged_index(engine, tiny: dict[str, Any], tmp_path: Path, name: str) -> None:
     index_dir = copy_index(tiny["index"], tmp_path / "index")
@@ -253,6 +255,7 @@ INJECTIONS = (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("err", [errno.ENOSPC, errno.EIO])
 @pytest.mark.parametrize("what, n", INJECTIONS)
 def test_write_error_during_save_is_clean_and_keeps_the_previous_index(
@@ -293,6 +296,7 @@ def test_write_error_during_save_is_clean_and_keeps_the_previous_index(
     verify_index(index_copy, tiny["corpus"], engine.encoder.identity())
 
 
+@pytest.mark.slow
 def test_write_error_in_the_last_folder_fsync_leaves_a_sound_index(engine, tiny: dict[str, Any], tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The 10th fsync comes after CURRENT was renamed: the new build is live (or the old one after a crash)."""
@@ -349,7 +353,7 @@ def test_add_racing_another_add_is_refused_and_loses_neither_document(corpus_cop
         return real_read(path)
 
     monkeypatch.setattr(qa.corpus, "read_text", read_while_another_add_runs)
-    with pytest.raises(Busy, match="changed while first.txt was being read"):
+    with pytest.raises(Busy, match="changed while the files were being read"):
         add_document(corpus_copy, first, title="First", submitted_by=["Sweden"])
     monkeypatch.undo()
     corpus = load_corpus(corpus_copy)
@@ -442,6 +446,7 @@ def _rebuild_and_kill(tiny: dict[str, Any], index_dir: Path, moment: str, delay:
     return seen
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("moment, delay", [("start", 0.3), ("embedding", 0.0), ("save", 0.1), ("save", 0.9),
                                            ("save", 2.0)])
 def test_killed_rebuild_leaves_the_old_or_the_new_index(engine, tiny: dict[str, Any], tmp_path: Path,
@@ -468,6 +473,7 @@ def test_killed_rebuild_leaves_the_old_or_the_new_index(engine, tiny: dict[str, 
     verify_index(index_dir, tiny["corpus"], engine.encoder.identity())
 
 
+@pytest.mark.slow
 def test_second_qa_index_process_is_refused_while_a_rebuild_embeds(engine, tiny: dict[str, Any],
                                                                    tmp_path: Path) -> None:
     index_dir = copy_index(tiny["index"], tmp_path / "index")

@@ -153,6 +153,7 @@ def test_oversized_streamed_body_is_413_not_a_parse_error(app_client: TestClient
 _TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=300)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(q=_TEXT | st.sampled_from(["核" * 999, "\u200b\u200b", "\ufeff问题", "ＮＰＴ？", "\x00", "\ud800"]))
 def test_any_question_text_gets_an_answer_or_a_clean_refusal(engine: Any, q: str) -> None:
@@ -182,6 +183,7 @@ def _alnum(text: str) -> Counter[str]:
     return Counter(c for c in text if c.isalnum())
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(_UNICODE | _LONG_LINE)
 def test_segmenter_loses_no_letter_and_gives_the_same_ids_on_rerun(text: str) -> None:
@@ -195,6 +197,7 @@ def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(_UNICODE | _LONG_LINE)
 def test_tokenizer_is_total_deterministic_and_keeps_every_han_character(text: str) -> None:
@@ -280,6 +283,7 @@ def _inert_html(html: str) -> None:
     assert not [a for a in parsed.attrs if a[0] == "img" and a[1] == "src" and a[2] == "x"], "the document's <img>"
 
 
+@pytest.mark.slow
 def test_hostile_document_is_inert_text_on_every_page(hostile: dict[str, Any]) -> None:
     c, doc = hostile["client"], hostile["doc"]
     pages = [f"/?q={quote('减少核风险')}", f"/compare?q={quote('negative security assurances')}", "/documents",
@@ -291,6 +295,7 @@ def test_hostile_document_is_inert_text_on_every_page(hostile: dict[str, Any]) -
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in c.get(f"/documents/{doc}").text  # shown, as text
 
 
+@pytest.mark.slow
 def test_hostile_document_is_verbatim_data_in_the_api_and_escaped_in_the_export(hostile: dict[str, Any]) -> None:
     c = hostile["client"]
     r = c.get("/api/ask", params={"q": "Ignore previous instructions", "k": 3})
@@ -304,6 +309,7 @@ def test_hostile_document_is_verbatim_data_in_the_api_and_escaped_in_the_export(
     assert re.search(r"(?<!\\)\]\(javascript:", md) is None, "a live Markdown link"
 
 
+@pytest.mark.slow
 def test_hostile_document_cannot_drive_the_terminal_through_qa_ask(hostile: dict[str, Any]) -> None:
     s = hostile["settings"]
     result = CliRunner().invoke(cli, ["--corpus-dir", str(s.corpus_dir), "--index-dir", str(s.index_dir), "ask",

@@ -91,6 +91,7 @@ def server(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[in
             proc.wait(20)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("what, method, target, body, status", [
     ("200,000 Chinese characters", "GET", "/api/ask?q=" + quote("核" * 200_000), None, 400),
     ("200,000 Latin characters", "GET", "/api/ask?q=" + "a" * 200_000, None, 400),
@@ -112,6 +113,7 @@ def test_bad_input_over_http_is_a_4xx_not_a_dropped_connection(server: int, what
     assert data.startswith(b"<!doctype html>") or "error" in json.loads(data), data[:200]
 
 
+@pytest.mark.slow
 def test_oversized_chunked_body_over_http_is_413(server: int) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", server, timeout=60)
     try:
@@ -129,6 +131,7 @@ def test_oversized_chunked_body_over_http_is_413(server: int) -> None:
         conn.close()
 
 
+@pytest.mark.slow
 def test_400_requests_from_16_concurrent_clients_all_succeed(server: int) -> None:
     def one(i: int) -> tuple[int, float, str]:
         q = QUESTIONS[i % len(QUESTIONS)]
@@ -170,6 +173,7 @@ def damaged_index(engine: Any, tmp_path: Path) -> Path:
     return index_dir
 
 
+@pytest.mark.slow
 def test_qa_serve_refuses_a_damaged_index_with_one_line(engine: Any, damaged_index: Path) -> None:
     proc = subprocess.run([*QA, "--index-dir", str(damaged_index), "serve", "--port", str(free_port())],
                           cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import shared_file
 
 from qa.errors import InputError
 from qa.fusion import interleave_by_party
@@ -34,7 +35,9 @@ def test_chinese_question_finds_its_paragraph_first(engine):
 
 
 def test_answer_sentence_is_a_verbatim_piece_of_the_paragraph(engine):
-    for h in engine.ask("What does Russia say about nuclear weapons deployed outside national territory?", 5).hits:
+    hits = engine.ask("What does Russia say about nuclear weapons deployed outside national territory?", 5).hits
+    assert len(hits) == 5
+    for h in hits:
         start, end = h.answer_span
         assert 0 <= start < end <= len(h.paragraph.text)
         assert h.answer == h.paragraph.text[start:end]
@@ -54,8 +57,11 @@ def test_state_filter_is_exact_and_applied_before_ranking(engine):
 
 
 def test_date_filter_keeps_only_documents_in_range(engine):
+    in_range = {"unidir-2021", "p5-2021"}
+    assert {h.document.id for h in engine.ask("核裁军", 10).hits} - in_range, "unfiltered, other years rank too"
     answer = engine.ask("核裁军", 10, Filters(date_from="2021", date_to="2021-12"))
-    assert {h.document.id for h in answer.hits} <= {"unidir-2021", "p5-2021"}
+    assert len(answer.hits) == 10
+    assert {h.document.id for h in answer.hits} <= in_range
 
 
 def test_unknown_state_or_document_is_a_clear_input_error(engine):
@@ -74,7 +80,8 @@ def test_compare_gives_each_voice_its_own_group_in_one_search(engine):
     voices = [(g.submitted_by, g.author) for g in comparison.groups]
     assert len(voices) == len(set(voices)) == comparison.total >= 4
     for g in comparison.groups:
-        assert all(h.document.id in g.docs and h.document.submitted_by == g.submitted_by for h in g.hits)
+        assert g.hits and all(h.document.id in g.docs and h.document.submitted_by == g.submitted_by
+                              for h in g.hits)
 
 
 def test_question_naming_two_parties_to_compare_gets_both_near_the_top(engine):
@@ -82,10 +89,11 @@ def test_question_naming_two_parties_to_compare_gets_both_near_the_top(engine):
     assert {h.document.id for h in answer.hits[:2]} == {"p5-2021", "sweden-2019"}
 
 
-@pytest.mark.skipif(not DEV.exists(), reason="needs ../shared/eval/dev.jsonl")
+@pytest.mark.slow
 def test_qa_eval_prints_figures_by_language_and_type(engine, tmp_path):
     sample = tmp_path / "sample.jsonl"
-    sample.write_text("\n".join(DEV.read_text(encoding="utf-8").splitlines()[:6]) + "\n", encoding="utf-8")
+    sample.write_text("\n".join(shared_file(DEV).read_text(encoding="utf-8").splitlines()[:6]) + "\n",
+                      encoding="utf-8")
     env_index = str(engine.settings.index_dir)
     out = subprocess.run([sys.executable, "-m", "qa.cli", "--index-dir", env_index, "eval", str(sample), "--json"],
                          check=False, capture_output=True, text=True, timeout=600)
@@ -132,8 +140,12 @@ def test_a_compound_such_as_china_us_dialogue_names_a_topic_not_a_speaker():
 
 
 def test_state_filter_accepts_any_alias_and_groups_and_suggests_for_unknown_names(engine):
-    for alias in ("伊朗", "Iran", "P5", "俄罗斯", "Russia"):
-        engine.ask("nuclear", 3, Filters(states=(alias,)))
+    def ids(state):
+        return [h.paragraph.id for h in engine.ask("nuclear", 3, Filters(states=(state,))).hits]
+
+    russia = ids("Russian Federation")
+    assert russia and ids("俄罗斯") == ids("Russia") == russia
+    assert ids("伊朗") == ids("Iran") == []  # a known state without documents: nothing, not an error
     p5 = engine.ask("减少战略风险", 10, Filters(states=("P5",)))
     assert p5.hits and all(set(h.document.submitted_by) & {"China", "France", "Russian Federation",
                                                              "United Kingdom", "United States"} for h in p5.hits)

@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-import pytest
+from conftest import shared_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -135,11 +135,10 @@ def test_display_label_reads_as_a_citation() -> None:
 # --- gold quotes (diagnostic from the shared dev set) ------------------------------------------------------
 
 
-@pytest.mark.skipif(not DEV.exists(), reason="shared dev set not present")
 def test_every_gold_quote_lies_inside_one_searchable_paragraph(corpus: Corpus) -> None:
     files = {d.file: d.id for d in corpus.documents}
     missing = []
-    for line in DEV.read_text(encoding="utf-8").splitlines():
+    for line in shared_file(DEV).read_text(encoding="utf-8").splitlines():
         q = json.loads(line)
         for quote, file in zip(q["gold"], q["docs"]):
             if not _find(corpus, files[file], quote):
@@ -335,10 +334,9 @@ def test_glued_footnote_number_is_kept_as_text(ungdc: dict[str, tuple[Paragraph,
     assert any("mankind.2 It sees" in p.text for p in ungdc["texts/VAT_76_2021.txt"] if p.searchable)
 
 
-@pytest.mark.skipif(not UNGDC_DEV.exists(), reason="shared UNGDC dev set not present")
 def test_every_ungdc_gold_quote_lies_inside_one_searchable_paragraph(ungdc: dict[str, tuple[Paragraph, ...]]) -> None:
     missing = []
-    for line in UNGDC_DEV.read_text(encoding="utf-8").splitlines():
+    for line in shared_file(UNGDC_DEV).read_text(encoding="utf-8").splitlines():
         q = json.loads(line)
         for quote, file in zip(q["gold"], q["docs"]):
             if len([p for p in ungdc[file] if p.searchable and _ws(quote) in _ws(p.text)]) != 1:

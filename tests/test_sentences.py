@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import SHARED
+from conftest import SHARED, shared_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -129,7 +129,7 @@ def test_seed_paragraphs_split_into_sentences_that_end_with_a_chinese_stop(corpu
 
 def test_every_ungdc_gold_quote_lies_inside_one_sentence(ungdc: dict[str, tuple[Paragraph, ...]]) -> None:
     missing = []
-    for line in (SHARED / "eval" / "ungdc-2021-dev.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in shared_file(SHARED / "eval" / "ungdc-2021-dev.jsonl").read_text(encoding="utf-8").splitlines():
         q = json.loads(line)
         for quote, file in zip(q["gold"], q["docs"]):
             needle = re.sub(r"\s+", "", quote)

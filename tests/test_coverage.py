@@ -1,0 +1,68 @@
+"""The "not covered" verdict on the seed corpus with the real model, for questions in Chinese and in English.
+
+Each rule is checked on two questions that differ only in what the rule looks at (a field term, a name), and
+also with the other rules switched off (`ONLY_TERMS_AND_NAMES`), so the verdict is shown to come from that rule.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.coverage import CoveragePolicy, verdict
+from qa.search import NOT_COVERED
+
+# The everyday-text and absent-words rules switched off: only field terms and names can refuse.
+ONLY_TERMS_AND_NAMES = CoveragePolicy(margin=-10.0, max_absent_share=2.0)
+
+
+def covered(query, store, policy) -> bool:
+    return not verdict(query, store, policy)
+
+
+def test_off_topic_chinese_question_is_not_covered_but_still_shows_the_closest_passages(engine) -> None:
+    answer = engine.ask("感冒了应该吃什么药？", 5)
+    assert not answer.covered and answer.message.startswith(NOT_COVERED)
+    assert len(answer.hits) == 5
+
+
+def test_off_topic_english_question_is_not_covered(engine) -> None:
+    answer = engine.ask("How many calories are in a banana?", 5)
+    assert not answer.covered and "everyday text" in answer.message
+
+
+def test_english_question_naming_a_field_term_the_corpus_never_mentions_is_not_covered(engine) -> None:
+    absent = engine.analyse("What do the papers say about the Chemical Weapons Convention?")
+    present = engine.analyse("What do the papers say about the Comprehensive Nuclear-Test-Ban Treaty?")
+    assert [t.english for t in absent.field_terms] == ["Chemical Weapons Convention"]
+    assert not covered(absent, engine.store, ONLY_TERMS_AND_NAMES)
+    assert covered(present, engine.store, ONLY_TERMS_AND_NAMES)
+    assert not engine.ask(absent.text).covered
+    assert engine.ask(present.text).covered
+
+
+def test_chinese_question_naming_a_field_term_the_corpus_never_mentions_is_not_covered(engine) -> None:
+    absent = engine.analyse("化学武器公约规定了哪些核查措施？")
+    present = engine.analyse("全面禁止核试验条约规定了哪些核查措施？")
+    assert "Chemical Weapons Convention" in {t.english for t in absent.field_terms}
+    assert not covered(absent, engine.store, ONLY_TERMS_AND_NAMES)
+    assert covered(present, engine.store, ONLY_TERMS_AND_NAMES)
+    assert not engine.ask(absent.text).covered
+    assert engine.ask(present.text).covered
+
+
+def test_chinese_question_naming_a_person_the_corpus_never_mentions_is_not_covered(engine) -> None:
+    stranger = engine.analyse("李明在审议大会上提出了什么建议？")
+    sweden = engine.analyse("瑞典在审议大会上提出了什么建议？")
+    assert stranger.names == (("李明", "zh"),) and sweden.names == ()  # Sweden speaks in the corpus
+    assert not covered(stranger, engine.store, ONLY_TERMS_AND_NAMES)
+    assert covered(sweden, engine.store, ONLY_TERMS_AND_NAMES)
+    assert not engine.ask(stranger.text).covered
+    assert engine.ask(sweden.text).covered
+
+
+@pytest.mark.parametrize("question", ["What do the P5 say about strategic risk reduction?",
+                                      "五核国在减少战略风险方面采取了哪些措施？"], ids=["en", "zh"])
+def test_on_topic_question_is_covered_and_answered_from_the_p5_paper(engine, question: str) -> None:
+    answer = engine.ask(question, 3)
+    assert answer.covered and answer.message == ""
+    assert answer.hits[0].document.id == "p5-2021"

@@ -1,0 +1,225 @@
+"""Building the index: vectors of unchanged texts are reused, and a changed corpus or terminology makes the index
+stale, so `Engine.open` rebuilds it.
+
+The corpus is one or two seed documents copied to a temporary folder. The encoder is a deterministic stand-in
+that records what it embeds: which vectors are reused and when an index is stale is storage logic, the same
+whatever the vectors are (retrieval quality is tested with the real model elsewhere).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qa.faiss_store
+import qa.index
+import qa.search
+from qa.corpus import Corpus, load_corpus
+from qa.errors import IndexMissing
+from qa.faiss_store import FaissStore, salvage_vectors
+from qa.index import background_texts, build_index, passage_text, staleness
+from qa.search import Engine
+from qa.sentences import sentence_spans
+from qa.settings import Settings
+from qa.storage import sha256_bytes
+from qa.terminology import TERMINOLOGY_PATH
+
+SEED = Path(__file__).resolve().parent.parent / "corpus"
+FIRST, SECOND = "p5-2021", "russia-2022"  # the two smallest seed documents
+
+
+class RecordingEncoder:
+    """Unit vectors from a hash of the text; remembers every passage text it was asked to embed."""
+
+    name = "stand-in:sha256"
+    dim = 16
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def identity(self) -> dict[str, object]:
+        return {"name": self.name, "dim": self.dim, "prompts": {"query": "query: ", "passage": "passage: "},
+                "normalize": True, "weights_sha256": "0" * 64}
+
+    def _vectors(self, texts: Sequence[str]) -> np.ndarray:
+        raw = [np.frombuffer(hashlib.sha256(t.encode()).digest()[: self.dim], dtype=np.uint8) for t in texts]
+        v = np.asarray(raw, dtype=np.float32).reshape(len(texts), self.dim) - 127.5
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._vectors(texts)
+
+    def encode_passages(self, texts: Sequence[str], batch_size: int = 16, progress: bool = False) -> np.ndarray:
+        self.embedded += texts
+        return self._vectors(texts)
+
+
+def write_corpus(folder: Path, doc_ids: Sequence[str]) -> Path:
+    """A corpus folder holding these seed documents, with their entries and files exactly as in corpus/."""
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = [e for e in json.loads((SEED / "documents.json").read_text(encoding="utf-8")) if e["id"] in doc_ids]
+    assert [e["id"] for e in entries] == list(doc_ids)
+    for e in entries:
+        shutil.copyfile(SEED / e["file"], folder / e["file"])
+    (folder / "documents.json").write_text(json.dumps(entries, ensure_ascii=False, indent=1), encoding="utf-8")
+    return folder
+
+
+def texts_of(corpus: Corpus, doc_id: str) -> list[str]:
+    """What the build embeds for one document: each searchable paragraph (with its heading) and each sentence."""
+    doc = corpus.document(doc_id)
+    paragraphs = [p for p in corpus.paragraphs_of(doc_id) if p.searchable]
+    return ([passage_text(p, doc) for p in paragraphs]
+            + [p.text[s:e] for p in paragraphs for s, e in sentence_spans(p.text)])
+
+
+def first_build_texts(corpus: Corpus) -> list[str]:
+    """What a first build embeds: every document's texts and the everyday background of the corpus's languages."""
+    return ([t for d in corpus.documents for t in texts_of(corpus, d.id)]
+            + background_texts({d.language for d in corpus.documents}))
+
+
+def build(index_dir: Path, corpus: Corpus, **kw: bool) -> tuple[FaissStore, RecordingEncoder]:
+    encoder = RecordingEncoder()
+    return build_index(index_dir, corpus, encoder, progress=False, **kw), encoder
+
+
+@pytest.fixture
+def one_doc(tmp_path: Path) -> Path:
+    return write_corpus(tmp_path / "corpus", [FIRST])
+
+
+def add_second_document(corpus_dir: Path) -> Corpus:
+    write_corpus(corpus_dir, [FIRST, SECOND])
+    return load_corpus(corpus_dir)
+
+
+# --- incremental reuse -------------------------------------------------------------------------------------
+
+
+def test_second_build_of_the_same_corpus_reuses_every_vector(one_doc: Path, tmp_path: Path) -> None:
+    corpus = load_corpus(one_doc)
+    first, encoder = build(tmp_path / "index", corpus)
+    wanted = first_build_texts(corpus)
+    assert sorted(encoder.embedded) == sorted(wanted)
+    assert first.manifest["counts"]["embedded"] == len(wanted) and first.manifest["counts"]["reused"] == 0
+
+    second, encoder = build(tmp_path / "index", corpus)
+    assert encoder.embedded == []
+    assert second.manifest["counts"]["embedded"] == 0 and second.manifest["counts"]["reused"] == len(wanted)
+    assert second.path != first.path  # a new build was written, from the reused vectors
+
+    again, encoder = build(tmp_path / "index", corpus, rebuild=True)
+    assert again.manifest["counts"]["embedded"] == len(wanted) and sorted(encoder.embedded) == sorted(wanted)
+
+
+def test_adding_a_document_embeds_only_its_paragraphs_and_sentences(one_doc: Path, tmp_path: Path) -> None:
+    _, recorder = build(tmp_path / "index", load_corpus(one_doc))
+    old_vectors = salvage_vectors(tmp_path / "index", recorder.identity())
+
+    corpus = add_second_document(one_doc)
+    after, encoder = build(tmp_path / "index", corpus)
+    new_texts = texts_of(corpus, SECOND)
+    assert sorted(encoder.embedded) == sorted(new_texts)
+    assert not set(encoder.embedded) & set(texts_of(corpus, FIRST))
+    assert after.manifest["counts"]["embedded"] == len(new_texts)
+    assert after.manifest["counts"]["reused"] == len(old_vectors)
+    kept = salvage_vectors(tmp_path / "index", encoder.identity())
+    assert old_vectors and all(np.array_equal(kept[key], vector) for key, vector in old_vectors.items())
+
+
+# --- stale indexes -----------------------------------------------------------------------------------------
+
+
+def test_index_is_fresh_right_after_its_build(one_doc: Path, tmp_path: Path) -> None:
+    corpus = load_corpus(one_doc)
+    store, encoder = build(tmp_path / "index", corpus)
+    assert staleness(store.manifest, corpus, encoder.identity()) == ""
+
+
+def test_adding_a_document_makes_the_index_stale_and_open_rebuilds_it(
+    one_doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(tmp_path / "index", load_corpus(one_doc))
+    corpus = add_second_document(one_doc)
+    encoder = RecordingEncoder()
+    old = qa.index.load_index(tmp_path / "index")
+    assert staleness(old.manifest, corpus, encoder.identity()) == "the corpus changed"
+
+    monkeypatch.setattr(qa.search, "load_encoder", lambda settings: encoder)
+    log: list[str] = []
+    engine = Engine.open(Settings().with_(corpus_dir=one_doc, index_dir=tmp_path / "index",
+                                          cache_dir=tmp_path / "cache"), log=log.append)
+    assert "The index is out of date (the corpus changed)" in log[0]
+    assert sorted(encoder.embedded) == sorted(texts_of(corpus, SECOND))
+    assert set(engine.documents) == {FIRST, SECOND}
+    assert staleness(engine.store.manifest, corpus, encoder.identity()) == ""
+
+
+def test_changed_terminology_makes_the_index_stale_and_open_rebuilds_it(
+    one_doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = load_corpus(one_doc)
+    build(tmp_path / "index", corpus)
+    terminology = tmp_path / "terminology.tsv"
+    terminology.write_text(TERMINOLOGY_PATH.read_text(encoding="utf-8") + "stepping stone test\t垫脚石测试\n",
+                           encoding="utf-8")
+    monkeypatch.setattr(qa.index, "TERMINOLOGY_PATH", terminology)
+    encoder = RecordingEncoder()
+    old = qa.index.load_index(tmp_path / "index")
+    assert staleness(old.manifest, corpus, encoder.identity()) == "the lexical analyzer or terminology changed"
+
+    monkeypatch.setattr(qa.search, "load_encoder", lambda settings: encoder)
+    log: list[str] = []
+    engine = Engine.open(Settings().with_(corpus_dir=one_doc, index_dir=tmp_path / "index",
+                                          cache_dir=tmp_path / "cache"), log=log.append)
+    assert "The index is out of date (the lexical analyzer or terminology changed)" in log[0]
+    assert encoder.embedded == []  # the same texts: the tokens are rebuilt, the vectors reused
+    assert engine.store.manifest["analyzer"]["terminology_sha256"] == sha256_bytes(terminology.read_bytes())
+    assert staleness(engine.store.manifest, corpus, encoder.identity()) == ""
+
+
+def test_open_builds_a_missing_index_and_refuses_to_without_build_missing(
+    one_doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoder = RecordingEncoder()
+    monkeypatch.setattr(qa.search, "load_encoder", lambda settings: encoder)
+    settings = Settings().with_(corpus_dir=one_doc, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
+    with pytest.raises(IndexMissing):
+        Engine.open(settings, build_missing=False, log=lambda s: None)
+    log: list[str] = []
+    engine = Engine.open(settings, log=log.append)
+    assert log[0].startswith(f"No index in {tmp_path / 'index'} yet")
+    assert sorted(encoder.embedded) == sorted(first_build_texts(load_corpus(one_doc)))
+    assert set(engine.documents) == {FIRST}
+
+
+def test_identical_builds_in_one_second_each_get_their_own_folder(
+    one_doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three `qa index --rebuild` in one second with identical manifests: each switches to a new build, and the
+    kept previous build is never overwritten or removed by the next one."""
+
+    class FrozenClock:
+        @staticmethod
+        def strftime(form: str, t: object = None) -> str:
+            return "2024-01-01T00:00:00Z" if "T" in form else "20240101000000"
+
+        gmtime = staticmethod(lambda: None)
+        perf_counter = staticmethod(lambda: 0.0)
+
+    monkeypatch.setattr(qa.index, "time", FrozenClock)
+    monkeypatch.setattr(qa.faiss_store, "time", FrozenClock)
+    corpus = load_corpus(one_doc)
+    names = []
+    for _ in range(3):
+        store, _ = build(tmp_path / "index", corpus, rebuild=True)
+        names.append(store.path.name)
+    assert len(set(names)) == 3
+    assert sorted(p.name for p in (tmp_path / "index").glob("build-*")) == sorted(names[1:])
