@@ -147,3 +147,37 @@ def xss_client(tmp_path_factory: pytest.TempPathFactory, engine):
     xss_engine = Engine.open(settings, build_missing=True, log=lambda message: None)
     with TestClient(create_app(settings, xss_engine)) as client:
         yield client, doc.id
+
+
+# --- a handful of the 2021 General Assembly statements (English) ----------------------------------------------
+
+STATEMENTS = ("AUT", "IRL", "MNG", "FJI", "KIR", "NZL")  # two on nuclear disarmament at length, four mostly not
+
+
+@pytest.fixture(scope="session")
+def statements_engine(encoder, tmp_path_factory: pytest.TempPathFactory):
+    """An engine over six English statements of the 2021 general debate, imported from the shared manifest the
+    way a user does (`qa add --manifest`), indexed with the real model (kept in .cache between sessions)."""
+    from qa.corpus import add_documents, load_corpus
+    from qa.errors import Busy
+    from qa.index import build_index
+    from qa.manifest import read_manifest
+    from qa.search import Engine
+    from qa.settings import Settings
+
+    if not (UNGDC_DIR / "manifest.jsonl").exists():
+        pytest.fail(f"{UNGDC_DIR} is missing: the tests need ../shared beside the project (as CI has it).")
+    entries, refused = read_manifest(UNGDC_DIR / "manifest.jsonl")
+    chosen = [e for e in entries if Path(e.source).name.split("_")[0] in STATEMENTS]
+    assert not refused and len(chosen) == len(STATEMENTS)
+    corpus_dir = tmp_path_factory.mktemp("statements") / "corpus"
+    add_documents(corpus_dir, chosen)
+    corpus = load_corpus(corpus_dir)
+    fresh = os.environ.get("QA_TEST_FRESH_INDEX", "") not in ("", "0")
+    index_dir = tmp_path_factory.mktemp("statements-index") if fresh else ROOT / ".cache" / "test-statements-index"
+    try:
+        store = build_index(index_dir, corpus, encoder, progress=False)
+    except Busy:
+        index_dir = tmp_path_factory.mktemp("statements-index")
+        store = build_index(index_dir, corpus, encoder, progress=False)
+    return Engine(Settings.load().with_(corpus_dir=corpus_dir, index_dir=index_dir), store, encoder, corpus=corpus)
