@@ -176,11 +176,37 @@ _QUOTES = str.maketrans("", "", "“”‘’「」『』《》〈〉\"'")
 
 
 def concepts_in(text: str) -> list[str]:
-    """The concepts of the field a text names, in either language: one key per meaning (see `concept`).
+    """The concepts of the field a text names, in either language: one key per meaning (see `concept`), nested
+    ones included ('Chemical Weapons Convention' also names 'convention').
 
     Indexed as tokens (`CONCEPT` + key), they tell in one lookup whether a corpus mentions a field term in any
     of its names, and match a question to a paragraph across languages on exactly that term.
     """
-    found = {concept(t) for _, _, t in match_terminology(english_words(text))}
-    found |= {concept(t) for _, _, t in chinese_matches(text.translate(_QUOTES))}
+    found = {concept(t) for t in _all_english_terms(english_words(text))}
+    found |= {concept(t) for t in _all_chinese_terms(text.translate(_QUOTES))}
     return sorted(found)
+
+
+def _all_english_terms(words: list[str]) -> set[Term]:
+    """Every terminology phrase in a word sequence, overlapping and nested ones included."""
+    table, longest = _phrase_table()
+    stems = [stem(w) for w in words]
+    found: set[Term] = set()
+    for i in range(len(words)):
+        for n in range(1, min(longest.get(stems[i], 0), len(words) - i) + 1):
+            for p in table.get(tuple(stems[i:i + n]), ()):
+                if all(x is None or x == w for x, w in zip(p.exact, words[i:i + n])):
+                    found.add(p.term)
+    return found
+
+
+def _all_chinese_terms(text: str) -> set[Term]:
+    """Every terminology Chinese form in a text, overlapping and nested ones included."""
+    forms = _chinese_forms()
+    found: set[Term] = set()
+    for i, c in enumerate(text):
+        for n in range(2, min(forms.longest.get(c, 0), len(text) - i) + 1):
+            term = forms.by_form.get(text[i:i + n])
+            if term is not None:
+                found.add(term)
+    return found
