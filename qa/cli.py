@@ -82,7 +82,7 @@ def index_cmd(settings: Settings, rebuild: bool) -> None:
     corpus = load_corpus(settings.corpus_dir)
     encoder = load_encoder(settings)
     built = build_index(settings.index_dir, corpus, encoder, rebuild=rebuild, batch_size=settings.batch_size,
-                        cache_dir=settings.cache_dir,
+                        cache_dir=settings.cache_dir, store_kind=settings.store,
                         progress=True, log=lambda s: click.echo(s, err=True))
     c = built.manifest["counts"]
     click.echo(f"Index ready in {settings.index_dir}: {c['documents']} documents, {c['paragraphs']} paragraphs, "
@@ -193,7 +193,7 @@ def verify_cmd(settings: Settings) -> None:
     from .index import verify_index
 
     encoder = load_encoder(settings)
-    index = verify_index(settings.index_dir, load_corpus(settings.corpus_dir), encoder.identity())
+    index = verify_index(settings.index_dir, load_corpus(settings.corpus_dir), encoder.identity(), settings.store)
     c = index.manifest["counts"]
     click.echo(f"ok: {index.path.name}: {c['documents']} documents, {c['paragraphs']} paragraphs, "
                f"{len(index.manifest['files'])} files match their checksums, model {index.manifest['model'].get('name')}")

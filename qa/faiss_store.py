@@ -31,7 +31,7 @@ from .errors import IndexDamaged, IndexMissing, IndexOutdated
 from .lexical import BM25Index
 from .paragraph import Paragraph
 from .storage import TMP_PREFIX, atomic_write_text, fsync_dir, sha256_bytes, write_error
-from .store import ALL, Build, Filter, Ranked, Sentences
+from .store import ALL, Change, Filter, Ranked, Sentences
 
 FORMAT_VERSION = 2  # 2: background.npy
 FILES = ("dense.faiss", "sentences.npz", "lexical.npz", "paragraphs.jsonl", "documents.json", "background.npy")
@@ -81,6 +81,9 @@ class FaissStore:
 
     def searchable(self, doc_id: str) -> tuple[Paragraph, ...]:
         return tuple(self._paragraphs[r] for r in self._doc_rows.get(doc_id, ()))
+
+    def document_paragraphs(self, doc_id: str) -> tuple[Paragraph, ...]:
+        return self.searchable(doc_id)  # this format keeps the searchable paragraphs only
 
     # -- filters --
 
@@ -226,7 +229,7 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
     return manifest
 
 
-def load(index_dir: Path) -> FaissStore:
+def load(index_dir: Path, location: str = "") -> FaissStore:
     """Load and verify the live build; IndexMissing or IndexDamaged (one-line reason) if it is not sound."""
     build = current_build(index_dir)
     manifest = read_manifest(index_dir)
@@ -281,7 +284,7 @@ def _paragraph(d: dict[str, Any]) -> Paragraph:
     return Paragraph(**{k: v for k, v in d.items() if k in names})
 
 
-def salvage_vectors(index_dir: Path, identity: dict[str, Any]) -> dict[str, np.ndarray]:
+def salvage_vectors(index_dir: Path, location: str, identity: dict[str, Any]) -> dict[str, np.ndarray]:
     """The live build's vectors by embed key, also from a build of an older format, when the files that hold
     them match their checksums and the build used the same model; {} otherwise. Never raises."""
     try:
@@ -313,26 +316,29 @@ def salvage_vectors(index_dir: Path, identity: dict[str, Any]) -> dict[str, np.n
 # --- writing -----------------------------------------------------------------------------------------------
 
 
-def write(index_dir: Path, build: Build) -> None:
-    """Serialise a build and switch `CURRENT` to it atomically (the caller holds the writer lock)."""
-    dim = int(build.manifest["model"]["dim"])
+def commit(index_dir: Path, location: str, change: Change) -> None:
+    """Serialise a change and switch `CURRENT` to it atomically (the caller holds the writer lock)."""
+    if not change.rebuild:
+        raise NotImplementedError("this store format writes whole builds only")
+    dim = int(change.manifest["model"]["dim"])
+    added = change.added
     dense = faiss.IndexFlatIP(dim)
-    if len(build.vectors):
-        dense.add(np.ascontiguousarray(build.vectors, dtype=np.float32))
-    lexical = BM25Index.build(build.tokens)
+    if len(added.vectors):
+        dense.add(np.ascontiguousarray(added.vectors, dtype=np.float32))
+    lexical = BM25Index.build(added.tokens)
     blobs = {
         "dense.faiss": faiss.serialize_index(dense).tobytes(),
-        "sentences.npz": _npz(build.sentences.to_arrays()),
+        "sentences.npz": _npz(added.sentences.to_arrays()),
         "lexical.npz": _npz(lexical.to_arrays()),
         "paragraphs.jsonl": "".join(
-            json.dumps(dataclasses.asdict(p), ensure_ascii=False) + "\n" for p in build.paragraphs
+            json.dumps(dataclasses.asdict(p), ensure_ascii=False) + "\n" for p in added.searchable
         ).encode(),
-        "documents.json": json.dumps([dataclasses.asdict(d) for d in build.documents], ensure_ascii=False).encode(),
-        "background.npy": _npy(build.background),
+        "documents.json": json.dumps([dataclasses.asdict(d) for d in change.documents], ensure_ascii=False).encode(),
+        "background.npy": _npy(change.background),
     }
     manifest = {
         "format_version": FORMAT_VERSION,
-        **build.manifest,
+        **change.manifest,
         "store": "faiss",
         "versions": {"faiss": faiss.__version__, "numpy": np.__version__},
         "files": {n: {"sha256": sha256_bytes(b), "bytes": len(b)} for n, b in blobs.items()},

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, faiss_store
+from . import __version__
 from .analyzers import tokenize, user_words
 from .corpus import Corpus
 from .document import Document
@@ -29,7 +29,7 @@ from .errors import IndexDamaged
 from .paragraph import Paragraph
 from .sentences import SENTENCE_FORMAT, sentence_spans
 from .storage import remove_stray_temps, sha256_bytes, writer_lock
-from .store import Build, Sentences
+from .store import Change, Segment, Sentences, Store, backend
 from .terminology import CONCEPT, TERMINOLOGY_PATH, concepts_in
 from .text import detect_language
 from .vectors import VectorCache
@@ -142,9 +142,10 @@ def background_texts(languages: set[str]) -> list[str]:
     return [p for p in load_probes() if detect_language(p) in languages] or load_probes()
 
 
-def load_index(index_dir: Path, identity: dict[str, Any] | None = None) -> faiss_store.FaissStore:
+def load_index(index_dir: Path, identity: dict[str, Any] | None = None, store_kind: str = "faiss") -> Store:
     """The live index, verified; with `identity`, also checked to be built by that model."""
-    store = faiss_store.load(index_dir)
+    module, location = backend(store_kind)
+    store = module.load(index_dir, location)
     if identity is not None:
         check_model(store.manifest, identity, index_dir)
     return store
@@ -160,7 +161,8 @@ def build_index(
     progress: bool = True,
     log: Callable[[str], None] = lambda s: None,
     cache_dir: Path | None = None,
-) -> faiss_store.FaissStore:
+    store_kind: str = "faiss",
+) -> Store:
     """Build and switch to a new index; returns it loaded and verified.
 
     Vectors come from the embedding cache in `cache_dir` (and the live index's own, unless `rebuild`); only
@@ -170,7 +172,8 @@ def build_index(
         remove_stray_temps(index_dir)
         identity = encoder.identity()
         cache = VectorCache(cache_dir, str(identity["name"]), int(str(identity["dim"]))) if cache_dir else None
-        reuse = {} if rebuild else faiss_store.salvage_vectors(index_dir, identity)
+        module, location = backend(store_kind)
+        reuse = {} if rebuild else module.salvage_vectors(index_dir, location, identity)
         docs = {d.id: d for d in corpus.documents}
         paragraphs = tuple(corpus.searchable())
         texts = [passage_text(p, docs[p.doc]) for p in paragraphs]
@@ -197,38 +200,45 @@ def build_index(
             np.asarray([s for _, s, _ in spans], dtype=np.int32),
             np.asarray([e for _, _, e in spans], dtype=np.int32),
         )
-        manifest = {
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "qa_version": __version__,
-            "model": identity,
-            "normalized": True,
-            "metric": "inner_product",
-            "passage_format": PASSAGE_FORMAT,
-            "sentence_format": SENTENCE_FORMAT,
-            "lexical_format": LEXICAL_FORMAT,
-            "analyzer": analyzer_identity(),
-            "corpus_fingerprint": corpus.fingerprint,
-            "paragraphs_sha256": paragraphs_fingerprint(paragraphs),
-            "counts": {"documents": len(corpus.documents), "paragraphs": len(paragraphs),
-                       "sentences": len(stexts), "embedded": len(todo), "reused": len(wanted) - len(todo)},
-            "embed_seconds": round(embed_seconds, 3),
-            "languages": dict(Counter(docs[p.doc].language for p in paragraphs)),
-            "coverage": {"background": "corpus/offtopic.txt as passages, in the corpus's languages",
-                         "probes_sha256": sha256_bytes(PROBES_PATH.read_bytes())},
-            "embed_keys": keys,
-            "sentence_keys": skeys,
-            "background_keys": bkeys,
-        }
-        faiss_store.write(index_dir, Build(
+        counts = {"documents": len(corpus.documents), "paragraphs": len(paragraphs), "sentences": len(stexts),
+                  "embedded": len(todo), "reused": len(wanted) - len(todo)}
+        manifest = _manifest(corpus, paragraphs, identity, counts, embed_seconds,
+                             {"embed_keys": keys, "sentence_keys": skeys, "background_keys": bkeys})
+        module.commit(index_dir, location, Change(
             manifest=manifest,
             documents=corpus.documents,
-            paragraphs=paragraphs,
-            vectors=vectors,
-            sentences=sentences,
-            tokens=[lexical_tokens(p, docs[p.doc]) for p in paragraphs],
+            added=Segment(paragraphs=corpus.paragraphs, vectors=vectors, sentences=sentences,
+                          tokens=[lexical_tokens(p, docs[p.doc]) for p in paragraphs]),
+            removed=frozenset(),
             background=np.asarray([reuse[k] for k in bkeys], dtype=np.float32).reshape(len(bkeys), dim),
+            rebuild=True,
         ))
-    return load_index(index_dir, identity)
+    return load_index(index_dir, identity, store_kind)
+
+
+def _manifest(corpus: Corpus, paragraphs: tuple[Paragraph, ...], identity: dict[str, Any], counts: dict[str, int],
+              embed_seconds: float, keys: dict[str, list[str]]) -> dict[str, Any]:
+    """What the store records about a build: everything that shaped it, for `staleness`, and its keys."""
+    docs = {d.id: d for d in corpus.documents}
+    return {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "qa_version": __version__,
+        "model": identity,
+        "normalized": True,
+        "metric": "inner_product",
+        "passage_format": PASSAGE_FORMAT,
+        "sentence_format": SENTENCE_FORMAT,
+        "lexical_format": LEXICAL_FORMAT,
+        "analyzer": analyzer_identity(),
+        "corpus_fingerprint": corpus.fingerprint,
+        "paragraphs_sha256": paragraphs_fingerprint(paragraphs),
+        "counts": counts,
+        "embed_seconds": round(embed_seconds, 3),
+        "languages": dict(Counter(docs[p.doc].language for p in paragraphs)),
+        "coverage": {"background": "corpus/offtopic.txt as passages, in the corpus's languages",
+                     "probes_sha256": sha256_bytes(PROBES_PATH.read_bytes())},
+        **keys,
+    }
 
 
 def embed(encoder: Encoder, texts: dict[str, str], into: dict[str, np.ndarray], cache: VectorCache | None,
@@ -248,9 +258,9 @@ def embed(encoder: Encoder, texts: dict[str, str], into: dict[str, np.ndarray], 
             bar.update(len(chunk))
 
 
-def verify_index(index_dir: Path, corpus: Corpus | None, identity: dict[str, Any]) -> faiss_store.FaissStore:
+def verify_index(index_dir: Path, corpus: Corpus | None, identity: dict[str, Any], store_kind: str = "faiss") -> Store:
     """Everything `qa verify` checks; raises with a one-line reason, returns the index when sound."""
-    store = load_index(index_dir, identity)
+    store = load_index(index_dir, identity, store_kind)
     if corpus is not None:
         why = staleness(store.manifest, corpus, identity)
         if why:

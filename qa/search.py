@@ -21,7 +21,6 @@ from .coverage import CoveragePolicy, verdict
 from .document import Document
 from .encoder import Encoder, load_encoder
 from .errors import IndexMissing, IndexOutdated, InputError, NotFound
-from .faiss_store import FaissStore
 from .fusion import Ranking as RankingConfig
 from .fusion import fuse, interleave_by_party
 from .index import build_index, load_index, staleness
@@ -29,7 +28,7 @@ from .paragraph import Paragraph
 from .query import Query, analyse
 from .settings import Settings
 from .speakers import Speakers
-from .store import Filter, Ranked
+from .store import Filter, Ranked, Store
 from .text import is_date
 
 NOT_COVERED = "The documents do not appear to cover this question; the closest passages follow."
@@ -123,7 +122,7 @@ def validate_filters(filters: Filters, documents: dict[str, Document], speakers:
 class Engine:
     """Loaded model + store; `ask` and `compare` are safe to call from many threads at once."""
 
-    def __init__(self, settings: Settings, store: FaissStore, encoder: Encoder, ranking: RankingConfig | None = None,
+    def __init__(self, settings: Settings, store: Store, encoder: Encoder, ranking: RankingConfig | None = None,
                  corpus: Corpus | None = None, coverage: CoveragePolicy | None = None) -> None:
         self.settings = settings
         self.store = store
@@ -141,19 +140,19 @@ class Engine:
         identity = encoder.identity()
         corpus = load_corpus(settings.corpus_dir)
         try:
-            store = load_index(settings.index_dir, identity)
+            store = load_index(settings.index_dir, identity, settings.store)
             why = staleness(store.manifest, corpus, identity)
             if build_missing and why:
                 log(f"The index is out of date ({why}): updating it…")
                 store = build_index(settings.index_dir, corpus, encoder, batch_size=settings.batch_size, log=log,
-                                    cache_dir=settings.cache_dir)
+                                    cache_dir=settings.cache_dir, store_kind=settings.store)
         except IndexMissing as e:
             if not build_missing:
                 raise
             log(e.message.replace("run `qa index` to update it", "updating it…")
                 if isinstance(e, IndexOutdated) else f"No index in {settings.index_dir} yet: building it…")
             store = build_index(settings.index_dir, corpus, encoder, batch_size=settings.batch_size, log=log,
-                                cache_dir=settings.cache_dir)
+                                cache_dir=settings.cache_dir, store_kind=settings.store)
         return cls(settings, store, encoder, corpus=corpus)
 
     def all_paragraphs(self, doc_id: str) -> list[Paragraph]:

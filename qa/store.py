@@ -2,7 +2,7 @@
 
 `Store` is the one interface between the ranking and an engine (FAISS and numpy on one machine; Milvus on a
 cluster). Results name paragraphs by id, never by a position another component must share; filters are a
-`Filter` record each store turns into its own predicate. `Build` is what the indexer hands a store to write.
+`Filter` record each store turns into its own predicate. `Change` is what the indexer hands a store to commit.
 """
 
 from __future__ import annotations
@@ -80,16 +80,37 @@ class Sentences:
 
 
 @dataclass(frozen=True)
-class Build:
-    """Everything a store writes: the searchable paragraphs in row order with their vectors and tokens."""
+class Segment:
+    """The paragraphs of some documents as a store holds them: all of them in reading order (headings and
+    boilerplate too, for reading a document whole), and for the searchable ones, in the same order, their
+    vectors, sentences and lexical tokens."""
+
+    paragraphs: tuple[Paragraph, ...]
+    vectors: np.ndarray  # float32 [S, dim]: one per searchable paragraph, in order
+    sentences: Sentences  # `row` counts searchable paragraphs of this segment, from 0
+    tokens: Sequence[list[str]]  # lexical tokens of each searchable paragraph
+
+    @property
+    def searchable(self) -> tuple[Paragraph, ...]:
+        return tuple(p for p in self.paragraphs if p.searchable)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one `qa index` commits, atomically: readers see the index before it or after it, never between.
+
+    `documents` is the whole document table afterwards (metadata may change without re-embedding);
+    `added` holds the paragraphs of new or changed documents; `removed` the ids of documents whose
+    paragraphs leave the index (deleted, or replaced by a new version in `added`). With `rebuild`, the
+    store first drops everything it held (a new model, analyzer or format).
+    """
 
     manifest: dict[str, Any]  # model identity, formats, fingerprints, counts (filled by `index.build_index`)
     documents: tuple[Document, ...]
-    paragraphs: tuple[Paragraph, ...]
-    vectors: np.ndarray  # float32 [P, dim]
-    sentences: Sentences
-    tokens: Sequence[list[str]]  # lexical tokens of each paragraph
+    added: Segment
+    removed: frozenset[str]
     background: np.ndarray  # float32 [B, dim]: everyday text, for the "not covered" policy
+    rebuild: bool = False
 
 
 class Store(Protocol):
@@ -98,7 +119,7 @@ class Store(Protocol):
     path: Path
     manifest: dict[str, Any]
     documents: dict[str, Document]
-    background: np.ndarray  # everyday text embedded as passages (`Build.background`)
+    background: np.ndarray  # everyday text embedded as passages (`Change.background`)
 
     @property
     def size(self) -> int:
@@ -111,6 +132,10 @@ class Store(Protocol):
 
     def searchable(self, doc_id: str) -> tuple[Paragraph, ...]:
         """A document's indexed paragraphs in reading order."""
+        ...
+
+    def document_paragraphs(self, doc_id: str) -> tuple[Paragraph, ...]:
+        """Every paragraph of a document in reading order, headings and boilerplate included."""
         ...
 
     def search_paragraphs(self, vector: np.ndarray, k: int, where: Filter = ALL) -> Ranked:
@@ -144,3 +169,35 @@ class Store(Protocol):
     def similarity_stats(self, vector: np.ndarray) -> tuple[float, float, float]:
         """(max, mean, std) of the paragraph cosines to `vector`: how far the best stands out."""
         ...
+
+
+class Backend(Protocol):
+    """What a store module offers the indexer: open a committed index, commit a change, salvage vectors.
+
+    `index_dir` is the local folder every backend keeps (writer lock, and for FAISS the index itself);
+    `location` is where a remote engine keeps its part ('' for FAISS, a Milvus URI or .db path).
+    """
+
+    def load(self, index_dir: Path, location: str) -> Store: ...
+
+    def commit(self, index_dir: Path, location: str, change: Change) -> None: ...
+
+    def salvage_vectors(self, index_dir: Path, location: str, identity: dict[str, Any]) -> dict[str, np.ndarray]: ...
+
+
+def backend(store: str) -> tuple[Backend, str]:
+    """The store module a setting names, and its location: 'faiss' (the default), 'milvus:./index/qa.db'
+    (embedded Milvus Lite) or 'milvus:http://host:19530' (a Milvus server or cluster)."""
+    from .errors import InputError
+
+    kind, _, location = store.strip().partition(":")
+    if kind == "faiss" and not location:
+        from . import faiss_store
+
+        return faiss_store, ""  # type: ignore[return-value]
+    if kind == "milvus" and location:
+        from . import milvus_store  # type: ignore[attr-defined]
+
+        return milvus_store, location
+    raise InputError(f"QA_STORE = {store!r} names no store: use 'faiss', 'milvus:./index/qa.db' (embedded) or "
+                     f"'milvus:http://host:19530' (a Milvus server).")

@@ -121,7 +121,7 @@ def test_second_build_of_the_same_corpus_reuses_every_vector(one_doc: Path, tmp_
 
 def test_adding_a_document_embeds_only_its_paragraphs_and_sentences(one_doc: Path, tmp_path: Path) -> None:
     _, recorder = build(tmp_path / "index", load_corpus(one_doc))
-    old_vectors = salvage_vectors(tmp_path / "index", recorder.identity())
+    old_vectors = salvage_vectors(tmp_path / "index", "", recorder.identity())
 
     corpus = add_second_document(one_doc)
     after, encoder = build(tmp_path / "index", corpus)
@@ -130,7 +130,7 @@ def test_adding_a_document_embeds_only_its_paragraphs_and_sentences(one_doc: Pat
     assert not set(encoder.embedded) & set(texts_of(corpus, FIRST))
     assert after.manifest["counts"]["embedded"] == len(new_texts)
     assert after.manifest["counts"]["reused"] == len(old_vectors)
-    kept = salvage_vectors(tmp_path / "index", encoder.identity())
+    kept = salvage_vectors(tmp_path / "index", "", encoder.identity())
     assert old_vectors and all(np.array_equal(kept[key], vector) for key, vector in old_vectors.items())
 
 
