@@ -6,8 +6,11 @@ combines their ranks (`fusion.fuse`). A new channel is one more function here an
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Callable
 
+from .analyzers import tokenize
 from .citation import voice
 from .query import Query
 from .store import Filter, Ranked, Store
@@ -51,5 +54,29 @@ def speaker(query: Query, store: Store, where: Filter, n: int) -> Ranked:
     return [r for r, mine in zip(ranked, own) if mine] + [r for r, mine in zip(ranked, own) if not mine]
 
 
+def feedback(query: Query, store: Store, where: Filter, n: int, first: Ranked, docs: int = 5,
+             terms: int = 15) -> Ranked:
+    """Pseudo-relevance feedback across languages: the words of the best other-language paragraphs of a first
+    ranking (found by meaning), searched again in that language.
+
+    A question's own words cannot reach text in the other language, and dictionaries miss paraphrases ("the
+    bomb", "the nuclear club"); the paragraphs the dense channels already found carry the words the other
+    language actually uses. Same-language questions have their own words and get no feedback.
+    """
+    other = frozenset(LANGUAGES) - {query.language}
+    candidates = store.paragraphs([pid for pid, _ in first[:50]])
+    top = [p for p in candidates if store.documents[p.doc].language in other][:docs]
+    n_docs = max(store.size, 1)
+    weight: dict[str, float] = {}
+    for p in top:
+        for token, tf in Counter(tokenize(p.text)).items():
+            df = store.document_frequency(token)
+            if df:
+                weight[token] = weight.get(token, 0.0) + math.log(1 + n_docs / df) * (1 + math.log(tf))
+    chosen = [(t, 1.0) for t, _ in sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))[:terms]]
+    return store.search_lexical(chosen, n, where.in_languages(other)) if chosen else []
+
+
 CHANNELS: dict[str, Channel] = {"dense": dense, "sentence": sentence, "lexical": lexical,
                                 "crosslingual": crosslingual, "speaker": speaker}
+SECOND_PASS = {"feedback": feedback}  # channels that read the first ranking

@@ -12,7 +12,8 @@ from typing import TypeVar
 
 T = TypeVar("T", bound=Hashable)
 
-DEFAULT_WEIGHTS = (("dense", 0.5), ("sentence", 1.0), ("lexical", 1.0), ("crosslingual", 1.0), ("speaker", 1.0))
+DEFAULT_WEIGHTS = (("dense", 0.5), ("sentence", 1.0), ("lexical", 1.0), ("crosslingual", 1.0), ("speaker", 1.0),
+                   ("feedback", 1.0))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .answer import Answer, Hit, best_span
-from .channels import CHANNELS
+from .channels import CHANNELS, SECOND_PASS
 from .citation import paragraph_author, speakers_of
 from .compare import Comparison, compare
 from .corpus import Corpus, load_corpus
@@ -201,8 +201,12 @@ class Engine:
 
     def rank(self, query: Query, where: Filter, candidates: int) -> Ranking:
         """Each channel's list (up to `candidates` paragraphs) and their fusion, best first."""
-        lists = {name: CHANNELS[name](query, self.store, where, candidates) for name in self.ranking.channels}
-        return Ranking(lists, fuse(lists, self.ranking))
+        first = [name for name in self.ranking.channels if name in CHANNELS]
+        lists = {name: CHANNELS[name](query, self.store, where, candidates) for name in first}
+        fused = fuse(lists, self.ranking)
+        for name in (n for n in self.ranking.channels if n in SECOND_PASS):
+            lists[name] = SECOND_PASS[name](query, self.store, where, candidates, fused)
+        return Ranking(lists, fuse(lists, self.ranking) if len(lists) > len(first) else fused)
 
     def hits(self, query: Query, fused: list[tuple[str, float]], ranking: Ranking) -> list[Hit]:
         """Cited hits for fused (paragraph id, score) pairs: rank in each channel, cosine, answering sentence."""

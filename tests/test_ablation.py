@@ -11,14 +11,14 @@ from click.testing import CliRunner
 
 import qa.channels
 import qa.search
-from qa.channels import CHANNELS
+from qa.channels import CHANNELS, SECOND_PASS
 from qa.cli import cli
 from qa.fusion import DEFAULT_WEIGHTS, Ranking
 from qa.search import Engine
 from qa.store import ALL
 
 NAMES = [name for name, _ in DEFAULT_WEIGHTS]
-CHANNEL_FUNCTIONS = dict(CHANNELS)  # as imported, before any test wraps them
+CHANNEL_FUNCTIONS = {**CHANNELS, **SECOND_PASS}  # as imported, before any test wraps them
 # Names a party, so the speaker channel has something to rank; names one only, so nothing is interleaved.
 QUESTION = "What does Sweden propose about negative security assurances?"
 # The `lexical` channel ranks paragraphs in the question's own language: on the Chinese seeds, a Chinese question.
@@ -33,7 +33,7 @@ def with_ranking(engine: Engine, ranking: Ranking) -> Engine:
     return Engine(engine.settings, engine.store, engine.encoder, ranking=ranking, corpus=engine.corpus)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in SECOND_PASS])
 def test_one_channel_alone_ranks_exactly_as_that_channel_does(engine: Engine, name: str) -> None:
     ablated = with_ranking(engine, engine.ranking.only([name]))
     answer = ablated.ask(question_for(name), 5)
@@ -75,7 +75,8 @@ def run_eval(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ch
         return lambda *args: ran.append(name) or channel(*args)
 
     for name in NAMES:
-        monkeypatch.setitem(qa.channels.CHANNELS, name, recorded(name))
+        table = qa.channels.SECOND_PASS if name in SECOND_PASS else qa.channels.CHANNELS
+        monkeypatch.setitem(table, name, recorded(name))
     monkeypatch.setattr(qa.search, "load_encoder", lambda settings: engine.encoder)  # the model, loaded once
     result = CliRunner().invoke(cli, ["--corpus-dir", str(engine.settings.corpus_dir), "--index-dir",
                                       str(engine.settings.index_dir), "eval", str(questions), "--channels", channels,
@@ -102,3 +103,9 @@ def test_qa_eval_with_an_unknown_channel_is_a_one_line_error(tmp_path: Path) -> 
     assert result.exit_code == 2
     assert result.output.count("\n") == 1 and result.output.startswith("error: --channels 'nonsense'")
     assert "known: dense, sentence, lexical, crosslingual, speaker" in result.output
+
+
+def test_feedback_reads_the_first_ranking_and_alone_has_nothing_to_read(engine: Engine) -> None:
+    with_sentence = with_ranking(engine, engine.ranking.only(["sentence", "feedback"])).ask(QUESTION, 5)
+    assert any(h.channels["feedback"] > 0 for h in with_sentence.hits)
+    assert not with_ranking(engine, engine.ranking.only(["feedback"])).ask(QUESTION, 5).hits
