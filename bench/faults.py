@@ -34,13 +34,15 @@ sys.path.insert(0, str(ROOT))
 from qa.corpus import add_document, load_corpus
 from qa.encoder import load_encoder
 from qa.errors import IndexDamaged, QAError
-from qa.faiss_store import FILES, current_build
+from qa.faiss_store import read_commit
 from qa.index import build_index, verify_index
 from qa.search import Engine
+from qa.segments import ARRAYS
 from qa.settings import Settings
 
 QA = [sys.executable, "-m", "qa.cli"]
-NAMES = ("CURRENT", "manifest.json", *FILES)
+NAMES = ("CURRENT", "commit", "background", "segment.json", "paragraphs.jsonl", "dense.faiss", "sentences.faiss",
+         *(f"{a}.npy" for a in ARRAYS))
 TINY = ("减少核风险的工作文件\n\n1. 核武器国家应当采取具体步骤减少核风险，包括加强危机沟通渠道。\n\n"
         "2. All States should reaffirm that a nuclear war cannot be won and must never be fought.\n\n"
         "3. 无核武器国家呼吁提供具有法律约束力的消极安全保证。\n")
@@ -55,6 +57,18 @@ def copy(src: Path, dst: Path) -> Path:
     return dst
 
 
+def file_of(index_dir: Path, name: str) -> Path:
+    """A file of the live index: CURRENT, the commit, the background vectors or a file of its first segment."""
+    if name == "CURRENT":
+        return index_dir / name
+    if name == "commit":
+        return index_dir / (index_dir / "CURRENT").read_text(encoding="utf-8").split()[0]
+    commit = read_commit(index_dir)
+    if name == "background":
+        return index_dir / commit["background"]["file"]
+    return index_dir / commit["segments"][0]["name"] / name
+
+
 def damage_loop(rng: random.Random, n: int, every: int, index: Path, work: Path, settings: Settings,
                 encoder: Any) -> dict[str, Any]:
     corpus = load_corpus(settings.corpus_dir)
@@ -62,7 +76,7 @@ def damage_loop(rng: random.Random, n: int, every: int, index: Path, work: Path,
     for i in range(n):
         folder = copy(index, work / "damaged")
         name = rng.choice(NAMES)
-        path = folder / name if name == "CURRENT" else current_build(folder) / name
+        path = file_of(folder, name)
         data = bytearray(path.read_bytes())
         if rng.random() < 0.5:
             for _ in range(rng.randint(1, 8)):
@@ -116,7 +130,7 @@ def kill_once(rng: random.Random, tiny: dict[str, Any], index_dir: Path) -> str:
         time.sleep(rng.uniform(0, 1))
     else:
         deadline = time.time() + 300
-        while not any(index_dir.glob(".tmp-build-*")) and proc.poll() is None and time.time() < deadline:
+        while not any(index_dir.glob(".tmp-seg-*")) and proc.poll() is None and time.time() < deadline:
             time.sleep(0.005)
         time.sleep(rng.uniform(0, 2.5))
     finished = proc.poll() is not None
@@ -138,7 +152,7 @@ def kill_loop(rng: random.Random, n: int, work: Path, settings: Settings, encode
     out: dict[str, Any] = {"iterations": 0, "survived": 0, "old": 0, "new": 0, "moments": {}, "failures": []}
     for i in range(n):
         index_dir = copy(base, work / "killed")
-        old = current_build(index_dir).name
+        old = (index_dir / "CURRENT").read_text(encoding="utf-8").split()[0]
         moment = kill_once(rng, tiny, index_dir)
         out["iterations"] += 1
         out["moments"][moment] = out["moments"].get(moment, 0) + 1
@@ -150,7 +164,7 @@ def kill_loop(rng: random.Random, n: int, work: Path, settings: Settings, encode
             build_index(index_dir, corpus, encoder, progress=False)
             assert not list(index_dir.rglob(".tmp-*")), "temporary files left after the next build"
             out["survived"] += 1
-            out["old" if index.path.name == old else "new"] += 1
+            out["old" if (index_dir / "CURRENT").read_text(encoding="utf-8").split()[0] == old else "new"] += 1
         except (QAError, AssertionError) as e:
             out["failures"].append(f"{moment}: {e}")
         print(f"\rkill {i + 1}/{n}", end="", file=sys.stderr, flush=True)

@@ -85,9 +85,9 @@ def index_cmd(settings: Settings, rebuild: bool) -> None:
                         cache_dir=settings.cache_dir, store_kind=settings.store,
                         progress=True, log=lambda s: click.echo(s, err=True))
     c = built.manifest["counts"]
-    click.echo(f"Index ready in {settings.index_dir}: {c['documents']} documents, {c['paragraphs']} paragraphs, "
-               f"{c['sentences']} sentences ({c['embedded']} vectors embedded, {c['reused']} reused) "
-               f"in {time.perf_counter() - t0:.1f}s.")
+    click.echo(f"Index ready in {settings.index_dir}: {c['documents']} documents, {c['paragraphs']} searchable "
+               f"paragraphs ({c.get('added_paragraphs', 0)} added in the last update: {c.get('embedded', 0)} texts "
+               f"embedded, {c.get('reused', 0)} vectors reused) in {time.perf_counter() - t0:.1f}s.")
 
 
 @cli.command("ask")
@@ -195,8 +195,10 @@ def verify_cmd(settings: Settings) -> None:
     encoder = load_encoder(settings)
     index = verify_index(settings.index_dir, load_corpus(settings.corpus_dir), encoder.identity(), settings.store)
     c = index.manifest["counts"]
-    click.echo(f"ok: {index.path.name}: {c['documents']} documents, {c['paragraphs']} paragraphs, "
-               f"{len(index.manifest['files'])} files match their checksums, model {index.manifest['model'].get('name')}")
+    where = (settings.index_dir / "CURRENT").read_text(encoding="utf-8").split()[0] \
+        if (settings.index_dir / "CURRENT").is_file() else settings.store
+    click.echo(f"ok: {where}: {c['documents']} documents, {c['paragraphs']} paragraphs; all files match their "
+               f"checksums; model {index.manifest['model'].get('name')}")
 
 
 @cli.command("serve")

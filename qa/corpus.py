@@ -6,6 +6,7 @@ different citation. `add_document` validates a user's file completely before it 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -28,11 +29,14 @@ MANIFEST = "documents.json"
 
 @dataclass(frozen=True)
 class Corpus:
-    """All documents and their paragraphs, in manifest order; `fingerprint` identifies this exact corpus."""
+    """The documents of a corpus folder, in manifest order; their paragraphs are segmented when first asked for.
+
+    `fingerprint` identifies this exact corpus: documents.json and the SHA-256 it records for each file, so an
+    index can tell it is stale without reading (or segmenting) any document.
+    """
 
     path: Path
     documents: tuple[Document, ...]
-    paragraphs: tuple[Paragraph, ...]
     fingerprint: str
     _by_doc: dict[str, tuple[Paragraph, ...]] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
@@ -40,12 +44,20 @@ class Corpus:
         for d in self.documents:
             if d.id == doc_id:
                 return d
-        known = ", ".join(d.id for d in self.documents)
+        known = ", ".join(d.id for d in self.documents[:20]) + (" …" if len(self.documents) > 20 else "")
         raise NotFound(f"No document {doc_id!r} in {self.path}; known documents: {known} (see `qa documents`).")
 
     def paragraphs_of(self, doc_id: str) -> tuple[Paragraph, ...]:
-        self.document(doc_id)
-        return self._by_doc.get(doc_id, ())
+        """A document's paragraphs, segmented from its file (checked against its SHA-256) on first use."""
+        if doc_id not in self._by_doc:
+            doc = self.document(doc_id)
+            text = _read_checked(self.path, doc)
+            self._by_doc[doc_id] = tuple(_attribute(p, doc) for p in segment_paragraphs(doc.id, text))
+        return self._by_doc[doc_id]
+
+    @property
+    def paragraphs(self) -> tuple[Paragraph, ...]:
+        return tuple(p for d in self.documents for p in self.paragraphs_of(d.id))
 
     def searchable(self) -> tuple[Paragraph, ...]:
         return tuple(p for p in self.paragraphs if p.searchable)
@@ -58,33 +70,38 @@ class Corpus:
         raise NotFound(f"No paragraph {paragraph_id!r}; list them with `qa paragraphs {doc_id}`.")
 
 
-def load_corpus(corpus_dir: Path) -> Corpus:
-    """Read the manifest, verify every file's sha256 and segment each document."""
+def load_corpus(corpus_dir: Path, verify: bool = True) -> Corpus:
+    """Read the manifest; with `verify`, also read every file and check its SHA-256 (documents are segmented
+    later, when their paragraphs are asked for)."""
     corpus_dir = Path(corpus_dir)
     manifest_bytes, documents = read_documents(corpus_dir)
     h = hashlib.sha256(manifest_bytes)
-    paragraphs: list[Paragraph] = []
-    by_doc: dict[str, tuple[Paragraph, ...]] = {}
     for doc in documents:
-        path = corpus_dir / doc.file
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise CorpusError(f"{path} listed in {MANIFEST} cannot be read ({e.strerror}); restore it or remove "
-                              f"its entry.") from None
-        digest = sha256_bytes(data)
-        if doc.sha256 and digest != doc.sha256:
-            raise CorpusError(f"{path} does not match the sha256 recorded in {MANIFEST} (file was changed); "
-                              f"restore the original, or add the new version with `qa add`.")
-        h.update(doc.file.encode() + b"\0" + data)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise CorpusError(f"{path} is not UTF-8 text; corpus files are stored as UTF-8 by `qa add`.") from None
-        ps = tuple(_attribute(p, doc) for p in segment_paragraphs(doc.id, text))
-        by_doc[doc.id] = ps
-        paragraphs.extend(ps)
-    return Corpus(corpus_dir, tuple(documents), tuple(paragraphs), h.hexdigest(), by_doc)
+        if doc.sha256:
+            h.update(doc.sha256.encode())
+        else:  # a hand-written entry without a checksum: its size and time stand in for it
+            with contextlib.suppress(OSError):
+                st = (corpus_dir / doc.file).stat()
+                h.update(f"{doc.file}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+        if verify:
+            _read_checked(corpus_dir, doc)
+    return Corpus(corpus_dir, tuple(documents), h.hexdigest())
+
+
+def _read_checked(corpus_dir: Path, doc: Document) -> str:
+    path = corpus_dir / doc.file
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CorpusError(f"{path} listed in {MANIFEST} cannot be read ({e.strerror}); restore it or remove "
+                          f"its entry.") from None
+    if doc.sha256 and sha256_bytes(data) != doc.sha256:
+        raise CorpusError(f"{path} does not match the sha256 recorded in {MANIFEST} (file was changed); "
+                          f"restore the original, or add the new version with `qa add`.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CorpusError(f"{path} is not UTF-8 text; corpus files are stored as UTF-8 by `qa add`.") from None
 
 
 def _attribute(p: Paragraph, doc: Document) -> Paragraph:

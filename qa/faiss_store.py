@@ -1,18 +1,17 @@
-"""The FAISS store: paragraph vectors in FAISS, sentence vectors and BM25 postings as arrays, in one folder.
+"""The FAISS store: an index folder of immutable segments (`segments.py`) and a commit point naming them.
 
-Layout of the index folder: `CURRENT` names the live build folder (`build-<id>/`), which holds
-`manifest.json`, `dense.faiss`, `sentences.npz`, `lexical.npz`, `paragraphs.jsonl` and `documents.json`.
-A build is written to a temporary folder, fsynced, renamed, and only then does `CURRENT` switch
-(atomically), so a reader sees the old index or the new one, never a mix. Row i of FAISS, of the BM25
-postings and of the paragraph file is the same paragraph; results leave this module as paragraph ids.
-This is the only module that imports faiss.
+Layout: `CURRENT` names the live commit (`commit-<n>.json` and its SHA-256); a commit holds the manifest, the
+document table, the segments in use, the documents each segment no longer serves (removed or replaced), and
+the background vectors file. `qa index` writes a new segment for new or changed documents, then a new commit,
+then switches `CURRENT` atomically: a reader sees the old index or the new one, never a mix, and kill -9 at
+any moment leaves one of them. Results leave this module as paragraph ids. The only modules that import
+faiss are this one and `segments.py`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import json
 import os
 import shutil
@@ -25,150 +24,188 @@ from typing import Any
 import faiss
 import numpy as np
 
+from . import segments
 from .citation import paragraph_author
 from .document import Document
 from .errors import IndexDamaged, IndexMissing, IndexOutdated
-from .lexical import BM25Index
+from .lexical import bm25_top, matching_rows
 from .paragraph import Paragraph
-from .storage import TMP_PREFIX, atomic_write_text, fsync_dir, sha256_bytes, write_error
-from .store import ALL, Change, Filter, Ranked, Sentences
+from .segments import OpenSegment
+from .storage import TMP_PREFIX, atomic_write_bytes, atomic_write_text, fsync_dir, sha256_bytes, write_error
+from .store import ALL, Change, Filter, Ranked
 
-FORMAT_VERSION = 2  # 2: background.npy
-FILES = ("dense.faiss", "sentences.npz", "lexical.npz", "paragraphs.jsonl", "documents.json", "background.npy")
+FORMAT_VERSION = 3  # 3: segments and commits
 
 
 class FaissStore:
-    """A loaded, verified FAISS index (see `qa.store.Store`)."""
+    """A loaded, verified index of one or more segments (see `qa.store.Store`)."""
 
-    def __init__(self, path: Path, manifest: dict[str, Any], documents: dict[str, Document],
-                 paragraphs: tuple[Paragraph, ...], dense: Any, lexical: BM25Index, sentences: Sentences,
-                 background: np.ndarray) -> None:
+    def __init__(self, path: Path, commit: dict[str, Any], segs: list[OpenSegment], background: np.ndarray) -> None:
         self.path = path
+        self.commit_data = commit
+        self.manifest: dict[str, Any] = commit["manifest"]
+        self.documents = {d.id: d for d in (_document(x) for x in commit["documents"])}
         self.background = background
-        self.manifest = manifest
-        self.documents = documents
-        self._paragraphs = paragraphs
-        self._dense = dense
-        self._lexical = lexical
-        self._sentences = sentences
-        self._row = {p.id: i for i, p in enumerate(paragraphs)}
-        self._vectors: np.ndarray = (dense.reconstruct_n(0, dense.ntotal) if dense.ntotal
-                                     else np.zeros((0, dense.d), dtype=np.float32))
-        self._doc_rows: dict[str, list[int]] = {}
-        self._speaker_rows: dict[str, list[int]] = {}
-        for i, p in enumerate(paragraphs):
-            self._doc_rows.setdefault(p.doc, []).append(i)
-            d = documents[p.doc]
-            for name in {*d.submitted_by, paragraph_author(d, p)} - {""}:
-                self._speaker_rows.setdefault(name, []).append(i)
-        order = np.argsort(sentences.row, kind="stable")
-        bounds = np.searchsorted(sentences.row[order], np.arange(len(paragraphs) + 1))
-        self._sentences_of = [order[bounds[r]:bounds[r + 1]] for r in range(len(paragraphs))]
+        self._segments = segs
+        dead = commit.get("removed", {})
+        self._where: dict[str, tuple[int, int]] = {}  # live document id -> (segment, document index)
+        self._live: list[np.ndarray] = []
+        for si, s in enumerate(segs):
+            gone = set(dead.get(s.path.name, ()))
+            live_docs = np.asarray([d not in gone and d in self.documents for d in s.docs], dtype=bool)
+            self._live.append(live_docs[s.arrays["row_doc"]] if s.size else np.zeros(0, dtype=bool))
+            for di, d in enumerate(s.docs):
+                if live_docs[di]:
+                    self._where[d] = (si, di)
+        self._rows_total = int(sum(m.sum() for m in self._live))
+        tokens = sum(s.meta["counts"]["tokens"] for s in segs)
+        self._avg_len = tokens / max(1, sum(s.size for s in segs))
 
     @property
     def size(self) -> int:
-        return len(self._paragraphs)
+        return self._rows_total
 
     @property
-    def speakers(self) -> tuple[str, ...]:
-        """Every party some indexed paragraph speaks for (submitters and authors)."""
-        return tuple(sorted(self._speaker_rows))
+    def segment_count(self) -> int:
+        return len(self._segments)
+
+    def verify_files(self) -> None:
+        """Hash every file of every segment (what `qa verify` does; loading hashes only files that changed)."""
+        for s in self._segments:
+            segments.open_segment(s.path, s.meta, self.path, full_check=True)
 
     # -- records --
 
-    def paragraphs(self, ids: Sequence[str]) -> list[Paragraph]:
-        return [self._paragraphs[self._row[i]] for i in ids]
+    def _locate(self, pid: str) -> tuple[int, int]:
+        """(segment, row) of a searchable paragraph id; KeyError when the index does not hold it."""
+        doc, _, label = pid.partition(":")
+        si, di = self._where[doc]
+        s = self._segments[si]
+        rows = np.flatnonzero(s.arrays["row_doc"] == di)
+        hit = rows[s.arrays["row_label"][rows] == label]
+        if not len(hit):
+            raise KeyError(pid)
+        return si, int(hit[0])
 
-    def searchable(self, doc_id: str) -> tuple[Paragraph, ...]:
-        return tuple(self._paragraphs[r] for r in self._doc_rows.get(doc_id, ()))
+    def paragraphs(self, ids: Sequence[str]) -> list[Paragraph]:
+        return [self._segments[si].row_paragraph(r) for si, r in (self._locate(i) for i in ids)]
 
     def document_paragraphs(self, doc_id: str) -> tuple[Paragraph, ...]:
-        return self.searchable(doc_id)  # this format keeps the searchable paragraphs only
+        if doc_id not in self._where:
+            return ()
+        si, di = self._where[doc_id]
+        return self._segments[si].document(di)
+
+    def searchable(self, doc_id: str) -> tuple[Paragraph, ...]:
+        return tuple(p for p in self.document_paragraphs(doc_id) if p.searchable)
 
     # -- filters --
 
-    def _rows(self, where: Filter) -> np.ndarray | None:
-        """Rows `where` admits, or None for every row (no restriction)."""
+    def _masks(self, where: Filter) -> list[np.ndarray]:
+        """Per segment, the rows `where` admits among the live ones."""
         if where.is_empty():
-            return None
-        docs = [d for d in self.documents.values() if where.admits_document(d)]
-        rows = np.zeros(self.size, dtype=bool)
-        for d in docs:
-            rows[self._doc_rows.get(d.id, [])] = True
-        if where.speakers is not None:
-            spoken = np.zeros(self.size, dtype=bool)
-            for name in where.speakers:
-                spoken[self._speaker_rows.get(name, [])] = True
-            rows &= spoken
-        return np.flatnonzero(rows)
-
-    def _ranked(self, rows: Sequence[int] | np.ndarray, scores: Sequence[float] | np.ndarray) -> Ranked:
-        return [(self._paragraphs[int(r)].id, float(s)) for r, s in zip(rows, scores)]
+            return self._live
+        out = []
+        for s, live in zip(self._segments, self._live):
+            docs = [self.documents.get(d) for d in s.docs]
+            ok = [d is not None and where.admits_document(d) for d in docs]
+            if where.speakers is not None:
+                by_submitter = [bool(d and set(d.submitted_by) & where.speakers) for d in docs]
+                by_author = np.asarray([a in where.speakers for a in s.meta["authors"]], dtype=bool)
+                spoken = np.asarray(by_submitter, dtype=bool)[s.arrays["row_doc"]] | by_author[s.arrays["row_author"]]
+            else:
+                spoken = np.ones(s.size, dtype=bool)
+            out.append(live & np.asarray(ok, dtype=bool)[s.arrays["row_doc"]] & spoken if s.size else live)
+        return out
 
     # -- channels --
 
     def search_paragraphs(self, vector: np.ndarray, k: int, where: Filter = ALL) -> Ranked:
-        rows = self._rows(where)
-        n = min(k, self.size if rows is None else len(rows))
-        if n <= 0:
-            return []
-        params = None if rows is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))  # type: ignore[call-arg]
-        scores, ids = self._dense.search(vector.reshape(1, -1).astype(np.float32), n, params=params)
-        keep = ids[0] >= 0
-        return self._ranked(ids[0][keep], scores[0][keep])
+        found: list[tuple[float, int, int]] = []
+        for si, (s, mask) in enumerate(zip(self._segments, self._masks(where))):
+            found += [(score, si, row) for row, score in _search(s.dense, vector, k, mask)]
+        found.sort(key=lambda x: -x[0])
+        return [(self._segments[si].row_id(row), score) for score, si, row in found[:k]]
 
     def search_sentences(self, vector: np.ndarray, k: int, where: Filter = ALL) -> Ranked:
-        sims = self._sentences.vectors @ vector
-        best = np.full(self.size, -np.inf, dtype=np.float32)
-        np.maximum.at(best, self._sentences.row, sims)
-        rows = self._rows(where)
-        if rows is not None:
-            masked = np.full_like(best, -np.inf)
-            masked[rows] = best[rows]
-            best = masked
-        top = np.argsort(-best, kind="stable")[:k]
-        top = top[np.isfinite(best[top])]
-        return self._ranked(top, best[top])
+        found: list[tuple[float, int, int]] = []
+        for si, (s, mask) in enumerate(zip(self._segments, self._masks(where))):
+            sentence_mask = mask[s.arrays["sentence_row"]]
+            want = min(int(sentence_mask.sum()), 4 * k)
+            best: dict[int, float] = {}
+            while True:
+                hits = _search(s.sentence_index, vector, want, sentence_mask)
+                best = {}
+                for sid, score in hits:
+                    row = int(s.arrays["sentence_row"][sid])
+                    best[row] = max(best.get(row, score), score)
+                if len(best) >= k or want >= sentence_mask.sum():
+                    break
+                want = min(int(sentence_mask.sum()), want * 4)
+            found += [(score, si, row) for row, score in best.items()]
+        found.sort(key=lambda x: (-x[0], x[1], x[2]))
+        return [(self._segments[si].row_id(row), score) for score, si, row in found[:k]]
 
     def search_lexical(self, terms: Sequence[tuple[str, float]], k: int, where: Filter = ALL) -> Ranked:
         if not terms:
             return []
-        scores = self._lexical.scores(terms)
-        rows = self._rows(where)
-        if rows is not None:
-            masked = np.full_like(scores, -np.inf)
-            masked[rows] = scores[rows]
-            scores = masked
-        top = np.argsort(-scores, kind="stable")[:k]
-        top = top[scores[top] > 0]
-        return self._ranked(top, scores[top])
+        n, idf = self._rows_total, {}
+        for t, _ in terms:
+            df = self.document_frequency(t)
+            idf[t] = float(np.log1p((n - df + 0.5) / (df + 0.5))) if df else 0.0
+        found: list[tuple[float, int, int]] = []
+        for si, (s, mask) in enumerate(zip(self._segments, self._masks(where))):
+            found += [(score, si, row) for row, score in bm25_top(s.arrays, terms, idf, self._avg_len, k, mask)]
+        found.sort(key=lambda x: (-x[0], x[1], x[2]))
+        return [(self._segments[si].row_id(row), score) for score, si, row in found[:k]]
 
     def sentence_scores(self, paragraph_id: str, vector: np.ndarray) -> list[tuple[int, int, float]]:
-        ids = self._sentences_of[self._row[paragraph_id]]
-        s = self._sentences
-        return [(int(s.start[i]), int(s.end[i]), float(s.vectors[i] @ vector)) for i in ids]
+        si, row = self._locate(paragraph_id)
+        a = self._segments[si].arrays
+        lo, hi = np.searchsorted(a["sentence_row"], [row, row + 1])
+        sims = a["sentences"][lo:hi].astype(np.float32) @ vector
+        return [(int(a["sentence_span"][i][0]), int(a["sentence_span"][i][1]), float(sims[i - lo])) for i in range(lo, hi)]
 
     def paragraph_scores(self, ids: Sequence[str], vector: np.ndarray) -> list[float]:
-        return [float(self._vectors[self._row[i]] @ vector) for i in ids]
+        return [float(self._segments[si].arrays["vectors"][row].astype(np.float32) @ vector)
+                for si, row in (self._locate(i) for i in ids)]
 
     def document_frequency(self, term: str) -> int:
-        return self._lexical.document_frequency(term)
+        total = 0
+        for s, live in zip(self._segments, self._live):
+            rows = matching_rows(s.arrays, [term])
+            total += int(live[rows].sum()) if rows is not None else 0
+        return total
 
     def count_matching(self, terms: Sequence[str]) -> int:
-        return self._lexical.count_matching(terms)
+        total = 0
+        for s, live in zip(self._segments, self._live):
+            rows = matching_rows(s.arrays, terms)
+            total += int(live[rows].sum()) if rows is not None else 0
+        return total
 
-    def similarity_stats(self, vector: np.ndarray) -> tuple[float, float, float]:
-        if not len(self._vectors):
-            return (0.0, 0.0, 0.0)
-        sims = self._vectors @ vector
-        return (float(sims.max()), float(sims.mean()), float(sims.std()))
+
+def _search(index: Any, vector: np.ndarray, k: int, mask: np.ndarray) -> list[tuple[int, float]]:
+    """(id, score) of the top `k` vectors of a FAISS index among those `mask` admits."""
+    admitted = int(mask.sum())
+    if not admitted or not index.ntotal:
+        return []
+    k = min(k, admitted)
+    params = None
+    if admitted < index.ntotal:
+        bits = np.packbits(mask, bitorder="little")
+        sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
+        params = (faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe)  # type: ignore[call-arg]
+                  if hasattr(index, "nprobe") else faiss.SearchParameters(sel=sel))  # type: ignore[call-arg]
+    scores, ids = index.search(vector.reshape(1, -1).astype(np.float32), k, params=params)
+    return [(int(i), float(sc)) for i, sc in zip(ids[0], scores[0]) if i >= 0]
 
 
 # --- reading ------------------------------------------------------------------------------------------------
 
 
 def _pointer(index_dir: Path) -> tuple[str, str]:
-    """(build folder name, manifest SHA-256) from `CURRENT`; IndexMissing when there is no index."""
+    """(commit file name, its SHA-256) from `CURRENT`; IndexMissing when there is no index."""
     pointer = index_dir / "CURRENT"
     if not pointer.is_file():
         raise IndexMissing(f"No index in {index_dir}: run `qa index` first.")
@@ -176,98 +213,62 @@ def _pointer(index_dir: Path) -> tuple[str, str]:
         parts = pointer.read_text(encoding="utf-8").split()
     except (OSError, UnicodeDecodeError):
         raise damaged(index_dir, "CURRENT is unreadable") from None
-    name, sha = (parts + ["", ""])[:2]
-    if len(parts) != 2 or not name.startswith("build-") or "/" in name or len(sha) != 64:
-        raise damaged(index_dir, "CURRENT does not name a build")
-    return name, sha
-
-
-def current_build(index_dir: Path) -> Path:
-    """The live build folder named by `CURRENT`."""
-    path = index_dir / _pointer(index_dir)[0]
-    if not path.is_dir():
-        raise damaged(index_dir, f"{path.name} is missing")
-    return path
+    if len(parts) == 2 and parts[0].startswith("build-"):
+        raise IndexOutdated(f"The index in {index_dir} was built by an older version of qa (one build folder, now "
+                            f"segments): run `qa index` to update it.")
+    if len(parts) != 2 or not parts[0].startswith("commit-") or "/" in parts[0] or len(parts[1]) != 64:
+        raise damaged(index_dir, "CURRENT does not name a commit")
+    return parts[0], parts[1]
 
 
 def damaged(index_dir: Path, why: str) -> IndexDamaged:
     return IndexDamaged(f"Index in {index_dir} is damaged: {why}; run `qa index --rebuild`.")
 
 
-def _read_checked(build: Path, manifest: dict[str, Any], name: str, index_dir: Path) -> bytes:
-    expected = manifest.get("files", {}).get(name, {})
+def read_commit(index_dir: Path) -> dict[str, Any]:
+    """The live commit, checked against the SHA-256 that CURRENT records for it."""
+    name, sha = _pointer(index_dir)
     try:
-        data = (build / name).read_bytes()
+        data = (index_dir / name).read_bytes()
     except OSError:
         raise damaged(index_dir, f"{name} is missing or unreadable") from None
-    if sha256_bytes(data) != expected.get("sha256") or len(data) != expected.get("bytes"):
+    if sha256_bytes(data) != sha:
         raise damaged(index_dir, f"{name} does not match its checksum")
-    return data
-
-
-def read_manifest(index_dir: Path) -> dict[str, Any]:
-    """The live build's manifest, checked against the SHA-256 that CURRENT records for it."""
-    build = current_build(index_dir)
-    expected = _pointer(index_dir)[1]
     try:
-        data = (build / "manifest.json").read_bytes()
-    except OSError:
-        raise damaged(index_dir, "manifest.json is missing or unreadable") from None
-    if sha256_bytes(data) != expected:
-        raise damaged(index_dir, "manifest.json does not match its checksum")
-    try:
-        manifest = json.loads(data.decode("utf-8"))
+        commit = json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
-        raise damaged(index_dir, "manifest.json is unreadable") from None
-    if not isinstance(manifest, dict):
-        raise damaged(index_dir, "manifest.json is not a manifest")
-    if isinstance(manifest.get("format_version"), int) and manifest["format_version"] < FORMAT_VERSION:
-        raise IndexOutdated(f"The index in {index_dir} was built by an older version of qa (format "
-                            f"{manifest['format_version']}, now {FORMAT_VERSION}): run `qa index` to update it.")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise damaged(index_dir, f"manifest.json is not format version {FORMAT_VERSION}")
-    return manifest
+        raise damaged(index_dir, f"{name} is unreadable") from None
+    if not isinstance(commit, dict) or commit.get("format_version") != FORMAT_VERSION:
+        raise damaged(index_dir, f"{name} is not format version {FORMAT_VERSION}")
+    return commit
 
 
-def load(index_dir: Path, location: str = "") -> FaissStore:
-    """Load and verify the live build; IndexMissing or IndexDamaged (one-line reason) if it is not sound."""
-    build = current_build(index_dir)
-    manifest = read_manifest(index_dir)
-    raw = {name: _read_checked(build, manifest, name, index_dir) for name in FILES}
+def load(index_dir: Path, location: str = "", full_check: bool = False) -> FaissStore:
+    """Load and verify the live commit; IndexMissing or IndexDamaged (one-line reason) if it is not sound."""
+    commit = read_commit(index_dir)
+    segs = []
+    for entry in commit["segments"]:
+        folder = index_dir / entry["name"]
+        try:
+            raw = (folder / "segment.json").read_bytes()
+        except OSError:
+            raise damaged(index_dir, f"{entry['name']} is missing") from None
+        if sha256_bytes(raw) != entry["sha256"]:
+            raise damaged(index_dir, f"{entry['name']}/segment.json does not match its checksum")
+        segs.append(segments.open_segment(folder, json.loads(raw), index_dir, full_check))
+    background_file = index_dir / commit["background"]["file"]
     try:
-        documents = {d["id"]: _document(d) for d in json.loads(raw["documents.json"])}
-        paragraphs = tuple(_paragraph(json.loads(line)) for line in raw["paragraphs.jsonl"].splitlines() if line)
-        dense = faiss.deserialize_index(np.frombuffer(raw["dense.faiss"], dtype=np.uint8).copy())
-        with np.load(io.BytesIO(raw["lexical.npz"]), allow_pickle=False) as z:
-            lexical = BM25Index.from_arrays({k: z[k] for k in z.files})
-        with np.load(io.BytesIO(raw["sentences.npz"]), allow_pickle=False) as z:
-            sentences = Sentences(z["vectors"], z["row"], z["start"], z["end"])
-        background = np.load(io.BytesIO(raw["background.npy"]), allow_pickle=False)
-    except Exception as e:  # noqa: BLE001 - checksums matched, so this is a format or version mismatch
-        raise damaged(index_dir, f"files cannot be read ({type(e).__name__})") from None
-    _check_consistent(index_dir, manifest, documents, paragraphs, dense, lexical, sentences)
-    if background.ndim != 2 or background.shape[1] != dense.d:
-        raise damaged(index_dir, "background.npy does not match the model's dimension")
-    return FaissStore(build, manifest, documents, paragraphs, dense, lexical, sentences, background)
-
-
-def _check_consistent(index_dir: Path, manifest: dict[str, Any], documents: dict[str, Document],
-                      paragraphs: tuple[Paragraph, ...], dense: Any, lexical: BM25Index, sentences: Sentences) -> None:
-    """Cross-checks the checksums cannot make: counts, dimensions and references agree."""
-    n = len(paragraphs)
-    if not (dense.ntotal == n == lexical.n_docs == manifest.get("counts", {}).get("paragraphs")):
-        raise damaged(index_dir, f"counts disagree (vectors {dense.ntotal}, paragraphs {n}, lexical {lexical.n_docs})")
-    if len(sentences.row) and (sentences.row.min() < 0 or sentences.row.max() >= n
-                               or sentences.vectors.shape != (len(sentences.row), dense.d)
-                               or (sentences.end > np.array([len(paragraphs[i].text) for i in sentences.row])).any()):
-        raise damaged(index_dir, "sentence table does not match the paragraphs")
-    if dense.d != manifest["model"].get("dim"):
-        raise damaged(index_dir, f"vector dimension {dense.d} is not the model's {manifest['model'].get('dim')}")
-    if any(p.doc not in documents for p in paragraphs):
-        raise damaged(index_dir, "a paragraph names a document the index does not describe")
-    ids = [p.id for p in paragraphs]
-    if len(set(ids)) != len(ids):
-        raise damaged(index_dir, "paragraph ids repeat")
+        raw = background_file.read_bytes()
+        if sha256_bytes(raw) != commit["background"]["sha256"]:
+            raise damaged(index_dir, f"{background_file.name} does not match its checksum")
+        background = np.load(background_file, allow_pickle=False)
+    except (OSError, ValueError):
+        raise damaged(index_dir, f"{background_file.name} is missing or unreadable") from None
+    store = FaissStore(index_dir, commit, segs, background)
+    if store.size != commit["manifest"].get("counts", {}).get("paragraphs"):
+        raise damaged(index_dir, f"counts disagree (commit {commit['manifest'].get('counts', {}).get('paragraphs')}, "
+                                 f"segments {store.size})")
+    return store
 
 
 def _document(d: dict[str, Any]) -> Document:
@@ -279,126 +280,135 @@ def _document(d: dict[str, Any]) -> Document:
     return Document(**d)
 
 
-def _paragraph(d: dict[str, Any]) -> Paragraph:
-    names = {f.name for f in dataclasses.fields(Paragraph)}
-    return Paragraph(**{k: v for k, v in d.items() if k in names})
-
-
 def salvage_vectors(index_dir: Path, location: str, identity: dict[str, Any]) -> dict[str, np.ndarray]:
-    """The live build's vectors by embed key, also from a build of an older format, when the files that hold
-    them match their checksums and the build used the same model; {} otherwise. Never raises."""
+    """The live index's vectors by embed key when it used the same model; {} otherwise. Never raises."""
     try:
-        build = current_build(index_dir)
-        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("model", {}).get("name") != identity.get("name") or \
-                manifest.get("model", {}).get("weights_sha256") != identity.get("weights_sha256"):
+        if (index_dir / "CURRENT").read_text(encoding="utf-8").startswith("build-"):
+            return _salvage_build_folder(index_dir, identity)
+        store = load(index_dir)
+        model = store.manifest.get("model", {})
+        if model.get("name") != identity.get("name") or model.get("weights_sha256") != identity.get("weights_sha256"):
             return {}
-        dense = faiss.deserialize_index(np.frombuffer(_read_checked(build, manifest, "dense.faiss", index_dir),
-                                                      dtype=np.uint8).copy())
-        with np.load(io.BytesIO(_read_checked(build, manifest, "sentences.npz", index_dir)),
-                     allow_pickle=False) as z:
-            sentence_vectors = z["vectors"]
-        keys, skeys = manifest.get("embed_keys", []), manifest.get("sentence_keys", [])
-        if len(keys) != dense.ntotal or len(skeys) != len(sentence_vectors):
-            return {}
-        vectors = dense.reconstruct_n(0, dense.ntotal) if dense.ntotal else []
-        found = {**dict(zip(keys, vectors)), **dict(zip(skeys, sentence_vectors))}
-        bkeys = manifest.get("background_keys", [])
-        if bkeys:
-            background = np.load(io.BytesIO(_read_checked(build, manifest, "background.npy", index_dir)))
-            if len(background) == len(bkeys):
-                found.update(zip(bkeys, background))
+        found: dict[str, np.ndarray] = {}
+        for s in store._segments:
+            a = s.arrays
+            found.update(zip((k.decode() for k in a["keys"]), np.asarray(a["vectors"], dtype=np.float32)))
+            found.update(zip((k.decode() for k in a["sentence_keys"]), np.asarray(a["sentences"], dtype=np.float32)))
+        found.update(zip(store.manifest.get("background_keys", []), store.background))
         return found
-    except Exception:  # noqa: BLE001 - salvage is best effort; a full embed is the fallback
+    except Exception:  # noqa: BLE001 - salvage is best effort; the embedding cache and a full embed follow
         return {}
+
+
+def _salvage_build_folder(index_dir: Path, identity: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Vectors of an index in the previous format (one `build-*` folder), so upgrading re-embeds nothing."""
+    import io
+
+    build = index_dir / (index_dir / "CURRENT").read_text(encoding="utf-8").split()[0]
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    if manifest.get("model", {}).get("name") != identity.get("name"):
+        return {}
+    dense = faiss.read_index(str(build / "dense.faiss"))
+    with np.load(io.BytesIO((build / "sentences.npz").read_bytes()), allow_pickle=False) as z:
+        sentence_vectors = z["vectors"]
+    found = dict(zip(manifest.get("embed_keys", []), dense.reconstruct_n(0, dense.ntotal) if dense.ntotal else []))
+    found.update(zip(manifest.get("sentence_keys", []), sentence_vectors))
+    if (build / "background.npy").exists():
+        found.update(zip(manifest.get("background_keys", []), np.load(build / "background.npy")))
+    return found
 
 
 # --- writing -----------------------------------------------------------------------------------------------
 
 
 def commit(index_dir: Path, location: str, change: Change) -> None:
-    """Serialise a change and switch `CURRENT` to it atomically (the caller holds the writer lock)."""
+    """Write the change's segment and a new commit, then switch `CURRENT` (the caller holds the writer lock)."""
+    previous: dict[str, Any] = {}
     if not change.rebuild:
-        raise NotImplementedError("this store format writes whole builds only")
-    dim = int(change.manifest["model"]["dim"])
-    added = change.added
-    dense = faiss.IndexFlatIP(dim)
-    if len(added.vectors):
-        dense.add(np.ascontiguousarray(added.vectors, dtype=np.float32))
-    lexical = BM25Index.build(added.tokens)
-    blobs = {
-        "dense.faiss": faiss.serialize_index(dense).tobytes(),
-        "sentences.npz": _npz(added.sentences.to_arrays()),
-        "lexical.npz": _npz(lexical.to_arrays()),
-        "paragraphs.jsonl": "".join(
-            json.dumps(dataclasses.asdict(p), ensure_ascii=False) + "\n" for p in added.searchable
-        ).encode(),
-        "documents.json": json.dumps([dataclasses.asdict(d) for d in change.documents], ensure_ascii=False).encode(),
-        "background.npy": _npy(change.background),
-    }
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        **change.manifest,
-        "store": "faiss",
-        "versions": {"faiss": faiss.__version__, "numpy": np.__version__},
-        "files": {n: {"sha256": sha256_bytes(b), "bytes": len(b)} for n, b in blobs.items()},
-    }
-    _switch_to(index_dir, {**blobs, "manifest.json": json.dumps(manifest, ensure_ascii=False, indent=1).encode()})
-
-
-def _npy(array: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
-    return buf.getvalue()
-
-
-def _npz(arrays: dict[str, np.ndarray]) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)  # type: ignore[arg-type]
-    return buf.getvalue()
-
-
-def _switch_to(index_dir: Path, blobs: dict[str, bytes]) -> None:
-    """Write a complete build folder, then point CURRENT at it atomically; keep the previous build."""
+        previous = read_commit(index_dir)
+    kept = ""  # the commit readers may still be using: kept until the next switch
+    with contextlib.suppress(IndexMissing, IndexDamaged):
+        kept = _pointer(index_dir)[0]
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
+    created: list[Path] = []
+    sequence = -1
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + "build-", dir=index_dir))
-    except OSError as e:
-        raise write_error(index_dir, e) from e
-    final = None
-    try:
-        for name, data in blobs.items():  # manifest.json last: dict order
-            with open(tmp / name, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-        fsync_dir(tmp)
-        # The temporary folder's random suffix keeps two identical builds in one second apart: the second
-        # would otherwise be renamed onto the first (the live or the kept previous build).
-        build_id = (time.strftime("%Y%m%d%H%M%S", time.gmtime()) + "-" + sha256_bytes(blobs["manifest.json"])[:8]
-                    + "-" + tmp.name.rsplit("-", 1)[-1])
-        final = index_dir / f"build-{build_id}"
-        os.replace(tmp, final)
-        fsync_dir(index_dir)
-        previous = None
-        with contextlib.suppress(IndexMissing, IndexDamaged):
-            previous = current_build(index_dir).name
-        atomic_write_text(index_dir / "CURRENT", f"{final.name}\n{sha256_bytes(blobs['manifest.json'])}\n")
+        entries = [] if change.rebuild else list(previous["segments"])
+        removed = {} if change.rebuild else {k: list(v) for k, v in previous.get("removed", {}).items()}
+        for entry in entries:  # a removed or replaced document is no longer served by the older segments
+            gone = set(json.loads((index_dir / entry["name"] / "segment.json").read_text())["documents"])
+            gone &= change.removed | {p.doc for p in change.added.paragraphs}
+            removed[entry["name"]] = sorted(set(removed.get(entry["name"], [])) | gone)
+        if change.added.paragraphs:
+            entries.append(_write_segment(index_dir, change, stamp, created))
+        background = _write_background(index_dir, change.background, created)
+        sequence = max(previous.get("sequence", 0), _last_sequence(index_dir)) + 1
+        data = {"format_version": FORMAT_VERSION, "sequence": sequence, "manifest": change.manifest,
+                "documents": [dataclasses.asdict(d) for d in change.documents], "segments": entries,
+                "removed": {k: v for k, v in removed.items() if v}, "background": background,
+                "versions": {"faiss": faiss.__version__, "numpy": np.__version__}}
+        raw = json.dumps(data, ensure_ascii=False, indent=1).encode()
+        name = f"commit-{sequence:06d}.json"
+        atomic_write_bytes(index_dir / name, raw)
+        created.append(index_dir / name)
+        atomic_write_text(index_dir / "CURRENT", f"{name}\n{sha256_bytes(raw)}\n")
     except BaseException as e:
-        # CURRENT still names the previous build; drop the half-written or never-switched-to new one.
-        shutil.rmtree(tmp, ignore_errors=True)
-        if final is not None and _pointer_name(index_dir) != final.name:
-            shutil.rmtree(final, ignore_errors=True)
+        switched = False
+        with contextlib.suppress(IndexMissing, IndexDamaged):
+            switched = _pointer(index_dir)[0] == f"commit-{sequence:06d}.json"
+        for path in [] if switched else created:  # CURRENT names the old commit: drop what only the new one used
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
         if isinstance(e, OSError):
             raise write_error(index_dir, e) from e
         raise
-    for old in index_dir.glob("build-*"):
-        if old.name not in (final.name, previous):
-            shutil.rmtree(old, ignore_errors=True)
+    _collect_garbage(index_dir, keep={name, kept})
 
 
-def _pointer_name(index_dir: Path) -> str:
-    try:
-        return _pointer(index_dir)[0]
-    except (IndexMissing, IndexDamaged):
-        return ""
+def _write_segment(index_dir: Path, change: Change, stamp: str, created: list[Path]) -> dict[str, str]:
+    added = change.added
+    doc_ids = list(dict.fromkeys(p.doc for p in added.paragraphs))
+    docs = {d.id: d for d in change.documents}
+    authors = sorted({"", *(paragraph_author(docs[p.doc], p) for p in added.paragraphs if p.doc in docs)})
+    tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX + "seg-", dir=index_dir))
+    created.append(tmp)
+    shutil.rmtree(tmp)
+    meta = segments.write(tmp, added, doc_ids, authors, added.keys, added.sentence_keys)
+    fsync_dir(tmp)
+    final = index_dir / f"seg-{stamp}-{sha256_bytes(json.dumps(meta).encode())[:8]}-{tmp.name.rsplit('-', 1)[-1]}"
+    os.replace(tmp, final)
+    created[-1] = final
+    fsync_dir(index_dir)
+    return {"name": final.name, "sha256": sha256_bytes((final / "segment.json").read_bytes())}
+
+
+def _write_background(index_dir: Path, background: np.ndarray, created: list[Path]) -> dict[str, str]:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(background, dtype=np.float32), allow_pickle=False)
+    raw = buf.getvalue()
+    sha = sha256_bytes(raw)
+    path = index_dir / f"background-{sha[:16]}.npy"
+    if not path.exists():
+        atomic_write_bytes(path, raw)
+        created.append(path)
+    return {"file": path.name, "sha256": sha}
+
+
+def _last_sequence(index_dir: Path) -> int:
+    numbers = [int(p.stem.split("-")[1]) for p in index_dir.glob("commit-*.json") if p.stem.split("-")[1].isdigit()]
+    return max(numbers, default=0)
+
+
+def _collect_garbage(index_dir: Path, keep: set[str]) -> None:
+    """Remove commits other than the live and the previous one, and what only the removed ones used."""
+    used: set[str] = set()
+    for name in keep - {""}:
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads((index_dir / name).read_text(encoding="utf-8"))
+            used |= {e["name"] for e in data["segments"]} | {data["background"]["file"]}
+    for path in index_dir.iterdir():
+        unused = path.name not in keep and path.name not in used
+        if unused and (path.name.startswith(("commit-", "seg-", "background-", "build-"))):
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)

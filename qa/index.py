@@ -1,43 +1,40 @@
-"""Building the index: the corpus's paragraphs embedded and tokenised, handed to the store, checked for freshness.
+"""Building the index: the corpus's paragraphs embedded and tokenised, handed to the store as a Change.
 
 What the encoder and the lexical channel see of each paragraph is decided here, the same for every store.
-Vectors of texts that did not change are reused from the live index, so an update embeds only what is new.
-The manifest records everything that shaped the index (model, prompts, formats, the analyzer's inputs), and
-`is_fresh` compares all of it, so a change of any of them makes the index stale rather than wrong.
+An update adds a segment for new or changed documents and retires removed ones; anything else that shaped
+the index (see `freshness`) rebuilds it whole. Either way only texts never embedded with this model are
+encoded: vectors come from the embedding cache (`vectors.py`) or the live index.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
-import json
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import __version__
-from .analyzers import tokenize, user_words
+from .analyzers import tokenize
 from .corpus import Corpus
 from .document import Document
 from .encoder import Encoder
-from .errors import IndexDamaged
+from .errors import IndexDamaged, IndexMissing
+from .freshness import PASSAGE_FORMAT, PROBES_PATH, check_model, rebuild_reason, shaping, staleness
 from .paragraph import Paragraph
-from .sentences import SENTENCE_FORMAT, sentence_spans
-from .storage import remove_stray_temps, sha256_bytes, writer_lock
-from .store import Change, Segment, Sentences, Store, backend
-from .terminology import CONCEPT, TERMINOLOGY_PATH, concepts_in
+from .sentences import sentence_spans
+from .storage import remove_stray_temps, writer_lock
+from .store import Backend, Change, Segment, Sentences, Store, backend
+from .terminology import CONCEPT, concepts_in
 from .text import detect_language
 from .vectors import VectorCache
 
-PASSAGE_FORMAT = "section+text/v1"  # what the encoder sees; a change forces re-embedding
-LEXICAL_FORMAT = "jieba-search+terms+snowball+concepts/v6"
 EMBED_CHUNK = 256  # texts encoded (and saved to the cache) at a time
-PROBES_PATH = Path(__file__).resolve().parent.parent / "corpus" / "offtopic.txt"
+MAX_SEGMENTS = 8  # beyond this many segments, the next update rebuilds the index as one (vectors reused)
 
 
 # --- what each channel sees of a paragraph (pure) ---------------------------------------------------------
@@ -68,69 +65,6 @@ def embed_key(text: str, model_name: str) -> str:
     return hashlib.sha256(f"{model_name}\n{PASSAGE_FORMAT}\n{text}".encode()).hexdigest()[:32]
 
 
-def analyzer_identity() -> dict[str, Any]:
-    """Everything that shapes lexical tokens: a change to any of it changes what the postings mean."""
-    import jieba
-
-    return {
-        "format": LEXICAL_FORMAT,
-        "tokenizer": f"jieba {jieba.__version__} cut_for_search + domain terms; Snowball english "
-                     f"(PyStemmer {importlib.metadata.version('PyStemmer')})",
-        "terminology_sha256": sha256_bytes(TERMINOLOGY_PATH.read_bytes()),
-        "user_words_sha256": sha256_bytes("\n".join(sorted(user_words())).encode()),
-    }
-
-
-def paragraphs_fingerprint(paragraphs: tuple[Paragraph, ...] | list[Paragraph]) -> str:
-    """SHA-256 of the indexed paragraphs themselves, so a change of the segmenter also makes the index stale."""
-    h = hashlib.sha256()
-    for p in paragraphs:
-        h.update(json.dumps(asdict(p), ensure_ascii=False, sort_keys=True).encode())
-    return h.hexdigest()
-
-
-# --- freshness --------------------------------------------------------------------------------------------
-
-
-def _model_matches(stored: dict[str, Any], current: dict[str, Any]) -> bool:
-    keys = ("name", "dim", "prompts", "normalize", "weights_sha256")
-    return all(stored.get(k) == current.get(k) for k in keys)
-
-
-def check_model(manifest: dict[str, Any], identity: dict[str, Any], index_dir: Path) -> None:
-    """IndexDamaged when the index was built with another model: its vectors would not be comparable."""
-    if not _model_matches(manifest["model"], identity):
-        raise IndexDamaged(
-            f"Index in {index_dir} was built with model {manifest['model'].get('name')!r}, not the configured "
-            f"{identity.get('name')!r}; run `qa index --rebuild` or set QA_MODEL back."
-        )
-
-
-def staleness(manifest: dict[str, Any], corpus: Corpus, identity: dict[str, Any]) -> str:
-    """Why an index no longer matches the corpus, model and analyzer ('' when it is fresh)."""
-    if manifest.get("corpus_fingerprint") != corpus.fingerprint:
-        return "the corpus changed"
-    if manifest.get("paragraphs_sha256") != paragraphs_fingerprint(corpus.searchable()):
-        return "the segmentation changed"
-    if manifest.get("passage_format") != PASSAGE_FORMAT or manifest.get("sentence_format") != SENTENCE_FORMAT:
-        return "what is embedded changed"
-    if manifest.get("analyzer") != analyzer_identity():
-        return "the lexical analyzer or terminology changed"
-    if manifest.get("coverage", {}).get("probes_sha256") != sha256_bytes(PROBES_PATH.read_bytes()):
-        return "the off-topic probes changed"
-    if not _model_matches(manifest["model"], identity):
-        return "the model changed"
-    return ""
-
-
-def is_fresh(manifest: dict[str, Any], corpus: Corpus, identity: dict[str, Any]) -> bool:
-    """True when the index was built from this corpus, segmented the same way, with this model and analyzer."""
-    return not staleness(manifest, corpus, identity)
-
-
-# --- building ---------------------------------------------------------------------------------------------
-
-
 def load_probes(path: Path = PROBES_PATH) -> list[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
             if line.strip() and not line.startswith("#")]
@@ -151,6 +85,43 @@ def load_index(index_dir: Path, identity: dict[str, Any] | None = None, store_ki
     return store
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What an update does: the documents to (re)index, those whose paragraphs leave, or a whole rebuild."""
+
+    add: tuple[Document, ...]
+    removed: frozenset[str]
+    rebuild: bool
+    why: str
+
+
+def plan(corpus: Corpus, live: Store | None, identity: dict[str, Any]) -> Plan:
+    """Compare the corpus with the live index: new and changed documents are added, removed ones retired."""
+    if live is None:
+        return Plan(corpus.documents, frozenset(), True, "no index yet")
+    why = rebuild_reason(live.manifest, identity)
+    if not why and getattr(live, "segment_count", 1) >= MAX_SEGMENTS:
+        why = f"{MAX_SEGMENTS} segments are merged into one"
+    if why:
+        return Plan(corpus.documents, frozenset(), True, why)
+    old = live.documents
+    add = tuple(d for d in corpus.documents if d.id not in old or _content(d) != _content(old[d.id]))
+    gone = (set(old) - {d.id for d in corpus.documents}) | {d.id for d in add if d.id in old}
+    return Plan(add, frozenset(gone), False, "")
+
+
+def _content(d: Document) -> tuple[Any, ...]:
+    """What a document's paragraphs and tokens depend on (a new title or meeting needs no new segment)."""
+    return d.sha256, d.file, d.author, d.part_authors, d.language
+
+
+def _open_live(module: Backend, index_dir: Path, location: str, identity: dict[str, Any]) -> Store | None:
+    try:
+        return module.load(index_dir, location)
+    except (IndexMissing, IndexDamaged):
+        return None
+
+
 def build_index(
     index_dir: Path,
     corpus: Corpus,
@@ -163,81 +134,104 @@ def build_index(
     cache_dir: Path | None = None,
     store_kind: str = "faiss",
 ) -> Store:
-    """Build and switch to a new index; returns it loaded and verified.
+    """Bring the index up to date with the corpus and switch to it; returns it loaded and verified.
 
-    Vectors come from the embedding cache in `cache_dir` (and the live index's own, unless `rebuild`); only
-    texts never embedded with this model are encoded, and they are saved as they come.
+    New or changed documents become a new segment and removed ones leave; a change of model, formats,
+    segmenter or analyzer (or `rebuild`) rebuilds the index whole. Vectors come from the embedding cache in
+    `cache_dir` and the live index (unless `rebuild`); only texts never embedded are encoded, saved as they come.
     """
     with writer_lock(index_dir, "building the index"):
         remove_stray_temps(index_dir)
         identity = encoder.identity()
-        cache = VectorCache(cache_dir, str(identity["name"]), int(str(identity["dim"]))) if cache_dir else None
         module, location = backend(store_kind)
-        reuse = {} if rebuild else module.salvage_vectors(index_dir, location, identity)
-        docs = {d.id: d for d in corpus.documents}
-        paragraphs = tuple(corpus.searchable())
-        texts = [passage_text(p, docs[p.doc]) for p in paragraphs]
-        keys = [embed_key(t, str(identity["name"])) for t in texts]
-        spans = [(row, s, e) for row, p in enumerate(paragraphs) for s, e in sentence_spans(p.text)]
-        stexts = [paragraphs[row].text[s:e] for row, s, e in spans]
-        skeys = [embed_key("sentence\n" + t, str(identity["name"])) for t in stexts]
-        btexts = background_texts({d.language for d in corpus.documents})
-        bkeys = [embed_key("background\n" + t, str(identity["name"])) for t in btexts]
-        wanted = dict(zip(keys, texts)) | dict(zip(skeys, stexts)) | dict(zip(bkeys, btexts))
-        if cache is not None:
-            reuse.update(cache.get_many([k for k in wanted if k not in reuse]))
-        todo = [k for k in wanted if k not in reuse]
-        log(f"{len(paragraphs)} paragraphs, {len(stexts)} sentences, {len(btexts)} background texts: "
-            f"{len(wanted) - len(todo)} vectors reused, {len(todo)} to embed")
-        t0 = time.perf_counter()
-        embed(encoder, {k: wanted[k] for k in todo}, reuse, cache, batch_size, progress)
-        embed_seconds = time.perf_counter() - t0
-        dim = int(str(identity["dim"]))
-        vectors = np.asarray([reuse[k] for k in keys], dtype=np.float32).reshape(len(keys), dim)
-        sentences = Sentences(
-            np.asarray([reuse[k] for k in skeys], dtype=np.float32).reshape(len(skeys), dim),
-            np.asarray([r for r, _, _ in spans], dtype=np.int32),
-            np.asarray([s for _, s, _ in spans], dtype=np.int32),
-            np.asarray([e for _, _, e in spans], dtype=np.int32),
-        )
-        counts = {"documents": len(corpus.documents), "paragraphs": len(paragraphs), "sentences": len(stexts),
-                  "embedded": len(todo), "reused": len(wanted) - len(todo)}
-        manifest = _manifest(corpus, paragraphs, identity, counts, embed_seconds,
-                             {"embed_keys": keys, "sentence_keys": skeys, "background_keys": bkeys})
+        cache = VectorCache(cache_dir, str(identity["name"]), int(str(identity["dim"]))) if cache_dir else None
+        live = None if rebuild else _open_live(module, index_dir, location, identity)
+        if live is not None and not staleness(live.manifest, corpus, identity):
+            log("The index is up to date: nothing to do.")
+            return live
+        todo = plan(corpus, live, identity) if not rebuild else Plan(corpus.documents, frozenset(), True, "--rebuild")
+        reuse: dict[str, np.ndarray] = {}
+        if live is not None:  # the background of the live index, whatever the plan
+            reuse.update(zip(live.manifest.get("background_keys", []), live.background))
+        if todo.rebuild and not rebuild:
+            reuse = module.salvage_vectors(index_dir, location, identity)
+            if cache is not None and reuse:
+                cache.put_many(reuse.items())  # the cache holds every vector from now on
+        if todo.rebuild and live is not None:
+            log(f"Rebuilding the index ({todo.why}); unchanged texts keep their vectors.")
+        segment, background, counts = _segment(todo, corpus, encoder, reuse, cache, batch_size, progress, log)
+        counts["documents"] = len(corpus.documents)
+        languages = _languages(todo, live, segment, corpus)
+        counts["paragraphs"] = sum(languages.values())
+        manifest = {**_manifest(corpus, identity, counts), "languages": languages,
+                    "background_keys": list(background)}
         module.commit(index_dir, location, Change(
-            manifest=manifest,
-            documents=corpus.documents,
-            added=Segment(paragraphs=corpus.paragraphs, vectors=vectors, sentences=sentences,
-                          tokens=[lexical_tokens(p, docs[p.doc]) for p in paragraphs]),
-            removed=frozenset(),
-            background=np.asarray([reuse[k] for k in bkeys], dtype=np.float32).reshape(len(bkeys), dim),
-            rebuild=True,
-        ))
+            manifest=manifest, documents=corpus.documents, added=segment, removed=todo.removed,
+            background=np.asarray(list(background.values()), dtype=np.float32).reshape(
+                len(background), int(str(identity["dim"]))),
+            rebuild=todo.rebuild))
     return load_index(index_dir, identity, store_kind)
 
 
-def _manifest(corpus: Corpus, paragraphs: tuple[Paragraph, ...], identity: dict[str, Any], counts: dict[str, int],
-              embed_seconds: float, keys: dict[str, list[str]]) -> dict[str, Any]:
-    """What the store records about a build: everything that shaped it, for `staleness`, and its keys."""
+def _segment(todo: Plan, corpus: Corpus, encoder: Encoder, reuse: dict[str, np.ndarray], cache: VectorCache | None,
+             batch_size: int, progress: bool, log: Callable[[str], None]
+             ) -> tuple[Segment, dict[str, np.ndarray], dict[str, Any]]:
+    """The new segment (the plan's documents, embedded and tokenised), the background vectors, the counts."""
+    name, dim = str(encoder.identity()["name"]), int(str(encoder.identity()["dim"]))
     docs = {d.id: d for d in corpus.documents}
+    paragraphs = tuple(p for d in todo.add for p in corpus.paragraphs_of(d.id))
+    searchable = [p for p in paragraphs if p.searchable]
+    texts = [passage_text(p, docs[p.doc]) for p in searchable]
+    keys = [embed_key(t, name) for t in texts]
+    spans = [(row, s, e) for row, p in enumerate(searchable) for s, e in sentence_spans(p.text)]
+    stexts = [searchable[row].text[s:e] for row, s, e in spans]
+    skeys = [embed_key("sentence\n" + t, name) for t in stexts]
+    btexts = background_texts({d.language for d in corpus.documents})
+    bkeys = [embed_key("background\n" + t, name) for t in btexts]
+    wanted = dict(zip(keys, texts)) | dict(zip(skeys, stexts)) | dict(zip(bkeys, btexts))
+    if cache is not None:
+        reuse.update(cache.get_many([k for k in wanted if k not in reuse]))
+    missing = [k for k in wanted if k not in reuse]
+    log(f"{len(todo.add)} documents to index ({len(searchable)} paragraphs, {len(stexts)} sentences), "
+        f"{len(todo.removed)} to retire: {len(wanted) - len(missing)} vectors reused, {len(missing)} to embed")
+    t0 = time.perf_counter()
+    embed(encoder, {k: wanted[k] for k in missing}, reuse, cache, batch_size, progress)
+    segment = Segment(
+        paragraphs=paragraphs,
+        vectors=np.asarray([reuse[k] for k in keys], dtype=np.float32).reshape(len(keys), dim),
+        sentences=Sentences(np.asarray([reuse[k] for k in skeys], dtype=np.float32).reshape(len(skeys), dim),
+                            np.asarray([r for r, _, _ in spans], dtype=np.int32),
+                            np.asarray([s for _, s, _ in spans], dtype=np.int32),
+                            np.asarray([e for _, _, e in spans], dtype=np.int32)),
+        tokens=[lexical_tokens(p, docs[p.doc]) for p in searchable], keys=keys, sentence_keys=skeys)
+    counts = {"added_paragraphs": len(searchable), "sentences": len(stexts), "embedded": len(missing),
+              "reused": len(wanted) - len(missing), "embed_seconds": round(time.perf_counter() - t0, 3)}
+    return segment, {k: reuse[k] for k in bkeys}, counts
+
+
+def _languages(todo: Plan, live: Store | None, segment: Segment, corpus: Corpus) -> dict[str, int]:
+    """Searchable paragraphs per document language after the change (the "not covered" policy reads it)."""
+    docs = {d.id: d for d in corpus.documents}
+    out: Counter[str] = Counter()
+    if not todo.rebuild and live is not None:
+        out.update(live.manifest.get("languages", {}))
+        for doc_id in todo.removed:
+            out[live.documents[doc_id].language] -= len(live.searchable(doc_id))
+    out.update(docs[p.doc].language for p in segment.searchable)
+    return {k: v for k, v in out.items() if v > 0}
+
+
+def _manifest(corpus: Corpus, identity: dict[str, Any], counts: dict[str, Any]) -> dict[str, Any]:
+    """What the store records about an index: everything that shaped it (for `freshness`) and its counts."""
     return {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "qa_version": __version__,
-        "model": identity,
+        **shaping(identity),
         "normalized": True,
         "metric": "inner_product",
-        "passage_format": PASSAGE_FORMAT,
-        "sentence_format": SENTENCE_FORMAT,
-        "lexical_format": LEXICAL_FORMAT,
-        "analyzer": analyzer_identity(),
         "corpus_fingerprint": corpus.fingerprint,
-        "paragraphs_sha256": paragraphs_fingerprint(paragraphs),
         "counts": counts,
-        "embed_seconds": round(embed_seconds, 3),
-        "languages": dict(Counter(docs[p.doc].language for p in paragraphs)),
-        "coverage": {"background": "corpus/offtopic.txt as passages, in the corpus's languages",
-                     "probes_sha256": sha256_bytes(PROBES_PATH.read_bytes())},
-        **keys,
+        "coverage": {"background": "corpus/offtopic.txt as passages, in the corpus's languages"},
     }
 
 
@@ -261,6 +255,9 @@ def embed(encoder: Encoder, texts: dict[str, str], into: dict[str, np.ndarray], 
 def verify_index(index_dir: Path, corpus: Corpus | None, identity: dict[str, Any], store_kind: str = "faiss") -> Store:
     """Everything `qa verify` checks; raises with a one-line reason, returns the index when sound."""
     store = load_index(index_dir, identity, store_kind)
+    verify_all = getattr(store, "verify_files", None)
+    if verify_all is not None:
+        verify_all()
     if corpus is not None:
         why = staleness(store.manifest, corpus, identity)
         if why:

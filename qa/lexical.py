@@ -128,3 +128,54 @@ class BM25Index:
             np.asarray(arrays["tf"], dtype=np.float32),
             np.asarray(arrays["doc_len"], dtype=np.int32),
         )
+
+
+# --- BM25 over memory-mapped postings (the FAISS store's segments) --------------------------------------------
+
+K1, B = 1.2, 0.75
+
+
+def _term_slice(arrays: Mapping[str, np.ndarray], term: str) -> tuple[int, int] | None:
+    terms = arrays["terms"]
+    i = int(np.searchsorted(terms, term))
+    if i >= len(terms) or terms[i] != term:
+        return None
+    return int(arrays["indptr"][i]), int(arrays["indptr"][i + 1])
+
+
+def matching_rows(arrays: Mapping[str, np.ndarray], terms: Sequence[str]) -> np.ndarray | None:
+    """Rows holding every one of the terms (None when one of them occurs in no row at all)."""
+    rows: np.ndarray | None = None
+    for term in sorted(set(terms)):
+        found = _term_slice(arrays, term)
+        if found is None:
+            return None
+        posted = np.asarray(arrays["post_row"][found[0]:found[1]])
+        rows = posted if rows is None else np.intersect1d(rows, posted, assume_unique=True)
+    return rows
+
+
+def bm25_top(arrays: Mapping[str, np.ndarray], query: Sequence[tuple[str, float]], idf: Mapping[str, float],
+             avg_len: float, k: int, mask: np.ndarray) -> list[tuple[int, float]]:
+    """The `k` best rows by weighted BM25, reading only the postings of the query's terms.
+
+    `idf` and `avg_len` are the whole index's (every segment's), so scores compare across segments.
+    """
+    rows, contributions = [], []
+    for term, weight in query:
+        found = _term_slice(arrays, term)
+        if found is None or not idf.get(term):
+            continue
+        posted = np.asarray(arrays["post_row"][found[0]:found[1]])
+        tf = np.asarray(arrays["post_tf"][found[0]:found[1]], dtype=np.float64)
+        norm = K1 * (1.0 - B + B * np.asarray(arrays["doc_len"])[posted] / max(avg_len, 1e-9))
+        rows.append(posted)
+        contributions.append(weight * idf[term] * tf * (K1 + 1.0) / (tf + norm))
+    if not rows:
+        return []
+    unique, inverse = np.unique(np.concatenate(rows), return_inverse=True)
+    scores = np.bincount(inverse, weights=np.concatenate(contributions))
+    keep = mask[unique] & (scores > 0)
+    unique, scores = unique[keep], scores[keep]
+    top = np.argsort(-scores, kind="stable")[:k]
+    return [(int(unique[i]), float(scores[i])) for i in top]

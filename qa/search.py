@@ -21,9 +21,10 @@ from .coverage import CoveragePolicy, verdict
 from .document import Document
 from .encoder import Encoder, load_encoder
 from .errors import IndexMissing, IndexOutdated, InputError, NotFound
+from .freshness import staleness
 from .fusion import Ranking as RankingConfig
 from .fusion import fuse, interleave_by_party
-from .index import build_index, load_index, staleness
+from .index import build_index, load_index
 from .paragraph import Paragraph
 from .query import Query, analyse
 from .settings import Settings
@@ -138,7 +139,7 @@ class Engine:
         """Load model and index; build the index first when it is missing or out of date (`build_missing`)."""
         encoder = load_encoder(settings)
         identity = encoder.identity()
-        corpus = load_corpus(settings.corpus_dir)
+        corpus = load_corpus(settings.corpus_dir, verify=False)  # `qa verify` reads every file
         try:
             store = load_index(settings.index_dir, identity, settings.store)
             why = staleness(store.manifest, corpus, identity)
@@ -159,9 +160,7 @@ class Engine:
         """Every paragraph of a document in order, headings and boilerplate included (for reading it whole)."""
         if doc_id not in self.documents:
             raise NotFound(f"No document {doc_id!r}; see `qa documents` for the ids.")
-        if self.corpus is not None:
-            return list(self.corpus.paragraphs_of(doc_id))
-        return list(self.store.searchable(doc_id))
+        return list(self.store.document_paragraphs(doc_id))
 
     def analyse(self, question: str) -> Query:
         return analyse(question, self.encoder, self.speakers, self.ranking.translate)

@@ -89,6 +89,8 @@ class Segment:
     vectors: np.ndarray  # float32 [S, dim]: one per searchable paragraph, in order
     sentences: Sentences  # `row` counts searchable paragraphs of this segment, from 0
     tokens: Sequence[list[str]]  # lexical tokens of each searchable paragraph
+    keys: Sequence[str] = ()  # embed key of each vector (`index.embed_key`), so a later build can reuse it
+    sentence_keys: Sequence[str] = ()
 
     @property
     def searchable(self) -> tuple[Paragraph, ...]:

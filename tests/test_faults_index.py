@@ -29,14 +29,15 @@ from click.testing import CliRunner
 from qa.cli import cli
 from qa.corpus import add_document, load_corpus
 from qa.errors import Busy, IndexDamaged, QAError
-from qa.faiss_store import FILES, current_build
 from qa.index import build_index, load_index, verify_index
 from qa.search import Engine
+from qa.segments import ARRAYS
 from qa.storage import sha256_bytes, writer_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 QA = [sys.executable, "-m", "qa.cli"]
-INDEX_FILES = ("CURRENT", "manifest.json", *FILES)
+SEGMENT_FILES = ("segment.json", "paragraphs.jsonl", "dense.faiss", "sentences.faiss", *(f"{a}.npy" for a in ARRAYS))
+INDEX_FILES = ("CURRENT", "commit", "background", *SEGMENT_FILES)
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -47,8 +48,26 @@ def copy_index(src: Path, dst: Path) -> Path:
     return dst
 
 
+def live_commit(index_dir: Path) -> str:
+    return (index_dir / "CURRENT").read_text(encoding="utf-8").split()[0]
+
+
 def file_of(index_dir: Path, name: str) -> Path:
-    return index_dir / name if name == "CURRENT" else current_build(index_dir) / name
+    """A file of the live index: CURRENT, the commit, the background vectors or a file of its first segment."""
+    if name == "CURRENT":
+        return index_dir / name
+    commit = live_commit(index_dir)
+    if name == "commit":
+        return index_dir / commit
+    data = json.loads((index_dir / commit).read_text(encoding="utf-8"))
+    if name == "background":
+        return index_dir / data["background"]["file"]
+    return index_dir / data["segments"][0]["name"] / name
+
+
+def index_files(index_dir: Path) -> list[str]:
+    """The commits, segments and background files of an index folder (what a failed build must not change)."""
+    return sorted(p.name for p in index_dir.iterdir() if p.name.startswith(("commit-", "seg-", "background-")))
 
 
 def damage(path: Path, how: str, at: float = 0.5) -> None:
@@ -64,14 +83,21 @@ def damage(path: Path, how: str, at: float = 0.5) -> None:
 
 def reseal(index_dir: Path) -> None:
     """Recompute every checksum after a deliberate edit, as a careful forger would: only the cross-checks remain."""
-    build = current_build(index_dir)
-    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-    for name in FILES:
-        data = (build / name).read_bytes()
-        manifest["files"][name] = {"sha256": sha256_bytes(data), "bytes": len(data)}
-    raw = json.dumps(manifest, ensure_ascii=False, indent=1).encode()
-    (build / "manifest.json").write_bytes(raw)
-    (index_dir / "CURRENT").write_text(f"{build.name}\n{sha256_bytes(raw)}\n", encoding="utf-8")
+    name = live_commit(index_dir)
+    commit = json.loads((index_dir / name).read_text(encoding="utf-8"))
+    for entry in commit["segments"]:
+        folder = index_dir / entry["name"]
+        meta = json.loads((folder / "segment.json").read_text(encoding="utf-8"))
+        for file in meta["files"]:
+            st = (folder / file).stat()
+            meta["files"][file] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns,
+                                   "sha256": sha256_bytes((folder / file).read_bytes())}
+        raw = json.dumps(meta, ensure_ascii=False).encode()
+        (folder / "segment.json").write_bytes(raw)
+        entry["sha256"] = sha256_bytes(raw)
+    raw = json.dumps(commit, ensure_ascii=False, indent=1).encode()
+    (index_dir / name).write_bytes(raw)
+    (index_dir / "CURRENT").write_text(f"{name}\n{sha256_bytes(raw)}\n", encoding="utf-8")
 
 
 def temps(index_dir: Path) -> list[str]:
@@ -158,14 +184,14 @@ def test_damaged_index_is_refused_by_qa_verify_and_qa_ask_in_subprocesses(engine
                           cwd=ROOT, timeout=900, check=False)
     assert proc.returncode == 0, f"driver died (signal {-proc.returncode})" if proc.returncode < 0 else proc.stderr
     results = json.loads(proc.stdout.splitlines()[-1])
-    assert len(results) == len(runs) == 28
+    assert len(results) == len(runs) == 4 * len(INDEX_FILES)
     for r in results:
         assert r["code"] == 1, r
         assert r["stdout"] == "", r
         assert one_line(r["stderr"]) and r["stderr"].startswith("error: Index in ") and "damaged" in r["stderr"], r
 
     # and once each as a real `qa` process: exit status 1 with one line, never a signal or a traceback
-    for name, how, command in (("dense.faiss", "flip", ["ask", "stepping stone"]),
+    for name, how, command in (("vectors.npy", "flip", ["ask", "stepping stone"]),
                                ("paragraphs.jsonl", "truncate", ["verify"])):
         folder = tmp_path / f"{name}-{how}"
         proc = subprocess.run([*QA, "--index-dir", str(folder), *command], capture_output=True, text=True,
@@ -177,7 +203,7 @@ def test_damaged_index_is_refused_by_qa_verify_and_qa_ask_in_subprocesses(engine
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["dense.faiss", "CURRENT"])
+@pytest.mark.parametrize("name", ["dense.faiss", "CURRENT", "commit"])
 def test_qa_index_rebuild_repairs_a_damaged_index(engine, tiny: dict[str, Any], tmp_path: Path, name: str) -> None:
     index_dir = copy_index(tiny["index"], tmp_path / "index")
     damage(file_of(index_dir, name), "flip")
@@ -190,13 +216,13 @@ def test_qa_index_rebuild_repairs_a_damaged_index(engine, tiny: dict[str, Any], 
 
 
 def test_verify_reports_stores_that_disagree_even_with_valid_checksums(engine, index_copy: Path) -> None:
-    build = current_build(index_copy)
-    dense = faiss.deserialize_index(np.frombuffer((build / "dense.faiss").read_bytes(), dtype=np.uint8).copy())
+    path = file_of(index_copy, "dense.faiss")
+    dense = faiss.deserialize_index(np.frombuffer(path.read_bytes(), dtype=np.uint8).copy())
     shorter = faiss.IndexFlatIP(dense.d)
     shorter.add(dense.reconstruct_n(0, dense.ntotal - 1))
-    (build / "dense.faiss").write_bytes(faiss.serialize_index(shorter).tobytes())
+    path.write_bytes(faiss.serialize_index(shorter).tobytes())
     reseal(index_copy)
-    with pytest.raises(IndexDamaged, match=r"counts disagree \(vectors \d+, paragraphs \d+"):
+    with pytest.raises(IndexDamaged, match=r"seg-[^:]+: counts disagree"):
         verify_index(index_copy, engine.corpus, engine.encoder.identity())
 
 
@@ -209,7 +235,7 @@ def test_verify_reports_a_different_model(engine, index_copy: Path) -> None:
 def test_qa_verify_passes_on_a_sound_index(engine) -> None:
     result = CliRunner().invoke(cli, ["--index-dir", str(engine.settings.index_dir), "verify"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("ok: build-") and "files match their checksums" in result.output
+    assert result.output.startswith("ok: commit-") and "files match their checksums" in result.output
 
 
 # --- injected write errors -------------------------------------------------------------------------------------
@@ -262,11 +288,12 @@ def test_write_error_during_save_is_clean_and_keeps_the_previous_index(
     engine, tiny: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str, n: int, err: int
 ) -> None:
     import qa.faiss_store
+    import qa.segments
 
     index_copy = copy_index(tiny["index"], tmp_path / "index")
 
     before = (index_copy / "CURRENT").read_bytes()
-    builds = sorted(p.name for p in index_copy.glob("build-*"))
+    builds = index_files(index_copy)
     if what == "write":
         opened = [0]
 
@@ -275,7 +302,7 @@ def test_write_error_during_save_is_clean_and_keeps_the_previous_index(
             opened[0] += 1
             return _Failing(f, err) if opened[0] == n else f
 
-        monkeypatch.setattr(qa.faiss_store, "open", failing_open, raising=False)
+        monkeypatch.setattr(qa.segments, "open", failing_open, raising=False)
     elif what == "fsync":
         monkeypatch.setattr(os, "fsync", _fail_nth(os.fsync, n, err))
     elif what == "replace":
@@ -284,30 +311,43 @@ def test_write_error_during_save_is_clean_and_keeps_the_previous_index(
         monkeypatch.setattr(qa.faiss_store.tempfile, "mkdtemp", _fail_nth(qa.faiss_store.tempfile.mkdtemp, n, err))
 
     with pytest.raises(QAError) as e:
-        build_index(index_copy, tiny["corpus"], engine.encoder, progress=False)
+        build_index(index_copy, tiny["corpus"], engine.encoder, progress=False, rebuild=True)
     monkeypatch.undo()
 
     reason = "the disk is full" if err == errno.ENOSPC else "an I/O error"
     assert e.value.message.startswith("Could not write ") and reason in e.value.message, e.value.message
     assert one_line(e.value.message)
     assert (index_copy / "CURRENT").read_bytes() == before
-    assert sorted(p.name for p in index_copy.glob("build-*")) == builds
+    assert index_files(index_copy) == builds
     assert temps(index_copy) == []
     verify_index(index_copy, tiny["corpus"], engine.encoder.identity())
 
 
 @pytest.mark.slow
-def test_write_error_in_the_last_folder_fsync_leaves_a_sound_index(engine, tiny: dict[str, Any], tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """The 10th fsync comes after CURRENT was renamed: the new build is live (or the old one after a crash)."""
+def test_write_error_in_the_last_fsync_leaves_a_sound_index(engine, tiny: dict[str, Any], tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last fsync of a build comes after CURRENT was renamed: the new commit is live (or the old one after a
+    crash), and both are sound."""
+    counted = copy_index(tiny["index"], tmp_path / "counted")
+    calls = [0]
+    real = os.fsync
+
+    def count(fd: int) -> None:
+        calls[0] += 1
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", count)
+    build_index(counted, tiny["corpus"], engine.encoder, progress=False, rebuild=True)
+    monkeypatch.undo()
+
     index_copy = copy_index(tiny["index"], tmp_path / "index")
-    old = current_build(index_copy).name
-    monkeypatch.setattr(os, "fsync", _fail_nth(os.fsync, 10, errno.EIO))
+    old = live_commit(index_copy)
+    monkeypatch.setattr(os, "fsync", _fail_nth(os.fsync, calls[0], errno.EIO))
     with pytest.raises(QAError):
-        build_index(index_copy, tiny["corpus"], engine.encoder, progress=False)
+        build_index(index_copy, tiny["corpus"], engine.encoder, progress=False, rebuild=True)
     monkeypatch.undo()
     assert temps(index_copy) == []
-    assert (index_copy / old).is_dir()
+    assert (index_copy / old).is_file()
     verify_index(index_copy, tiny["corpus"], engine.encoder.identity())
 
 
@@ -430,10 +470,10 @@ def _rebuild_and_kill(tiny: dict[str, Any], index_dir: Path, moment: str, delay:
             time.sleep(delay)
         else:
             deadline = time.time() + 300
-            while not any(index_dir.glob(".tmp-build-*")) and proc.poll() is None and time.time() < deadline:
+            while not any(index_dir.glob(".tmp-seg-*")) and proc.poll() is None and time.time() < deadline:
                 time.sleep(0.01)
             time.sleep(delay)
-        seen["tmp_build"] = bool(any(index_dir.glob(".tmp-build-*")))
+        seen["tmp_build"] = bool(any(index_dir.glob(".tmp-seg-*")))
         seen["finished_before_kill"] = proc.poll() is not None
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
@@ -452,14 +492,14 @@ def _rebuild_and_kill(tiny: dict[str, Any], index_dir: Path, moment: str, delay:
 def test_killed_rebuild_leaves_the_old_or_the_new_index(engine, tiny: dict[str, Any], tmp_path: Path,
                                                         moment: str, delay: float) -> None:
     index_dir = copy_index(tiny["index"], tmp_path / "index")
-    old = current_build(index_dir).name
+    old = live_commit(index_dir)
     seen = _rebuild_and_kill(tiny, index_dir, moment, delay)
     print(f"kill -9 {seen}")
     assert seen["finished_before_kill"] or seen["returncode"] == -signal.SIGKILL
 
     settings = engine.settings.with_(corpus_dir=tiny["corpus_dir"], index_dir=index_dir)
     index = verify_index(index_dir, tiny["corpus"], engine.encoder.identity())  # old or new, sound either way
-    print(f"after kill -9 at {moment}+{delay}s: {'old' if index.path.name == old else 'new'} index is live")
+    print(f"after kill -9 at {moment}+{delay}s: {'old' if live_commit(index_dir) == old else 'new'} index is live")
     answer = Engine(settings, index, engine.encoder, corpus=tiny["corpus"]).ask("减少核风险 危机沟通", 3)
     assert_cites_exactly(answer, tiny["corpus"])
 
@@ -493,3 +533,33 @@ def test_second_qa_index_process_is_refused_while_a_rebuild_embeds(engine, tiny:
         first.kill()
         first.wait(30)
     load_index(index_dir, engine.encoder.identity())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.05, 0.6, 1.5, 3.0, 6.0])
+def test_killed_append_leaves_the_old_or_the_new_index(engine, tiny: dict[str, Any], tmp_path: Path,
+                                                       delay: float) -> None:
+    """`qa index` adding a document (a new segment, no rebuild), SIGKILLed while it saves: the index is the old one
+    (one document) or the new one (two), sound either way, and the next `qa index` completes it."""
+    corpus_dir = copy_index(tiny["corpus_dir"], tmp_path / "corpus")
+    index_dir = copy_index(tiny["index"], tmp_path / "index")
+    (tmp_path / "more.txt").write_text("1. 各国应当加强危机沟通渠道，避免误判。\n\n2. 核裁军需要所有国家的参与。\n",
+                                       encoding="utf-8")
+    add_document(corpus_dir, tmp_path / "more.txt", title="危机沟通", submitted_by=["Japan"], date="2024")
+    env = {**os.environ, "QA_TEST_FSYNC_DELAY": "0.1"}
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_SAVE, "--corpus-dir", str(corpus_dir), "--index-dir",
+                             str(index_dir), "index"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not any(index_dir.glob(".tmp-seg-*")) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.005)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    store = load_index(index_dir, engine.encoder.identity())
+    assert set(store.documents) in ({d.id for d in tiny["corpus"].documents},
+                                    {d.id for d in load_corpus(corpus_dir).documents})
+    print(f"after kill -9 +{delay}s: {len(store.documents)} documents live")
+    build_index(index_dir, load_corpus(corpus_dir), engine.encoder, progress=False)
+    verify_index(index_dir, load_corpus(corpus_dir), engine.encoder.identity())
+    assert temps(index_dir) == []

@@ -22,7 +22,7 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.faiss_store import current_build
+from qa.faiss_store import read_commit
 
 ROOT = Path(__file__).resolve().parent.parent
 QA = [sys.executable, "-m", "qa.cli"]
@@ -166,7 +166,7 @@ def test_400_requests_from_16_concurrent_clients_all_succeed(server: int) -> Non
 @pytest.fixture
 def damaged_index(engine: Any, tmp_path: Path) -> Path:
     index_dir = copy_index(engine.settings.index_dir, tmp_path / "index")
-    path = current_build(index_dir) / "lexical.npz"
+    path = index_dir / read_commit(index_dir)["segments"][0]["name"] / "post_tf.npy"
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
@@ -179,7 +179,7 @@ def test_qa_serve_refuses_a_damaged_index_with_one_line(engine: Any, damaged_ind
                           cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 1, proc.stderr
     errors = [x for x in proc.stderr.splitlines() if x.startswith("error:") or "Traceback" in x]
-    assert len(errors) == 1 and "is damaged: lexical.npz does not match its checksum" in errors[0], proc.stderr
+    assert len(errors) == 1 and "/post_tf.npy does not match its checksum" in errors[0], proc.stderr
 
 
 def test_healthz_is_503_with_the_reason_when_the_index_is_damaged(engine: Any, damaged_index: Path,
@@ -191,10 +191,10 @@ def test_healthz_is_503_with_the_reason_when_the_index_is_damaged(engine: Any, d
     with TestClient(create_app(engine.settings.with_(index_dir=damaged_index))) as client:
         health = client.get("/healthz")
         assert health.status_code == 503
-        assert health.json()["status"] == "error" and "lexical.npz does not match its checksum" in health.json()["error"]
+        assert health.json()["status"] == "error" and "/post_tf.npy does not match its checksum" in health.json()["error"]
         ask = client.get("/api/ask", params={"q": "negative security assurances"})
         assert ask.status_code == 503 and ask.json()["error"] == health.json()["error"]
         page = client.get("/", params={"q": "negative security assurances"})
-        assert page.status_code == 503 and "lexical.npz" in page.text
+        assert page.status_code == 503 and "post_tf.npy" in page.text
     assert os.listdir(damaged_index)  # nothing was rebuilt or removed behind the user's back
-    assert current_build(damaged_index).name.startswith("build-")
+    assert (damaged_index / "CURRENT").read_text().startswith("commit-")

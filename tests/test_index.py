@@ -18,12 +18,14 @@ import numpy as np
 import pytest
 
 import qa.faiss_store
+import qa.freshness
 import qa.index
 import qa.search
 from qa.corpus import Corpus, load_corpus
 from qa.errors import IndexMissing
 from qa.faiss_store import FaissStore, salvage_vectors
-from qa.index import background_texts, build_index, passage_text, staleness
+from qa.freshness import staleness
+from qa.index import background_texts, build_index, passage_text
 from qa.search import Engine
 from qa.sentences import sentence_spans
 from qa.settings import Settings
@@ -103,23 +105,23 @@ def add_second_document(corpus_dir: Path) -> Corpus:
 # --- incremental reuse -------------------------------------------------------------------------------------
 
 
-def test_second_build_of_the_same_corpus_reuses_every_vector(one_doc: Path, tmp_path: Path) -> None:
+def test_second_build_of_the_same_corpus_embeds_nothing_and_commits_nothing(one_doc: Path, tmp_path: Path) -> None:
     corpus = load_corpus(one_doc)
     first, encoder = build(tmp_path / "index", corpus)
     wanted = first_build_texts(corpus)
     assert sorted(encoder.embedded) == sorted(wanted)
     assert first.manifest["counts"]["embedded"] == len(wanted) and first.manifest["counts"]["reused"] == 0
+    current = (tmp_path / "index" / "CURRENT").read_bytes()
 
-    second, encoder = build(tmp_path / "index", corpus)
-    assert encoder.embedded == []
-    assert second.manifest["counts"]["embedded"] == 0 and second.manifest["counts"]["reused"] == len(wanted)
-    assert second.path != first.path  # a new build was written, from the reused vectors
+    _, encoder = build(tmp_path / "index", corpus)
+    assert encoder.embedded == [] and (tmp_path / "index" / "CURRENT").read_bytes() == current
 
     again, encoder = build(tmp_path / "index", corpus, rebuild=True)
     assert again.manifest["counts"]["embedded"] == len(wanted) and sorted(encoder.embedded) == sorted(wanted)
 
 
-def test_adding_a_document_embeds_only_its_paragraphs_and_sentences(one_doc: Path, tmp_path: Path) -> None:
+def test_adding_a_document_adds_a_segment_and_embeds_only_its_paragraphs_and_sentences(one_doc: Path,
+                                                                                       tmp_path: Path) -> None:
     _, recorder = build(tmp_path / "index", load_corpus(one_doc))
     old_vectors = salvage_vectors(tmp_path / "index", "", recorder.identity())
 
@@ -129,9 +131,21 @@ def test_adding_a_document_embeds_only_its_paragraphs_and_sentences(one_doc: Pat
     assert sorted(encoder.embedded) == sorted(new_texts)
     assert not set(encoder.embedded) & set(texts_of(corpus, FIRST))
     assert after.manifest["counts"]["embedded"] == len(new_texts)
-    assert after.manifest["counts"]["reused"] == len(old_vectors)
+    assert len(list((tmp_path / "index").glob("seg-*"))) == 2 and set(after.documents) == {FIRST, SECOND}
     kept = salvage_vectors(tmp_path / "index", "", encoder.identity())
     assert old_vectors and all(np.array_equal(kept[key], vector) for key, vector in old_vectors.items())
+    assert after.size == sum(1 for d in (FIRST, SECOND) for p in corpus.paragraphs_of(d) if p.searchable)
+
+
+def test_removing_a_document_retires_its_paragraphs_without_rewriting_the_others(one_doc: Path,
+                                                                               tmp_path: Path) -> None:
+    corpus = add_second_document(one_doc)
+    build(tmp_path / "index", corpus)
+    write_corpus(one_doc, [FIRST])
+    after, encoder = build(tmp_path / "index", load_corpus(one_doc))
+    assert encoder.embedded == [] and set(after.documents) == {FIRST}
+    assert after.searchable(SECOND) == () and after.size == len(load_corpus(one_doc).searchable())
+    assert all(pid.startswith(FIRST) for pid, _ in after.search_lexical([("核", 1.0)], 50))
 
 
 # --- stale indexes -----------------------------------------------------------------------------------------
@@ -170,7 +184,7 @@ def test_changed_terminology_makes_the_index_stale_and_open_rebuilds_it(
     terminology = tmp_path / "terminology.tsv"
     terminology.write_text(TERMINOLOGY_PATH.read_text(encoding="utf-8") + "stepping stone test\t垫脚石测试\n",
                            encoding="utf-8")
-    monkeypatch.setattr(qa.index, "TERMINOLOGY_PATH", terminology)
+    monkeypatch.setattr(qa.freshness, "TERMINOLOGY_PATH", terminology)
     encoder = RecordingEncoder()
     old = qa.index.load_index(tmp_path / "index")
     assert staleness(old.manifest, corpus, encoder.identity()) == "the lexical analyzer or terminology changed"
@@ -200,11 +214,11 @@ def test_open_builds_a_missing_index_and_refuses_to_without_build_missing(
     assert set(engine.documents) == {FIRST}
 
 
-def test_identical_builds_in_one_second_each_get_their_own_folder(
+def test_identical_builds_in_one_second_each_get_their_own_segment(
     one_doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Three `qa index --rebuild` in one second with identical manifests: each switches to a new build, and the
-    kept previous build is never overwritten or removed by the next one."""
+    """Three `qa index --rebuild` in one second with identical contents: each switches to a new commit and segment,
+    and the kept previous commit's segment is never overwritten or removed by the next one."""
 
     class FrozenClock:
         @staticmethod
@@ -217,9 +231,12 @@ def test_identical_builds_in_one_second_each_get_their_own_folder(
     monkeypatch.setattr(qa.index, "time", FrozenClock)
     monkeypatch.setattr(qa.faiss_store, "time", FrozenClock)
     corpus = load_corpus(one_doc)
-    names = []
     for _ in range(3):
-        store, _ = build(tmp_path / "index", corpus, rebuild=True)
-        names.append(store.path.name)
-    assert len(set(names)) == 3
-    assert sorted(p.name for p in (tmp_path / "index").glob("build-*")) == sorted(names[1:])
+        build(tmp_path / "index", corpus, rebuild=True)
+    index = tmp_path / "index"
+    assert (index / "CURRENT").read_text().startswith("commit-000003.json")
+    segments = sorted(p.name for p in index.glob("seg-*"))
+    assert len(segments) == 2  # the live commit's and the previous one's, two distinct folders
+    live = qa.faiss_store.read_commit(index)
+    assert {e["name"] for e in live["segments"]} <= set(segments)
+    qa.index.load_index(index)

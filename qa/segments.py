@@ -1,0 +1,222 @@
+"""Immutable segments of the FAISS store: the paragraphs of some documents, their vectors and postings, on disk.
+
+A segment is written once into its own folder and never changed, like a Lucene segment: adding documents
+adds a segment, removing one marks it dead in the commit. Arrays are `.npy` files read memory-mapped, the
+FAISS indexes are memory-mapped too, so opening an index costs milliseconds whatever its size. Every file's
+SHA-256, size and mtime are in `segment.json`; a file is hashed again only when its size or mtime changed
+(and always by `qa verify`), so damage is found without re-reading gigabytes on every start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from .errors import IndexDamaged
+from .paragraph import Paragraph
+from .storage import sha256_file
+from .store import Segment
+
+ANN_MIN = 50_000  # vectors from which a segment gets an approximate (IVF) index instead of an exact one
+NPROBE = 48  # IVF lists searched per query (recall@10 against exact search measured in bench/scale.py)
+ARRAYS = ("offsets", "doc_lines", "rows", "row_doc", "row_author", "row_label", "vectors", "sentence_row", "sentence_span",
+          "sentences", "terms", "indptr", "post_row", "post_tf", "doc_len", "keys", "sentence_keys")
+
+
+@dataclass(frozen=True)
+class OpenSegment:
+    """One segment, memory-mapped: `rows` are its searchable paragraphs, in document order."""
+
+    path: Path
+    meta: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+    dense: Any  # faiss index over `vectors`
+    sentence_index: Any  # faiss index over `sentences`
+    paragraphs_file: Any  # memory map of paragraphs.jsonl
+
+    @property
+    def docs(self) -> list[str]:
+        return self.meta["documents"]
+
+    @property
+    def size(self) -> int:
+        return len(self.arrays["rows"])
+
+    def paragraph(self, line: int) -> Paragraph:
+        """The paragraph on line `line` of paragraphs.jsonl (every paragraph, searchable or not)."""
+        off = self.arrays["offsets"]
+        raw = self.paragraphs_file[int(off[line]):int(off[line + 1])]
+        fields = {f.name for f in dataclasses.fields(Paragraph)}
+        return Paragraph(**{k: v for k, v in json.loads(bytes(raw)).items() if k in fields})
+
+    def document(self, doc_index: int) -> tuple[Paragraph, ...]:
+        """Every paragraph of one of the segment's documents, in reading order."""
+        lo, hi = self.arrays["doc_lines"][doc_index], self.arrays["doc_lines"][doc_index + 1]
+        return tuple(self.paragraph(i) for i in range(int(lo), int(hi)))
+
+    def row_paragraph(self, row: int) -> Paragraph:
+        return self.paragraph(int(self.arrays["rows"][row]))
+
+    def row_id(self, row: int) -> str:
+        return f"{self.docs[int(self.arrays['row_doc'][row])]}:{self.arrays['row_label'][row]}"
+
+
+def write(folder: Path, segment: Segment, doc_ids: Sequence[str], authors: Sequence[str],
+          keys: Sequence[str], sentence_keys: Sequence[str]) -> dict[str, Any]:
+    """Write a complete segment into `folder` (which must not exist yet); returns its `segment.json`."""
+    folder.mkdir(parents=False)
+    paragraphs = segment.paragraphs
+    searchable = [i for i, p in enumerate(paragraphs) if p.searchable]
+    doc_index = {d: i for i, d in enumerate(doc_ids)}
+    author_index = {a: i for i, a in enumerate(authors)}
+    lines = [json.dumps(dataclasses.asdict(p), ensure_ascii=False).encode() + b"\n" for p in paragraphs]
+    _write(folder / "paragraphs.jsonl", b"".join(lines))
+    postings = _postings(segment.tokens)
+    arrays: dict[str, np.ndarray] = {
+        "offsets": np.concatenate([[0], np.cumsum([len(x) for x in lines])]).astype(np.int64),
+        "doc_lines": np.searchsorted([doc_index[p.doc] for p in paragraphs], np.arange(len(doc_ids) + 1))
+        .astype(np.int64),
+        "rows": np.asarray(searchable, dtype=np.int32),
+        "row_doc": np.asarray([doc_index[paragraphs[i].doc] for i in searchable], dtype=np.int32),
+        "row_author": np.asarray([author_index[paragraphs[i].author or ""] for i in searchable], dtype=np.int32),
+        "row_label": np.asarray([paragraphs[i].label for i in searchable], dtype=str) if searchable
+        else np.zeros(0, dtype="<U1"),
+        "vectors": np.asarray(segment.vectors, dtype=np.float16),
+        "sentence_row": np.asarray(segment.sentences.row, dtype=np.int32),
+        "sentence_span": np.stack([segment.sentences.start, segment.sentences.end], axis=1).astype(np.int32)
+        if len(segment.sentences.row) else np.zeros((0, 2), dtype=np.int32),
+        "sentences": np.asarray(segment.sentences.vectors, dtype=np.float16),
+        **postings,
+        "keys": np.asarray(keys, dtype="S32"),
+        "sentence_keys": np.asarray(sentence_keys, dtype="S32"),
+    }
+    for name, array in arrays.items():
+        _write(folder / f"{name}.npy", array)
+    _write(folder / "dense.faiss", faiss.serialize_index(_vector_index(segment.vectors)).tobytes())
+    _write(folder / "sentences.faiss", faiss.serialize_index(_vector_index(segment.sentences.vectors)).tobytes())
+    files = ["paragraphs.jsonl", "dense.faiss", "sentences.faiss", *(f"{n}.npy" for n in arrays)]
+    meta = {"documents": list(doc_ids), "authors": list(authors),
+            "counts": {"paragraphs": len(paragraphs), "rows": len(searchable),
+                       "sentences": len(segment.sentences.row), "tokens": int(arrays["doc_len"].sum())},
+            "files": {name: _stat(folder / name, with_hash=True) for name in files}}
+    _write(folder / "segment.json", json.dumps(meta, ensure_ascii=False).encode())
+    return meta
+
+
+def _write(path: Path, data: bytes | np.ndarray) -> None:
+    """One file of a segment, flushed to disk before the segment can be named by a commit."""
+    with open(path, "wb") as f:
+        if isinstance(data, np.ndarray):
+            np.save(f, data, allow_pickle=False)
+        else:
+            f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _postings(tokens: Sequence[list[str]]) -> dict[str, np.ndarray]:
+    """Term-by-row CSR of term frequencies: sorted terms, row ids and frequencies per term, row lengths."""
+    counts = [Counter(t) for t in tokens]
+    terms = sorted({t for c in counts for t in c})
+    ids = {t: i for i, t in enumerate(terms)}
+    per_term: list[list[tuple[int, int]]] = [[] for _ in terms]
+    for row, c in enumerate(counts):
+        for t, f in c.items():
+            per_term[ids[t]].append((row, f))
+    flat = [p for plist in per_term for p in plist]
+    return {
+        "terms": np.asarray(terms, dtype=str) if terms else np.zeros(0, dtype="<U1"),
+        "indptr": np.concatenate([[0], np.cumsum([len(p) for p in per_term])]).astype(np.int64),
+        "post_row": np.asarray([r for r, _ in flat], dtype=np.int32),
+        "post_tf": np.asarray([f for _, f in flat], dtype=np.float32),
+        "doc_len": np.asarray([len(t) for t in tokens], dtype=np.int32),
+    }
+
+
+def _vector_index(vectors: np.ndarray) -> Any:
+    """Exact inner product below ANN_MIN vectors; above, IVF with 8-bit codes (a quarter of the memory)."""
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    dim = x.shape[1] if x.ndim == 2 and x.shape[1] else 384
+    index: Any
+    if len(x) < ANN_MIN:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        lists = int(4 * np.sqrt(len(x)))
+        index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dim), dim, lists, faiss.ScalarQuantizer.QT_8bit,
+                                              faiss.METRIC_INNER_PRODUCT)
+        sample = x[np.random.default_rng(0).choice(len(x), min(len(x), 64 * lists), replace=False)]
+        index.train(sample)
+    if len(x):
+        index.add(x)
+    return index
+
+
+def _stat(path: Path, with_hash: bool) -> dict[str, Any]:
+    st = path.stat()
+    out: dict[str, Any] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+    if with_hash:
+        out["sha256"] = sha256_file(path)
+    return out
+
+
+def open_segment(folder: Path, meta: dict[str, Any], index_dir: Path, full_check: bool = False) -> OpenSegment:
+    """Open a segment memory-mapped, after checking its files: sizes always, hashes where a file changed
+    since it was written (or all of them with `full_check`). IndexDamaged names the file."""
+    for name, expected in meta.get("files", {}).items():
+        path = folder / name
+        try:
+            now = _stat(path, with_hash=False)
+        except OSError:
+            raise _damaged(index_dir, f"{folder.name}/{name} is missing") from None
+        if now["bytes"] != expected["bytes"]:
+            raise _damaged(index_dir, f"{folder.name}/{name} does not match its checksum (size)")
+        if (full_check or now["mtime_ns"] != expected["mtime_ns"]) and sha256_file(path) != expected["sha256"]:
+            raise _damaged(index_dir, f"{folder.name}/{name} does not match its checksum")
+    try:
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
+        dense = _read_index(folder / "dense.faiss")
+        sentence_index = _read_index(folder / "sentences.faiss")
+        paragraphs_file = np.memmap(folder / "paragraphs.jsonl", dtype=np.uint8, mode="r") \
+            if (folder / "paragraphs.jsonl").stat().st_size else np.zeros(0, dtype=np.uint8)
+    except Exception as e:  # noqa: BLE001 - checksums matched, so this is a format or version mismatch
+        raise _damaged(index_dir, f"{folder.name} cannot be read ({type(e).__name__})") from None
+    segment = OpenSegment(folder, meta, arrays, dense, sentence_index, paragraphs_file)
+    _check_consistent(segment, index_dir)
+    return segment
+
+
+def _read_index(path: Path) -> Any:
+    index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+    if hasattr(index, "nprobe"):
+        index.nprobe = NPROBE
+    return index
+
+
+def _check_consistent(s: OpenSegment, index_dir: Path) -> None:
+    """What checksums cannot tell: the arrays agree with each other and with segment.json's counts."""
+    a, counts = s.arrays, s.meta.get("counts", {})
+    rows, sentences = len(a["rows"]), len(a["sentence_row"])
+    ok = (rows == counts.get("rows") == len(a["row_doc"]) == len(a["vectors"]) == len(a["doc_len"])
+          == len(a["keys"]) == s.dense.ntotal and sentences == counts.get("sentences") == len(a["sentences"])
+          == len(a["sentence_keys"]) == s.sentence_index.ntotal
+          and len(a["offsets"]) == counts.get("paragraphs", -1) + 1 and len(a["indptr"]) == len(a["terms"]) + 1
+          and len(a["doc_lines"]) == len(s.docs) + 1)
+    if not ok:
+        raise _damaged(index_dir, f"{s.path.name}: counts disagree")
+    if rows and (a["row_doc"].max() >= len(s.docs) or a["rows"].max() >= len(a["offsets"]) - 1):
+        raise _damaged(index_dir, f"{s.path.name}: a paragraph names a document the segment does not hold")
+    if sentences and (a["sentence_row"].min() < 0 or a["sentence_row"].max() >= rows):
+        raise _damaged(index_dir, f"{s.path.name}: sentence table does not match the paragraphs")
+
+
+def _damaged(index_dir: Path, why: str) -> IndexDamaged:
+    return IndexDamaged(f"Index in {index_dir} is damaged: {why}; run `qa index --rebuild`.")
