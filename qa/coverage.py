@@ -20,7 +20,7 @@ from .analyzers import normalise, tokenize
 from .cedict import cedict, english_for
 from .english import stem
 from .query import Query
-from .store import Store
+from .store import Ranked, Store
 from .terminology import CONCEPT
 
 
@@ -34,11 +34,15 @@ class CoveragePolicy:
     max_absent_share: float = 0.75
 
 
-def verdict(query: Query, store: Store, policy: CoveragePolicy = CoveragePolicy()) -> str:
-    """'' when some paragraph may answer the question; else why not, in a sentence for the reader."""
+def verdict(query: Query, store: Store, policy: CoveragePolicy = CoveragePolicy(),
+            best: Ranked | None = None) -> str:
+    """'' when some paragraph may answer the question; else why not, in a sentence for the reader.
+
+    `best` is the unfiltered dense ranking when the caller has it (else it is searched for).
+    """
     if store.size == 0:
         return "The collection is empty."
-    best = store.search_paragraphs(query.vector, 1)
+    best = best[:1] if best else store.search_paragraphs(query.vector, 1)
     everyday = float((store.background @ query.vector).max()) if len(store.background) else -1.0
     if best and best[0][1] <= everyday + policy.margin:
         return "No passage is closer to the question than everyday text is."

@@ -28,7 +28,7 @@ from . import segments
 from .citation import paragraph_author
 from .document import Document
 from .errors import IndexDamaged, IndexMissing, IndexOutdated
-from .lexical import bm25_top, matching_rows
+from .lexical import bm25_top, matching_rows, posting_count
 from .paragraph import Paragraph
 from .segments import OpenSegment
 from .storage import TMP_PREFIX, atomic_write_bytes, atomic_write_text, fsync_dir, sha256_bytes, write_error
@@ -58,6 +58,8 @@ class FaissStore:
                 if live_docs[di]:
                     self._where[d] = (si, di)
         self._rows_total = int(sum(m.sum() for m in self._live))
+        self._whole = [bool(m.all()) for m in self._live]  # segments without tombstones: postings counts are exact
+        self._mask_cache: dict[Filter, list[np.ndarray]] = {}
         tokens = sum(s.meta["counts"]["tokens"] for s in segs)
         self._avg_len = tokens / max(1, sum(s.size for s in segs))
 
@@ -81,11 +83,11 @@ class FaissStore:
         doc, _, label = pid.partition(":")
         si, di = self._where[doc]
         s = self._segments[si]
-        rows = np.flatnonzero(s.arrays["row_doc"] == di)
-        hit = rows[s.arrays["row_label"][rows] == label]
+        lo, hi = np.searchsorted(s.arrays["row_doc"], [di, di + 1])  # a document's rows are contiguous
+        hit = np.flatnonzero(s.arrays["row_label"][lo:hi] == label)
         if not len(hit):
             raise KeyError(pid)
-        return si, int(hit[0])
+        return si, int(lo + hit[0])
 
     def paragraphs(self, ids: Sequence[str]) -> list[Paragraph]:
         return [self._segments[si].row_paragraph(r) for si, r in (self._locate(i) for i in ids)]
@@ -102,9 +104,17 @@ class FaissStore:
     # -- filters --
 
     def _masks(self, where: Filter) -> list[np.ndarray]:
-        """Per segment, the rows `where` admits among the live ones."""
+        """Per segment, the rows `where` admits among the live ones (the last few filters' masks are kept)."""
         if where.is_empty():
             return self._live
+        found = self._mask_cache.get(where)
+        if found is None:
+            found = self._mask_cache[where] = self._compute_masks(where)
+            while len(self._mask_cache) > 64:
+                self._mask_cache.pop(next(iter(self._mask_cache)))
+        return found
+
+    def _compute_masks(self, where: Filter) -> list[np.ndarray]:
         out = []
         for s, live in zip(self._segments, self._live):
             docs = [self.documents.get(d) for d in s.docs]
@@ -172,9 +182,12 @@ class FaissStore:
 
     def document_frequency(self, term: str) -> int:
         total = 0
-        for s, live in zip(self._segments, self._live):
-            rows = matching_rows(s.arrays, [term])
-            total += int(live[rows].sum()) if rows is not None else 0
+        for s, live, whole in zip(self._segments, self._live, self._whole):
+            if whole:
+                total += posting_count(s.arrays, term)
+            else:
+                rows = matching_rows(s.arrays, [term])
+                total += int(live[rows].sum()) if rows is not None else 0
         return total
 
     def count_matching(self, terms: Sequence[str]) -> int:

@@ -143,6 +143,12 @@ def _term_slice(arrays: Mapping[str, np.ndarray], term: str) -> tuple[int, int] 
     return int(arrays["indptr"][i]), int(arrays["indptr"][i + 1])
 
 
+def posting_count(arrays: Mapping[str, np.ndarray], term: str) -> int:
+    """How many rows hold the term (tombstoned rows included)."""
+    found = _term_slice(arrays, term)
+    return found[1] - found[0] if found else 0
+
+
 def matching_rows(arrays: Mapping[str, np.ndarray], terms: Sequence[str]) -> np.ndarray | None:
     """Rows holding every one of the terms (None when one of them occurs in no row at all)."""
     rows: np.ndarray | None = None

@@ -7,6 +7,7 @@ only ever escaped by the templates (the answering sentence is three escaped piec
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -47,6 +48,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 COMPARE_K = 3
+_SEPARATORS = re.compile(r"[,，、;；]")  # several states or documents typed in one field
+DOCS_PER_PAGE = 100
 
 
 # --- view records (pure) ---------------------------------------------------------------------------------------
@@ -133,16 +136,22 @@ class Choice:
     checked: bool
 
 
-def filter_choices(documents: dict[str, Document], filters: Filters, lang: str) -> dict[str, list[Choice]]:
-    """Checkbox options for the filter form, populated from the corpus, with the current selection ticked."""
+DOC_CHOICES = 200  # documents listed in the filter form's pick list; beyond, ids are typed (see /documents)
+
+
+def filter_choices(documents: dict[str, Document], filters: Filters, lang: str, groups: list[str]
+                   ) -> dict[str, list[Choice]]:
+    """What the filter form offers to pick from: the parties that speak in the corpus and the groups of the
+    parties table (any other name or alias may be typed), and the documents while they are few."""
     names = sorted({s for d in documents.values() for s in speakers_of(d)})
     chosen = {s.lower() for s in filters.states}
-    states = [Choice(s, name_in(s, lang), s.lower() in chosen) for s in names]
+    states = [Choice(s, name_in(s, lang), s.lower() in chosen) for s in [*names, *groups]]
     docs = []
-    for d in sorted(documents.values(), key=lambda d: (d.date, d.id)):
-        who = speaker(d, None, lang)
-        title = d.title if lang == "zh" else (d.title_en or d.title)
-        docs.append(Choice(d.id, f"{who} — {title} ({d.year or '?'})", d.id in filters.docs))
+    if len(documents) <= DOC_CHOICES:
+        for d in sorted(documents.values(), key=lambda d: (d.date, d.id)):
+            who = speaker(d, None, lang)
+            title = d.title if lang == "zh" else (d.title_en or d.title)
+            docs.append(Choice(d.id, f"{who} — {title} ({d.year or '?'})", d.id in filters.docs))
     return {"states": states, "docs": docs}
 
 
@@ -203,7 +212,8 @@ def search_view(request: Request, q: str, k: str, date_from: str, date_to: str,
     filters = filters_from(request, date_from, date_to)
     context: dict[str, Any] = {
         "q": q, "k": k, "filters": filters, "active": active_filters(filters),
-        "choices": filter_choices(eng.documents, filters, lang), "examples": examples, "error": "",
+        "choices": filter_choices(eng.documents, filters, lang, eng.speakers.groups()), "examples": examples,
+        "error": "",
     }
     return eng, lang, filters, context
 
@@ -261,13 +271,22 @@ def _page_number(value: str) -> int:
 
 
 @router.get("/documents")
-def documents_page(request: Request) -> Response:
+def documents_page(request: Request, find: str = "", page: str = "1") -> Response:
+    """The documents, a page at a time, optionally those whose id, title, symbol or speaker contain `find`."""
     eng = engine_of(request)
     lang = lang_of(request)
-    docs = sorted(eng.documents.values(), key=lambda d: (d.date, d.id))
+    needle = find.strip().lower()
+    docs = [d for d in sorted(eng.documents.values(), key=lambda d: (d.date, d.id))
+            if not needle or needle in " ".join((d.id, d.title, d.title_en, d.symbol, speaker(d), speaker(d, None, "zh")
+                                                 )).lower()]
+    page_no = _page_number(page)
+    pages = max(1, -(-len(docs) // DOCS_PER_PAGE))
+    shown = docs[(page_no - 1) * DOCS_PER_PAGE: page_no * DOCS_PER_PAGE]
     rows = [{"doc": d, "speaker": speaker(d, None, lang), "meeting": meeting_in(d, lang),
-             "paragraphs": len(eng.store.searchable(d.id)), "citation": citation(d, None, lang)} for d in docs]
-    return render(request, "documents.html", {"rows": rows})
+             "paragraphs": len(eng.store.searchable(d.id)), "citation": citation(d, None, lang)} for d in shown]
+    links = [(n, with_params(request, page=str(n))) for n in range(1, pages + 1)] if pages > 1 else []
+    return render(request, "documents.html", {"rows": rows, "find": find, "total": len(docs), "page": page_no,
+                                              "pages": links, "all": len(eng.documents)})
 
 
 @router.get("/documents/{doc_id}")
@@ -293,9 +312,14 @@ def basket_page(request: Request) -> Response:
 
 
 def filters_from(request: Request, date_from: str, date_to: str) -> Filters:
-    """The repeatable `state` and `doc` parameters plus the date range, as given; the engine validates them."""
+    """The `state` and `doc` parameters (repeatable, or several names in one separated by commas), plus the
+    date range, as given; the engine validates them."""
     qp = request.query_params
-    return Filters(tuple(qp.getlist("state")), tuple(qp.getlist("doc")), date_from.strip(), date_to.strip())
+
+    def values(key: str) -> tuple[str, ...]:
+        return tuple(x.strip() for v in qp.getlist(key) for x in _SEPARATORS.split(v) if x.strip())
+
+    return Filters(values("state"), values("doc"), date_from.strip(), date_to.strip())
 
 
 def with_lang(request: Request, lang: str) -> str:

@@ -195,7 +195,7 @@ class Engine:
             paragraphs = dict(zip((pid for pid, _ in fused), self.store.paragraphs([pid for pid, _ in fused])))
             fused = interleave_by_party(fused, [self._party_of(paragraphs[pid], query) for pid, _ in fused])
         hits = self.hits(query, fused[:k], ranking)
-        why = verdict(query, self.store, self.coverage)
+        why = verdict(query, self.store, self.coverage, ranking.lists.get("dense") if where.is_empty() else None)
         return Answer(query.text, tuple(hits), not why, query.language, f"{NOT_COVERED} {why}" if why else "")
 
     def rank(self, query: Query, where: Filter, candidates: int) -> Ranking:

@@ -59,5 +59,9 @@ class Speakers:
                              f"Chinese, with common short forms ('Iran', '伊朗') and groups ('P5', 'NAM').")
         return self.names_for(party)
 
+    def groups(self) -> list[str]:
+        """The groups of the parties table that have members speaking in this corpus (for pick lists)."""
+        return sorted(p.name for p in self.parties if p.kind == "group" and self.names_for(p))
+
     def zh(self, name: str) -> str:
         return self.parties.zh(name)

@@ -43,8 +43,8 @@ def test_home_shows_question_box_and_filters_populated_from_the_documents(app_cl
     ctx = r.context
     assert ctx["answer"] is None and ctx["error"] == ""
     assert {c.value for c in ctx["choices"]["docs"]} == set(engine.documents)
-    assert {"Sweden", "Japan", "China"} <= {c.value for c in ctx["choices"]["states"]}
-    assert 'name="q"' in r.text and 'name="state" value="Sweden"' in r.text and 'name="date_from"' in r.text
+    assert {"Sweden", "Japan", "China", "Nuclear-weapon States"} <= {c.value for c in ctx["choices"]["states"]}
+    assert 'name="q"' in r.text and '<option value="Sweden">' in r.text and 'name="date_from"' in r.text
 
 
 def test_english_question_is_answered_server_side_by_a_cited_sweden_paragraph(app_client, engine):
@@ -102,7 +102,9 @@ def test_filters_restrict_results_and_stay_ticked(app_client, engine):
     assert r.status_code == 200
     assert {c.doc for c in r.context["cards"]} == {sweden.id}
     assert [c.value for c in r.context["choices"]["states"] if c.checked] == ["Sweden"]
-    assert 'value="Sweden" checked' in r.text
+    assert 'name="state" list="state-choices" value="Sweden"' in r.text
+    r = app_client.get("/", params={"q": NSA, "state": "瑞典, 日本", "lang": "en"})
+    assert {c.submitted_by for c in r.context["cards"]} <= {("Sweden",), ("Japan",)} and r.context["cards"]
     r = app_client.get("/", params={"q": NSA, "date_from": "2022", "lang": "en"})
     assert r.context["cards"] and all(c.date >= "2022" for c in r.context["cards"])
 
@@ -379,3 +381,15 @@ def test_page_routes_run_in_the_thread_pool():
     assert set(routes) == pages
     for path, route in routes.items():
         assert not inspect.iscoroutinefunction(route.endpoint), path
+
+
+def test_documents_page_pages_and_finds_documents(app_client, engine, monkeypatch):
+    import qa.pages
+
+    monkeypatch.setattr(qa.pages, "DOCS_PER_PAGE", 2)
+    r = app_client.get("/documents", params={"lang": "en"})
+    assert len(r.context["rows"]) == 2 and len(r.context["pages"]) == 3 and r.context["total"] == 5
+    r = app_client.get("/documents", params={"lang": "en", "page": "3"})
+    assert len(r.context["rows"]) == 1
+    r = app_client.get("/documents", params={"lang": "en", "find": "瑞典"})
+    assert [row["doc"].id for row in r.context["rows"]] == ["sweden-2019"] and r.context["pages"] == []
