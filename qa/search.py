@@ -44,6 +44,11 @@ class Filters:
     date_from: str = ""
     date_to: str = ""
 
+    def __post_init__(self) -> None:
+        # A form or a link sends its empty fields as ``state=&doc=``: an empty value is no filter, not a name.
+        object.__setattr__(self, "states", tuple(s for s in self.states if s.strip()))
+        object.__setattr__(self, "docs", tuple(d for d in self.docs if d.strip()))
+
     def is_empty(self) -> bool:
         return not (self.states or self.docs or self.date_from or self.date_to)
 

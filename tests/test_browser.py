@@ -53,10 +53,20 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(engine) -> Iterator[str]:
     """`qa serve` as a real process on loopback, over the index the session built."""
+    yield from serve(engine, "server.log")
+
+
+@pytest.fixture(scope="module")
+def statements_server(statements_engine) -> Iterator[str]:
+    """`qa serve` over six 2021 General Assembly statements (English)."""
+    yield from serve(statements_engine, "statements-server.log")
+
+
+def serve(engine, log_name: str) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "QA_INDEX_DIR": str(engine.settings.index_dir),
            "QA_CORPUS_DIR": str(engine.settings.corpus_dir), "PYTHONPATH": str(PROJECT_ROOT)}
-    log = (ARTIFACTS / "server.log")
+    log = (ARTIFACTS / log_name)
     ARTIFACTS.mkdir(exist_ok=True)
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -133,6 +143,7 @@ def test_ask_cite_collect_and_export_in_a_real_browser(chromium, server, tmp_pat
             with page.expect_download() as info:
                 page.click("#export-md")
             path = tmp_path / "export.md"
+            assert info.value.failure() is None, info.value.failure()
             info.value.save_as(path)
             md = path.read_text(encoding="utf-8")
             assert cite in md.replace("\\", "")
@@ -140,6 +151,55 @@ def test_ask_cite_collect_and_export_in_a_real_browser(chromium, server, tmp_pat
             page.wait_for_selector("#export-preview:not(:empty)")
             assert cite in page.locator("#export-preview").inner_text().replace("\\", "")
             page.screenshot(path=str(ARTIFACTS / f"basket-{lang}.png"), full_page=False)
+            assert errors == []
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize("lang, topic, header", [("en", "the Treaty on the Prohibition of Nuclear Weapons", "Rank"),
+                                                 ("zh", "《禁止核武器条约》", "排名")], ids=["en", "zh"])
+def test_compare_parties_expand_one_and_export_the_table_in_a_real_browser(chromium, statements_server, tmp_path,
+                                                                           lang, topic, header):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(chromium),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True,
+                                          locale="zh-CN" if lang == "zh" else "en-US")
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(statements_server + f"/compare?lang={lang}")
+            page.fill("#q", topic)
+            page.press("#q", "Enter")
+            page.wait_for_selector("ol.parties")
+            parties = page.locator("ol.parties > li.party")
+            assert parties.count() >= 4
+            leaders = {parties.nth(i).get_attribute("data-speaker") for i in range(2)}
+            assert leaders & ({"Austria", "Ireland"} if lang == "en" else {"奥地利", "爱尔兰"}), leaders
+            page.screenshot(path=str(ARTIFACTS / f"compare-{lang}.png"), full_page=False)
+
+            expandable = page.locator("ol.parties > li.party details.more").first
+            assert expandable.count() == 1
+            expandable.locator("summary").click()
+            assert expandable.locator("article.card").first.is_visible()
+
+            with page.expect_download() as info:
+                page.click("a[data-export=csv]")
+            path = tmp_path / "comparison.csv"
+            assert info.value.failure() is None, info.value.failure()
+            info.value.save_as(path)
+            import csv
+            import io
+
+            rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+            assert rows[0][0] == header and len(rows) == parties.count() + 1
+            assert all(r[6].startswith(statements_server + "/documents/") for r in rows[1:])
             assert errors == []
         finally:
             browser.close()

@@ -6,6 +6,7 @@ including XSS probes in the question and in a document's own text.
 
 from __future__ import annotations
 
+import html
 import inspect
 import io
 import re
@@ -181,6 +182,14 @@ def test_comparison_exports_one_row_per_party(app_client, fmt, magic):
     else:
         tables = WordDocument(io.BytesIO(r.content)).tables
         assert len(tables[0].rows) == total + 1
+
+
+def test_export_link_of_the_compare_page_downloads_the_table(app_client):
+    """The page's own link carries its empty filter fields (``state=&doc=``): they mean no filter, not an error."""
+    page = app_client.get("/compare", params={"q": NSA, "lang": "en", "state": "", "doc": ""})
+    href = re.search(r'href="(/api/compare/export\?[^"]*format=csv[^"]*)"', page.text).group(1)
+    r = app_client.get(html.unescape(href))
+    assert r.status_code == 200 and r.headers["content-disposition"].endswith('"comparison.csv"'), r.text[:200]
 
 
 def test_compare_without_question_explains_itself(app_client):
