@@ -26,6 +26,7 @@ from .fusion import fuse, interleave_by_party
 from .index import build_index, load_index, staleness
 from .paragraph import Paragraph
 from .query import Query, analyse
+from .query_batcher import QueryBatcher
 from .settings import Settings
 from .speakers import Speakers
 from .store import Filter, Ranked, Store
@@ -136,7 +137,9 @@ class Engine:
     @classmethod
     def open(cls, settings: Settings, build_missing: bool = True, log: Callable[[str], None] = print) -> Engine:
         """Load model and index; build the index first when it is missing or out of date (`build_missing`)."""
-        encoder = load_encoder(settings)
+        encoder: Encoder = load_encoder(settings)  # a fallback or a first int8 build is reported on the "qa" logger
+        if settings.query_batch > 1:
+            encoder = QueryBatcher(encoder, max_batch=settings.query_batch)
         identity = encoder.identity()
         corpus = load_corpus(settings.corpus_dir)
         try:

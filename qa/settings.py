@@ -52,6 +52,8 @@ class Settings:
     candidates: int = _field(100, "Candidates taken from each retrieval channel before fusion.")
     compare_candidates: int = _field(600, "Candidates the compare view groups by party (one search, any number of parties).")
     compare_page: int = _field(20, "Parties per page of the compare view.")
+    query_batch: int = _field(32, "Most questions encoded in one batch when several arrive at once (`qa serve`: "
+                              "concurrent questions are encoded together); 1 encodes each on its own.")
     batch_size: int = _field(32, "Paragraphs embedded per batch when building the index (texts of similar "
                              "length are batched together; each batch runs on one core with the int8 backends).")
 
