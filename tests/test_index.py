@@ -223,3 +223,24 @@ def test_identical_builds_in_one_second_each_get_their_own_folder(
         names.append(store.path.name)
     assert len(set(names)) == 3
     assert sorted(p.name for p in (tmp_path / "index").glob("build-*")) == sorted(names[1:])
+
+
+def test_a_sentence_that_is_its_whole_paragraph_is_embedded_once(tmp_path: Path) -> None:
+    from qa.corpus import add_document
+
+    corpus_dir = tmp_path / "corpus"
+    corpus_dir.mkdir()
+    (corpus_dir / "documents.json").write_text("[]\n", encoding="utf-8")
+    source = tmp_path / "statement.txt"
+    source.write_text("Nuclear disarmament remains the goal of every State party to the Treaty.\n\n"
+                      "We support the entry into force of the Test-Ban Treaty. We call on all States to sign it.\n",
+                      encoding="utf-8")
+    add_document(corpus_dir, source, title="Statement", title_en="Statement", submitted_by=["Ireland"],
+                 date="2021-09", meeting="General Assembly, seventy-sixth session")
+    corpus = load_corpus(corpus_dir)
+    wanted = first_build_texts(corpus)
+    assert len(wanted) > len(set(wanted))  # the first paragraph is one sentence: the same text twice
+    store, encoder = build(tmp_path / "index", corpus)
+    assert sorted(encoder.embedded) == sorted(set(wanted))  # each text encoded once
+    rows = store.manifest["embed_keys"], store.manifest["sentence_keys"]
+    assert len(rows[0]) == 2 and len(rows[1]) == 3 and store.manifest["counts"]["embedded"] == len(wanted)
