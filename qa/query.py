@@ -7,16 +7,19 @@ asks about, whether it asks to compare them, and its vector.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from .analyzers import chinese_parts, chinese_words, han_runs, proper_names, tokenize
-from .cedict import cedict, english_for, translate_phrase
+from .cedict import cedict, english_for, load_cedict, translate_phrase
 from .encoder import Encoder
 from .english import STOPWORDS, WORD, is_acronym, stem
 from .english import words as english_words
+from .errors import QAError
 from .speakers import Speakers
 from .terminology import CONCEPT, Term, chinese_matches, concept, field_terms, match_terminology, synonyms
 from .text import detect_language
@@ -75,6 +78,15 @@ class Query:
     def speakers(self) -> frozenset[str]:
         """Every corpus name of every party the question names as a speaker."""
         return frozenset().union(*self.parties)
+
+
+def prepare(cache_dir: Path) -> None:
+    """Load what analysing a question needs (CC-CEDICT's index, saved in `cache_dir`, and jieba's dictionary)
+    before the first question, so that a one-shot `qa ask` can do it while the model loads. A failure here is
+    left for the first question to meet and report."""
+    with contextlib.suppress(QAError, OSError):
+        load_cedict(cache_dir)
+        tokenize("核查")
 
 
 def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool = True) -> Query:

@@ -8,8 +8,10 @@ it is safe to call from many threads at once.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from .answer import Answer, Hit, best_span
@@ -26,7 +28,8 @@ from .fusion import Ranking as RankingConfig
 from .fusion import fuse, interleave_by_party
 from .index import build_index, load_index
 from .paragraph import Paragraph
-from .query import Query, analyse
+from .query import Query, analyse, prepare
+from .query_batcher import QueryBatcher
 from .settings import Settings
 from .speakers import Speakers
 from .store import Filter, Ranked, Store
@@ -142,7 +145,14 @@ class Engine:
     @classmethod
     def open(cls, settings: Settings, build_missing: bool = True, log: Callable[[str], None] = print) -> Engine:
         """Load model and index; build the index first when it is missing or out of date (`build_missing`)."""
-        encoder = load_encoder(settings)
+        # The question analysers (dictionaries) load on a second thread while the model loads: most of the
+        # model's loading lets go of the GIL, and a one-shot `qa ask` pays for both.
+        preparing = threading.Thread(target=prepare, args=(Path(settings.cache_dir),), daemon=True)
+        preparing.start()
+        encoder: Encoder = load_encoder(settings)  # a fallback or a first int8 build is reported on the "qa" logger
+        if settings.query_batch > 1:
+            encoder = QueryBatcher(encoder, max_batch=settings.query_batch)
+        preparing.join()
         identity = encoder.identity()
         corpus = load_corpus(settings.corpus_dir, verify=False)  # `qa verify` reads every file
         try:

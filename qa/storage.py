@@ -12,8 +12,10 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +93,6 @@ def remove_stray_temps(folder: Path) -> None:
     for p in folder.glob(TMP_PREFIX + "*"):
         with contextlib.suppress(OSError):
             if p.is_dir():
-                import shutil
-
                 shutil.rmtree(p)
             else:
                 p.unlink()
@@ -100,8 +100,6 @@ def remove_stray_temps(folder: Path) -> None:
 
 def remove_dead_temps(parent: Path, prefix: str = TMP_PREFIX) -> None:
     """Remove temp folders `<prefix>…-<pid>-<n>` whose writer process is gone (a live writer's stay)."""
-    import shutil
-
     for tmp in parent.glob(prefix + "*"):
         try:
             pid = int(tmp.name.rsplit("-", 2)[-2])
@@ -113,6 +111,41 @@ def remove_dead_temps(parent: Path, prefix: str = TMP_PREFIX) -> None:
         except (ValueError, PermissionError):
             continue
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def build_once(dest: Path, marker: str, build: Callable[[Path], object],
+               on_wait: Callable[[], None] = lambda: None) -> Path:
+    """`dest`, made by `build(tmp)` unless its `marker` file (written last by `build`) is already there.
+
+    `build` writes a temporary sibling folder that is then renamed into place, so a killed build leaves no half
+    folder (its temporary one is removed by the next build). Builds in one parent folder take turns (a lock on
+    the folder): a second process waits (`on_wait` is called once) and then uses the first one's result.
+    """
+    if (dest / marker).is_file():
+        return dest
+    parent = dest.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        if (dest / marker).is_file():  # built while we waited
+            return dest
+        remove_dead_temps(parent)
+        if dest.exists():  # without its marker it is damaged or foreign: rebuild rather than trust it
+            shutil.rmtree(dest)
+        tmp = parent / f"{TMP_PREFIX}{dest.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        try:
+            build(tmp)
+            os.replace(tmp, dest)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        os.close(fd)  # releases the lock
+    return dest
 
 
 @contextlib.contextmanager

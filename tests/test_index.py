@@ -240,3 +240,24 @@ def test_identical_builds_in_one_second_each_get_their_own_segment(
     live = qa.faiss_store.read_commit(index)
     assert {e["name"] for e in live["segments"]} <= set(segments)
     qa.index.load_index(index)
+
+
+def test_a_sentence_that_is_its_whole_paragraph_is_embedded_once(tmp_path: Path) -> None:
+    from qa.corpus import add_document
+
+    corpus_dir = tmp_path / "corpus"
+    corpus_dir.mkdir()
+    (corpus_dir / "documents.json").write_text("[]\n", encoding="utf-8")
+    source = tmp_path / "statement.txt"
+    source.write_text("Nuclear disarmament remains the goal of every State party to the Treaty.\n\n"
+                      "We support the entry into force of the Test-Ban Treaty. We call on all States to sign it.\n",
+                      encoding="utf-8")
+    add_document(corpus_dir, source, title="Statement", title_en="Statement", submitted_by=["Ireland"],
+                 date="2021-09", meeting="General Assembly, seventy-sixth session")
+    corpus = load_corpus(corpus_dir)
+    wanted = first_build_texts(corpus)
+    assert len(wanted) > len(set(wanted))  # the first paragraph is one sentence: the same text twice
+    store, encoder = build(tmp_path / "index", corpus)
+    assert sorted(encoder.embedded) == sorted(set(wanted))  # each text encoded once
+    counts = store.manifest["counts"]
+    assert counts["added_paragraphs"] == 2 and counts["sentences"] == 3 and counts["embedded"] == len(wanted)

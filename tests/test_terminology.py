@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from qa.analyzers import tokenize
 from qa.cedict import cedict, parse_cedict, translate_phrase
@@ -158,3 +159,27 @@ def test_synonyms_share_one_concept_in_either_language() -> None:
     assert concept(npt) in concepts_in("《不扩散核武器条约》缔约国")
     stepping = next(t for t in load_terminology() if t.english == "stepping stones approach")
     assert concept(stepping) in concepts_in("瑞典提议采取“垫脚石”办法")  # quotes inside the term in the text
+
+
+def test_cedict_index_saved_in_the_cache_is_the_one_parsing_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import qa.cedict as ced
+
+    built = cedict()
+    monkeypatch.setattr(ced, "_cedict", None)
+    first = ced.load_cedict(tmp_path)  # nothing saved yet: parsed, then saved
+    saved = ced.cedict_cache_path(tmp_path)
+    assert saved.is_file() and first.exact == built.exact and first.by_chinese == built.by_chinese
+
+    def no_parsing(*args: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(ced, "_cedict", None)
+    monkeypatch.setattr(ced, "parse_cedict", no_parsing)
+    again = ced.load_cedict(tmp_path)  # read back, not parsed
+    assert again.by_word == built.by_word and ced.cedict() is again
+
+    saved.write_bytes(saved.read_bytes()[:1000])  # a damaged file is parsed again, and replaced
+    monkeypatch.undo()
+    monkeypatch.setattr(ced, "_cedict", None)
+    assert ced.load_cedict(tmp_path).exact == built.exact
+    assert saved.stat().st_size > 1000
