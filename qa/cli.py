@@ -194,9 +194,11 @@ def verify_cmd(settings: Settings) -> None:
 
     encoder = load_encoder(settings)
     index = verify_index(settings.index_dir, load_corpus(settings.corpus_dir), encoder.identity(), settings.store)
-    c = index.manifest["counts"]
-    click.echo(f"ok: {index.path.name}: {c['documents']} documents, {c['paragraphs']} paragraphs, "
-               f"{len(index.manifest['files'])} files match their checksums, model {index.manifest['model'].get('name')}")
+    m = index.manifest
+    checked = (f"{len(m['files'])} files match their checksums" if "files" in m else
+               "its Milvus collections match their counts and fingerprint")
+    click.echo(f"ok: {index.path.name}: {m['counts']['documents']} documents, {m['counts']['paragraphs']} "
+               f"paragraphs, {checked}, model {m['model'].get('name')}")
 
 
 @cli.command("serve")

@@ -196,8 +196,11 @@ def backend(store: str) -> tuple[Backend, str]:
 
         return faiss_store, ""  # type: ignore[return-value]
     if kind == "milvus" and location:
-        from . import milvus_store  # type: ignore[attr-defined]
-
-        return milvus_store, location
+        try:
+            from . import milvus_store
+        except ImportError as e:
+            raise InputError(f"QA_STORE = {store!r} needs pymilvus and milvus-lite ({e}): install them with "
+                             f"`pip install -e '.[milvus]'`.") from None
+        return milvus_store, location  # type: ignore[return-value]
     raise InputError(f"QA_STORE = {store!r} names no store: use 'faiss', 'milvus:./index/qa.db' (embedded) or "
                      f"'milvus:http://host:19530' (a Milvus server).")
