@@ -139,8 +139,9 @@ def _insert(client: MilvusClient, collection: str, part: str, rows: list[dict[st
         client.insert(collection, batch)
 
 
-def _moments(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    v = np.asarray(vectors, dtype=np.float64).reshape(len(vectors), -1)
+def _moments(vectors: Any, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sum and Gram matrix of paragraph vectors: `similarity_stats` without reading every vector."""
+    v = np.asarray(vectors, dtype=np.float64).reshape(len(vectors), dim)
     return v.sum(axis=0), v.T @ v
 
 
@@ -189,7 +190,7 @@ def _rebuild(client: MilvusClient, loc: Location, change: Change) -> None:
         for part, rows in (("para", para), ("sent", sent), ("terms", terms)):
             _insert(client, cols[part], part, rows)
             client.flush(cols[part])
-        total, gram = _moments(change.added.vectors)
+        total, gram = _moments(change.added.vectors, int(change.manifest["model"]["dim"]))
         _write_state(client, cols["meta"], 1, _state(
             change, loc, client, cols, segments=[0], next_segment=1, stale=[],
             doc_segment={p.doc: 0 for p in change.added.searchable},
@@ -311,8 +312,7 @@ def _append(client: MilvusClient, loc: Location, change: Change, current: Curren
     dim = int(change.manifest["model"]["dim"])
     total = from_b64(state["moments"]["sum"], (dim,), np.float64)
     gram = from_b64(state["moments"]["gram"], (dim, dim), np.float64)
-    plus, minus = _moments(change.added.vectors), _moments(np.asarray([r["dense"] for r in leaving.dropped],
-                                                                      dtype=np.float32).reshape(-1, dim))
+    plus, minus = _moments(change.added.vectors, dim), _moments([r["dense"] for r in leaving.dropped], dim)
     doc_segment = {d: s for d, s in state["doc_segment"].items() if d not in leaving.pairs}
     doc_segment.update({r["doc"]: segment for r in para})
     live = {"paragraphs": state["live"]["paragraphs"] + len(change.added.searchable) - len(leaving.dropped),

@@ -42,7 +42,8 @@ TOP_K = 16_384  # Milvus's largest limit for one search or query
 K1, B = 1.2, 0.75  # as `BM25Index.build`'s defaults: the scores must be the same
 EMPTY_DIM = 0  # a paragraph without tokens gets this dimension (Milvus refuses empty sparse vectors); no query asks it
 
-for _name in ("pymilvus", "milvus_lite"):  # they log a traceback at ERROR for every failed call we handle
+# They log a traceback at ERROR for every failed call we handle (Lite's in-process gRPC server as `grpc._server`).
+for _name in ("pymilvus", "milvus_lite", "grpc._server"):
     logging.getLogger(_name).setLevel(logging.CRITICAL)
 
 
