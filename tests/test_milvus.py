@@ -29,12 +29,14 @@ from test_index import write_corpus
 import qa.milvus_commit
 from qa.cli import cli
 from qa.corpus import Corpus, add_documents, load_corpus
+from qa.document import Document
 from qa.errors import IndexDamaged, IndexMissing, InputError
 from qa.faiss_store import current_build
 from qa.faiss_store import salvage_vectors as faiss_vectors
 from qa.index import build_index, embed_key, lexical_tokens, load_index, passage_text, verify_index
 from qa.manifest import read_manifest
 from qa.milvus_schema import encode_name, parse_location, release
+from qa.paragraph import Paragraph
 from qa.search import Engine, Filters
 from qa.sentences import sentence_spans
 from qa.store import Change, Filter, Segment, Sentences, Store, backend
@@ -93,7 +95,12 @@ def pair(encoder, cache: Path, tmp_path_factory: pytest.TempPathFactory) -> tupl
     from qa.settings import Settings
 
     folder = tmp_path_factory.mktemp("mixed")
-    corpus = mixed_corpus(folder / "corpus")
+    mixed_corpus(folder / "corpus")
+    entries = json.loads((folder / "corpus" / "documents.json").read_text(encoding="utf-8"))
+    for e in entries:
+        e["date"] = "" if e["id"] == "irl-76" else e["date"]  # a document without a date passes no date bound
+    (folder / "corpus" / "documents.json").write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
+    corpus = load_corpus(folder / "corpus")
     engines = []
     for kind in ("faiss", f"milvus:{folder / 'qa.db'}"):
         index_dir = folder / f"index-{kind[:6]}"
@@ -269,6 +276,28 @@ def test_a_rebuild_switches_the_alias_and_keeps_one_previous_build(encoder, cach
     assert kept == {b.path.name.split("__")[1] for b in builds[1:]}
 
 
+def test_best_sentence_search_looks_wider_when_grouping_comes_back_short(tmp_path: Path) -> None:
+    """One paragraph's sixty sentences fill the window Lite groups from: the other paragraphs must still come.
+    (Storage logic, so stand-in vectors: the query, and directions further from it.)"""
+    dim, n = 8, 6
+    doc = Document("d", "d.txt", "标题", "Title", ("Testland",), date="2024", language="en")
+    paragraphs = tuple(Paragraph(f"d:{i}", "d", str(i), "", f"paragraph {i} " * 3, i) for i in range(n))
+    q = np.eye(dim, dtype=np.float32)[0]
+    others = [np.eye(dim, dtype=np.float32)[1] * 0.1 * i + q * (1 - 0.1 * i) for i in range(1, n)]
+    others = [v / np.linalg.norm(v) for v in others]
+    rows = [0] * 60 + list(range(1, n))
+    sentences = Sentences(np.asarray([q] * 60 + others, dtype=np.float32), np.asarray(rows, dtype=np.int32),
+                          np.zeros(len(rows), dtype=np.int32), np.ones(len(rows), dtype=np.int32))
+    change = Change({"model": {"name": "stand-in", "dim": dim}, "counts": {}}, (doc,),
+                    Segment(paragraphs, np.asarray([q, *others]), sentences, [["paragraph"]] * n),
+                    frozenset(), np.asarray([np.eye(dim, dtype=np.float32)[2]]), rebuild=True)
+    module, where = backend(f"milvus:{tmp_path / 'qa.db'}")
+    module.commit(tmp_path / "index", where, change)
+    store = module.load(tmp_path / "index", where)
+    assert [pid for pid, _ in store.search_sentences(q, 3)] == ["d:0", "d:1", "d:2"]
+    assert [pid for pid, _ in store.search_sentences(q, 10)] == [p.id for p in paragraphs]
+
+
 # --- damage and bad settings ---------------------------------------------------------------------------------
 
 
@@ -300,6 +329,10 @@ def damaged_copy(small_db: Path, tmp_path: Path, damage: str) -> str:
                                       "blob": json.dumps({"chunks": 0, "sha256": "0" * 64}), "dense": [1.0, 0.0]}])
     elif damage == "alias missing":
         client.drop_alias("qa")
+    elif damage == "renamed row":
+        client.load_collection(cols["para"])
+        row = client.query(cols["para"], filter='pid == "russia-2022:1"', output_fields=["*"])[0]
+        client.upsert(cols["para"], [{**row, "pid": "russia-2022:1a"}])
     elif damage == "changed record":
         client.load_collection(cols["para"])
         row = client.query(cols["para"], filter='pid == "russia-2022:1"', output_fields=["*"])[0]
@@ -310,7 +343,8 @@ def damaged_copy(small_db: Path, tmp_path: Path, damage: str) -> str:
 
 @pytest.mark.parametrize("damage, why", [("missing collection", r"collection qa__\w+__sent is missing"),
                                          ("lost rows", r"counts disagree \(paragraphs \d+ of 28"),
-                                         ("unreadable state", "its state row is unreadable")])
+                                         ("unreadable state", "its state row is unreadable"),
+                                         ("renamed row", "its paragraphs do not match their fingerprint")])
 def test_damaged_milvus_index_is_refused_in_one_line(small_db: Path, tmp_path: Path, damage: str, why: str) -> None:
     location = damaged_copy(small_db, tmp_path, damage)
     with pytest.raises(IndexDamaged) as e:
