@@ -443,15 +443,16 @@ def _wait_for(url: str, seconds: float = 120) -> None:
 
 @pytest.mark.slow
 def test_qa_index_ask_eval_and_serve_work_on_a_milvus_lite_server(cache: Path, tmp_path: Path) -> None:
-    """`milvus-lite server` on loopback stands in for a Milvus server: the http:// path, shared by processes."""
+    """`milvus-lite server` on loopback stands in for a Milvus server: the http:// path, shared by processes,
+    two read-only `qa serve` replicas with no corpus folder among them."""
     corpus_dir = mixed_corpus(tmp_path / "corpus", ("russia-2022",), ("IRL",)).path
-    port, web = _free_port(), _free_port()
+    port, webs = _free_port(), (_free_port(), _free_port())
     server = subprocess.Popen([str(Path(sys.executable).parent / "milvus-lite"), "server", "--data-dir",
                                str(tmp_path / "server.db"), "--host", "127.0.0.1", "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     env = {**_env(), "QA_STORE": f"milvus:http://127.0.0.1:{port}#small", "QA_CACHE_DIR": str(cache),
            "QA_CORPUS_DIR": str(corpus_dir), "QA_INDEX_DIR": str(tmp_path / "index")}
-    serve = None
+    serves: list[subprocess.Popen[bytes]] = []
     try:
         time.sleep(2)
         run = [sys.executable, "-m", "qa.cli"]
@@ -467,14 +468,15 @@ def test_qa_index_ask_eval_and_serve_work_on_a_milvus_lite_server(cache: Path, t
         proc = subprocess.run(run + ["eval", str(questions)], capture_output=True, text=True, cwd=ROOT, env=env,
                               timeout=300, check=False)
         assert proc.returncode == 0 and re.search(r"^all\s+1\s+1\.000", proc.stdout, re.MULTILINE), proc.stdout + proc.stderr
-        serve = subprocess.Popen(run + ["serve", "--port", str(web)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE, text=True)
-        _wait_for(f"http://127.0.0.1:{web}/healthz")
-        with urllib.request.urlopen(f"http://127.0.0.1:{web}/api/ask?q=Ireland%20nuclear&k=2", timeout=60) as r:
-            body = json.loads(r.read())
-        assert len(body["results"]) == 2 and body["results"][0]["id"].startswith("irl-76")
+        replica = {**env, "QA_CORPUS_DIR": str(tmp_path / "no-corpus-here")}  # a replica needs the URI and the model
+        serves = [subprocess.Popen(run + ["serve", "--read-only", "--port", str(p)], cwd=ROOT, env=replica,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in webs]
+        for p in webs:
+            _wait_for(f"http://127.0.0.1:{p}/healthz")
+            with urllib.request.urlopen(f"http://127.0.0.1:{p}/api/ask?q=Ireland%20nuclear&k=2", timeout=60) as r:
+                body = json.loads(r.read())
+            assert len(body["results"]) == 2 and body["results"][0]["id"].startswith("irl-76")
     finally:
-        for p in (serve, server):
-            if p is not None:
-                p.terminate()
-                p.wait(timeout=30)
+        for proc in [*serves, server]:
+            proc.terminate()
+            proc.wait(timeout=30)
