@@ -175,7 +175,9 @@ class MilvusStore:
             return []
         k = min(k, TOP_K)
         hits = self._search("sent", "dense", _dense(vector), k, expr, group_by_field="pid", group_size=1)
-        if len(hits) < k:  # grouping looks at a bounded window of sentences: look wider before believing it
+        # Grouping looks at a bounded window of sentences: when it returns fewer paragraphs than asked and than
+        # the filter admits, look wider before believing it.
+        if len(hits) < k and len(hits) < self._count("para", expr):
             limit = min(TOP_K, max(10 * k, 1000))
             while True:
                 raw = self._search("sent", "dense", _dense(vector), limit, expr)
@@ -280,6 +282,9 @@ class MilvusStore:
         except MilvusException as e:
             raise Unavailable(f"Milvus at {self._loc.display} failed a search ({reason(e)}); retry, or run "
                               f"`qa verify`.") from None
+
+    def _count(self, part: str, expr: str) -> int:
+        return int(self._query(part, expr, ["count(*)"])[0]["count(*)"])
 
     def _query(self, part: str, expr: str, fields: list[str]) -> list[dict[str, Any]]:
         try:
