@@ -9,7 +9,8 @@ Then how many questions got the very same ten passages from both stores.
 
 Usage: .venv/bin/python bench/stores.py --corpus-dir corpus --eval ../shared/eval/dev.jsonl
        .venv/bin/python bench/stores.py --corpus-dir /tmp/ungdc-m --eval ../shared/eval/ungdc-2021-dev.jsonl
-Options: --work DIR (indexes, default a temporary folder), --rounds N (timed passes, default 2).
+Options: --work DIR (indexes, default a temporary folder), --rounds N (timed passes, default 2),
+         --milvus LOCATION (default milvus:WORK/qa.db; e.g. milvus:http://host:19530#bench for a server).
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ def rss_mb() -> float:
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def du_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20 if path.is_dir() else float("nan")
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -109,6 +114,7 @@ def main() -> None:
     ap.add_argument("--eval", required=True)
     ap.add_argument("--work", default="")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--milvus", default="")
     ap.add_argument("--phase", default="", help=argparse.SUPPRESS)
     ap.add_argument("--store", default="", help=argparse.SUPPRESS)
     ap.add_argument("--index-dir", default="", help=argparse.SUPPRESS)
@@ -118,9 +124,11 @@ def main() -> None:
         return
     work = Path(args.work or tempfile.mkdtemp(prefix="stores-bench-"))
     results = {}
-    for name, store in (("FAISS", "faiss"), ("Milvus Lite", f"milvus:{work / 'qa.db'}")):
+    milvus = args.milvus or f"milvus:{work / 'qa.db'}"
+    for name, store in (("FAISS", "faiss"), ("Milvus Lite" if milvus.endswith(".db") else "Milvus", milvus)):
         index_dir = work / f"index-{name.split()[0].lower()}"
-        results[name] = {**child(store, "build", args, index_dir), **child(store, "serve", args, index_dir)}
+        results[name] = {**child(store, "build", args, index_dir), **child(store, "serve", args, index_dir),
+                         "disk_mb": du_mb(Path(store[len("milvus:"):]) if store.endswith(".db") else index_dir)}
     report(results)
 
 
@@ -136,6 +144,7 @@ def report(results: dict[str, dict[str, Any]]) -> None:
             ("build (vectors cached)", lambda r: f"{r['build_s']:.1f} s ({r['paragraphs']} paragraphs, "
                                                  f"{r['sentences']} sentences)"),
             ("build peak RSS", lambda r: f"{r['build_peak_mb']:.0f} MB"),
+            ("on disk (FAISS: index folder; Lite: the .db)", lambda r: f"{r['disk_mb']:.0f} MB"),
             ("open (model + index)", lambda r: f"{r['open_s']:.1f} s"),
             ("serve RSS after open / peak", lambda r: f"{r['serve_rss_mb']:.0f} / {r['serve_peak_mb']:.0f} MB")]
     names = list(results)
