@@ -198,31 +198,37 @@ def verify_cmd(settings: Settings) -> None:
     encoder = load_encoder(settings, lambda s: click.echo(s, err=True))
     index = verify_index(settings.index_dir, load_corpus(settings.corpus_dir), encoder.identity(), settings.store)
     c = index.manifest["counts"]
-    where = (settings.index_dir / "CURRENT").read_text(encoding="utf-8").split()[0] \
-        if (settings.index_dir / "CURRENT").is_file() else settings.store
-    click.echo(f"ok: {where}: {c['documents']} documents, {c['paragraphs']} paragraphs; all files match their "
-               f"checksums; model {index.manifest['model'].get('name')}")
+    current = settings.index_dir / "CURRENT"
+    if settings.store == "faiss" and current.is_file():
+        where, checked = current.read_text(encoding="utf-8").split()[0], "all files match their checksums"
+    else:
+        where, checked = settings.store, "its Milvus collections match their counts and fingerprint"
+    click.echo(f"ok: {where}: {c['documents']} documents, {c['paragraphs']} paragraphs; {checked}; "
+               f"model {index.manifest['model'].get('name')}")
 
 
 @cli.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1; env QA_HOST).")
 @click.option("--port", type=int, default=None, help="Port (default 8000; env QA_PORT).")
+@click.option("--read-only", is_flag=True, help="Serve the index as it is: never build or update it, and need no "
+              "corpus folder (for replicas that share one Milvus index).")
 @with_settings
 @fail_cleanly
-def serve_cmd(settings: Settings, host: str | None, port: int | None) -> None:
+def serve_cmd(settings: Settings, host: str | None, port: int | None, read_only: bool) -> None:
     """Start the web page and JSON API (builds model and index first if missing).
 
     \b
     Examples:
       qa serve                      # http://127.0.0.1:8000
       qa serve --port 8080
+      QA_STORE=milvus:http://milvus:19530 qa serve --read-only --host 0.0.0.0
     """
     import uvicorn
 
     from .app import MAX_HEAD_BYTES, create_app
 
     settings = settings.with_(host=host or settings.host, port=port or settings.port)
-    engine = _engine(settings)
+    engine = _engine(settings, build_missing=not read_only)
     click.echo(f"Serving on http://{settings.host}:{settings.port}  (API docs at /docs)", err=True)
     # h11 with a head limit above any question the app refuses itself: an over-long URL gets the app's 400,
     # not a reset connection (uvicorn's default 16 KB limit closes the socket while the client still sends).

@@ -144,7 +144,10 @@ class Engine:
 
     @classmethod
     def open(cls, settings: Settings, build_missing: bool = True, log: Callable[[str], None] = print) -> Engine:
-        """Load model and index; build the index first when it is missing or out of date (`build_missing`)."""
+        """Load model and index; build the index first when it is missing or out of date (`build_missing`).
+
+        Without `build_missing` the index is served as it is, and the corpus folder is needed only when it
+        matches the index (a replica sharing a Milvus index needs none)."""
         # The question analysers (dictionaries) load on a second thread while the model loads: most of the
         # model's loading lets go of the GIL, and a one-shot `qa ask` pays for both.
         preparing = threading.Thread(target=prepare, args=(Path(settings.cache_dir),), daemon=True)
@@ -154,16 +157,22 @@ class Engine:
             encoder = QueryBatcher(encoder, max_batch=settings.query_batch)
         preparing.join()
         identity = encoder.identity()
-        corpus = load_corpus(settings.corpus_dir, verify=False)  # `qa verify` reads every file
+        # `qa verify` reads every file; here the corpus is trusted as the index recorded it
+        corpus = (load_corpus(settings.corpus_dir, verify=False)
+                  if build_missing or (settings.corpus_dir / "documents.json").is_file() else None)
         try:
             store = load_index(settings.index_dir, identity, settings.store)
-            why = staleness(store.manifest, corpus, identity)
-            if build_missing and why:
+            why = staleness(store.manifest, corpus, identity) if corpus is not None else ""
+            if build_missing and why and corpus is not None:
                 log(f"The index is out of date ({why}): updating it…")
                 store = build_index(settings.index_dir, corpus, encoder, batch_size=settings.batch_size, log=log,
                                     cache_dir=settings.cache_dir, store_kind=settings.store)
+            elif why:
+                log(f"The index does not match the corpus folder ({why} since it was built): serving the index "
+                    f"as it is.")
+                corpus = None
         except IndexMissing as e:
-            if not build_missing:
+            if not build_missing or corpus is None:
                 raise
             log(e.message.replace("run `qa index` to update it", "updating it…")
                 if isinstance(e, IndexOutdated) else f"No index in {settings.index_dir} yet: building it…")

@@ -168,10 +168,6 @@ class Store(Protocol):
         """How many indexed paragraphs contain every one of the lexical tokens."""
         ...
 
-    def similarity_stats(self, vector: np.ndarray) -> tuple[float, float, float]:
-        """(max, mean, std) of the paragraph cosines to `vector`: how far the best stands out."""
-        ...
-
 
 class Backend(Protocol):
     """What a store module offers the indexer: open a committed index, commit a change, salvage vectors.
@@ -198,8 +194,11 @@ def backend(store: str) -> tuple[Backend, str]:
 
         return faiss_store, ""  # type: ignore[return-value]
     if kind == "milvus" and location:
-        from . import milvus_store  # type: ignore[attr-defined]
-
-        return milvus_store, location
+        try:
+            from . import milvus_store
+        except ImportError as e:
+            raise InputError(f"QA_STORE = {store!r} needs pymilvus and milvus-lite ({e}): install them with "
+                             f"`pip install -e '.[milvus]'`.") from None
+        return milvus_store, location  # type: ignore[return-value]
     raise InputError(f"QA_STORE = {store!r} names no store: use 'faiss', 'milvus:./index/qa.db' (embedded) or "
                      f"'milvus:http://host:19530' (a Milvus server).")
