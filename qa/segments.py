@@ -195,7 +195,11 @@ def open_segment(folder: Path, meta: dict[str, Any], index_dir: Path, full_check
 
 
 def _read_index(path: Path) -> Any:
-    index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+    """Memory-mapped: flat codes by IO_FLAG_MMAP_IFC, which an IVF index refuses (its lists map with IO_FLAG_MMAP)."""
+    try:
+        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+    except RuntimeError:
+        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
     if hasattr(index, "nprobe"):
         index.nprobe = NPROBE
     return index

@@ -261,3 +261,21 @@ def test_a_sentence_that_is_its_whole_paragraph_is_embedded_once(tmp_path: Path)
     assert sorted(encoder.embedded) == sorted(set(wanted))  # each text encoded once
     counts = store.manifest["counts"]
     assert counts["added_paragraphs"] == 2 and counts["sentences"] == 3 and counts["embedded"] == len(wanted)
+
+
+def test_a_segment_past_the_exact_size_is_approximate_and_opens_memory_mapped(
+    one_doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large corpora get IVF indexes; they must read back (IVF refuses the flat-codes mmap flag)."""
+    import faiss
+
+    import qa.segments
+
+    monkeypatch.setattr(qa.segments, "ANN_MIN", 8)
+    built, _ = build(tmp_path / "index", load_corpus(one_doc))
+    store = qa.faiss_store.load(tmp_path / "index", full_check=True)
+    segment = store._segments[0]
+    assert isinstance(segment.dense, faiss.IndexIVFScalarQuantizer) and segment.dense.nprobe == qa.segments.NPROBE
+    row = store.paragraphs([p.id for p in built.searchable(built.documents[next(iter(built.documents))].id)])[0]
+    vector = np.asarray(segment.arrays["vectors"][0], dtype=np.float32)
+    assert store.search_paragraphs(vector, 1)[0][0] == row.id
