@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT))
 
-BACKENDS = ("today", "openvino", "onnx", "torch")  # "today": torch with today's batches of 16
+BACKENDS = ("today", "openvino-fp32", "openvino-int8", "onnx-int8", "torch")  # "today": torch, batches of 16
 QUESTION = "Which state proposed a stepping-stone approach?"
 
 
@@ -150,7 +150,7 @@ def main() -> None:
         from serve_load import measure, table
 
         with tempfile.TemporaryDirectory() as tmp:
-            print(table(measure(["today", "torch+batch", "openvino", "openvino+batch"], 2, 20.0, Path(tmp))))
+            print(table(measure(["today", "openvino", "openvino+batch"], 2, 20.0, Path(tmp))))
 
 
 def ask_times(backends: list[str], cache: Path, out: Path) -> dict[str, list[float]]:

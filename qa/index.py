@@ -76,6 +76,19 @@ def background_texts(languages: set[str]) -> list[str]:
     return [p for p in load_probes() if detect_language(p) in languages] or load_probes()
 
 
+def recorded_model(index_dir: Path, store_kind: str = "faiss") -> str:
+    """The model name a FAISS index in `index_dir` records ('' when there is none, or for another store), read
+    without loading the index, so that the encoder can be chosen to match it."""
+    from .faiss_store import read_commit
+
+    if store_kind != "faiss" or not (index_dir / "CURRENT").is_file():
+        return ""
+    try:
+        return str(read_commit(index_dir)["manifest"]["model"].get("name", ""))
+    except (IndexMissing, IndexDamaged, KeyError, TypeError, AttributeError):
+        return ""
+
+
 def load_index(index_dir: Path, identity: dict[str, Any] | None = None, store_kind: str = "faiss") -> Store:
     """The live index, verified; with `identity`, also checked to be built by that model."""
     module, location = backend(store_kind)

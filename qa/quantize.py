@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,9 +30,12 @@ CALIBRATION_PATH = Path(__file__).resolve().parent.parent / "corpus" / "calibrat
 MARKER = "int8_build.json"  # written last; its presence means the folder is complete
 MAX_TOKENS = 512
 # The file each kind's runtime loads, and the tools whose versions shape it (a new version rebuilds it).
-MODEL_FILES = {"openvino": "openvino_model.xml", "onnx": "model_qint8.onnx"}
-WEIGHT_FILES = {"openvino": "openvino_model.bin", "onnx": "model_qint8.onnx"}
-TOOLS = {"openvino": ("torch", "onnx", "openvino", "nncf"), "onnx": ("torch", "onnx", "onnxruntime")}
+MODEL_FILES = {"openvino-fp32": "openvino_model.xml", "openvino-int8": "openvino_model.xml",
+               "onnx-int8": "model_qint8.onnx"}
+WEIGHT_FILES = {"openvino-fp32": "openvino_model.bin", "openvino-int8": "openvino_model.bin",
+                "onnx-int8": "model_qint8.onnx"}
+TOOLS = {"openvino-fp32": ("torch", "onnx", "openvino"), "openvino-int8": ("torch", "onnx", "openvino", "nncf"),
+         "onnx-int8": ("torch", "onnx", "onnxruntime")}
 
 
 def calibration_texts(path: Path = CALIBRATION_PATH) -> list[str]:
@@ -44,19 +48,20 @@ def calibration_texts(path: Path = CALIBRATION_PATH) -> list[str]:
 def int8_dir(converted: Path, kind: str) -> Path:
     """Where the `kind` int8 model of a converted folder lives: beside it, named for everything that shapes it."""
     parts = [converted.name, kind, f"v{INT8_VERSION}", *(f"{t} {_version(t)}" for t in TOOLS[kind])]
-    if kind == "openvino":
+    if kind == "openvino-int8":
         parts.append(sha256_file(CALIBRATION_PATH))
-    return converted.parent / f"{converted.name}-{kind}-int8-{sha256_bytes(chr(10).join(parts).encode())[:12]}"
+    return converted.parent / f"{converted.name}-{kind}-{sha256_bytes(chr(10).join(parts).encode())[:12]}"
 
 
 def ensure_int8(converted: Path, kind: str, log: Callable[[str], None]) -> tuple[Path, dict[str, object]]:
-    """The `kind` ("openvino" or "onnx") int8 folder and what its marker records, built on first use.
+    """The `kind` model folder ("openvino-fp32", "openvino-int8" or "onnx-int8") and what its marker
+    records, built on first use.
 
     A missing tool or a failed build is a ModelError naming the fix; a killed build leaves no half folder.
     """
     dest = int8_dir(converted, kind)
     if not (dest / MARKER).is_file():
-        log(f"Building the int8 {kind} encoder once into {dest} (about {'2 min' if kind == 'openvino' else '30 s'})…")
+        log(f"Building the {kind} encoder once into {dest} (about {'2 min' if kind == 'openvino-int8' else '30 s'})…")
 
     def waiting() -> None:
         log(f"Another process is building an encoder model in {dest.parent}: waiting for it…")
@@ -65,13 +70,13 @@ def ensure_int8(converted: Path, kind: str, log: Callable[[str], None]) -> tuple
         storage.build_once(dest, MARKER, lambda tmp: build_int8(converted, kind, tmp), on_wait=waiting)
         info = json.loads((dest / MARKER).read_text(encoding="utf-8"))
     except ImportError as e:
-        raise ModelError(f"Cannot build the int8 {kind} encoder: {e.name or e} is not installed; run "
+        raise ModelError(f"Cannot build the {kind} encoder: {e.name or e} is not installed; run "
                          "scripts/setup.sh (it installs the pinned tools) or set QA_ENCODER=torch.") from None
     except OSError as e:
-        raise ModelError(f"Cannot write the int8 {kind} encoder under {dest.parent} ({e.strerror or e}): make it "
+        raise ModelError(f"Cannot write the {kind} encoder under {dest.parent} ({e.strerror or e}): make it "
                          "writable or point QA_CACHE_DIR elsewhere.") from None
     except (RuntimeError, ValueError, TypeError) as e:  # what torch.onnx, NNCF and the quantisers raise
-        raise ModelError(f"Building the int8 {kind} encoder failed ({type(e).__name__}: {str(e)[:300]}); "
+        raise ModelError(f"Building the {kind} encoder failed ({type(e).__name__}: {str(e)[:300]}); "
                          "set QA_ENCODER=torch to use the reference encoder.") from None
     return dest, info
 
@@ -82,9 +87,13 @@ def build_int8(converted: Path, kind: str, dest: Path) -> dict[str, object]:
     dest.mkdir(parents=True)
     fp32 = dest / "fp32.onnx"  # the intermediate export, not kept: 450 MB for no runtime use
     export_onnx(converted, fp32)
-    if kind == "openvino":
+    if kind == "openvino-int8":
         quantize_openvino(fp32, converted / "tokenizer.json", dest / MODEL_FILES[kind])
-    elif kind == "onnx":
+    elif kind == "openvino-fp32":
+        import openvino as ov
+
+        ov.save_model(ov.Core().read_model(str(fp32)), str(dest / MODEL_FILES[kind]), compress_to_fp16=False)
+    elif kind == "onnx-int8":
         quantize_onnx(fp32, dest / MODEL_FILES[kind])
     else:
         raise ValueError(f"unknown int8 kind {kind!r}")
@@ -98,16 +107,17 @@ def build_int8(converted: Path, kind: str, dest: Path) -> dict[str, object]:
         "versions": {t: _version(t) for t in TOOLS[kind]},
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    if kind == "openvino":
+    if kind == "openvino-int8":
         info["calibration_sha256"] = sha256_file(CALIBRATION_PATH)
     (dest / MARKER).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return info
 
 
 RECIPES = {
-    "openvino": "static int8 (NNCF post-training quantisation, transformer preset, calibrated on "
+    "openvino-int8": "static int8 (NNCF post-training quantisation, transformer preset, calibrated on "
                 "corpus/calibration.tsv), fp32 elsewhere",
-    "onnx": "dynamic int8 (ONNX Runtime: weights s8 symmetric per channel, activations u8 per batch)",
+    "openvino-fp32": "none: the fp32 weights, run by OpenVINO",
+    "onnx-int8": "dynamic int8 (ONNX Runtime: weights s8 symmetric per channel, activations u8 per batch)",
 }
 
 
@@ -134,7 +144,8 @@ def export_onnx(converted: Path, out: Path) -> None:
 
     ids = torch.tensor([[0, 46692, 12, 33600, 31, 8999, 5, 2]] * 2)
     axes = {0: "batch", 1: "tokens"}
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes on transformers' masking code: not the user's concern
         torch.onnx.export(ByKeyword(bert), (ids, torch.ones_like(ids)), str(out), dynamo=False, opset_version=17,
                           input_names=["input_ids", "attention_mask"], output_names=["last_hidden_state"],
                           dynamic_axes={"input_ids": axes, "attention_mask": axes, "last_hidden_state": axes},

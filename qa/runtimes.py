@@ -160,7 +160,7 @@ def load_tokenizer(tokenizer_json: Path) -> Any:
 
 
 def open_streams(kind: str, int8: Path, count: int) -> Streams:
-    if kind == "openvino":
+    if kind.startswith("openvino"):
         return OpenVINOStreams(int8 / MODEL_FILES[kind], count, int8 / "compiled")
     return OnnxStreams(int8 / MODEL_FILES[kind], count)
 
@@ -186,8 +186,8 @@ def load_runtime(kind: str, converted: Path, int8: Path, info: dict[str, Any], b
     sha = str(info.get("model_sha256", ""))
     identity = {
         **base,
-        "name": f"{base['name']}+{kind}-int8:{sha[:12]}",
-        "backend": "openvino" if kind == "openvino" else "onnxruntime",
+        "name": f"{base['name']}+{kind}:{sha[:12]}",
+        "backend": "openvino" if kind.startswith("openvino") else "onnxruntime",
         "quantization": RECIPES[kind],
         "model_sha256": sha,
         "long_text": f"truncated to {MAX_TOKENS} tokens",

