@@ -65,6 +65,11 @@ def main() -> None:
               f"{statistics.median(sizes[kind]) / 1024:.0f} KB |")
     print(f"\ncompare / ask (p50): {compare / ask:.2f}; parties ranked per comparison: median "
           f"{statistics.median(parties):.0f}, max {max(parties)}")
+    broad = [i for i, n in enumerate(parties) if n > 20]  # questions naming no party: every speaker is compared
+    if broad:
+        a, c = (statistics.median(times[kind][i] for i in broad) for kind in ("ask", "compare"))
+        print(f"questions that compare more than 20 parties: {len(broad)}; p50 ask {a:.0f} ms, compare {c:.0f} ms "
+              f"(ratio {c / a:.2f})")
 
 
 if __name__ == "__main__":

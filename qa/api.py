@@ -17,6 +17,7 @@ from .answer import passage_json
 from .citation import citation, speaker
 from .draft import DOCX_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, MAX_IDS, export, paragraph_lookup, resolve
 from .errors import NotFound, QAError
+from .handoff import index_id
 from .search import Engine, Filters
 from .settings import Settings
 from .tables import TABLE_FORMATS, export_table
@@ -147,6 +148,8 @@ class Health(BaseModel):
     documents: int = 0
     paragraphs: int = 0
     model: str = ""
+    index_id: str = Field("", description="Which index this process serves (opaque); `qa ask` hands questions "
+                                          "to a server whose index is its own.")
     error: str = ""
 
 
@@ -180,7 +183,7 @@ def healthz(request: Request) -> Any:
         return JSONResponse({"status": "error", "version": __version__, "error": request.app.state.error or "starting"},
                             503)
     return Health(status="ok", version=__version__, documents=len(eng.documents), paragraphs=eng.store.size,
-                  model=str(eng.store.manifest["model"].get("name", "")))
+                  model=str(eng.store.manifest["model"].get("name", "")), index_id=index_id(eng.settings))
 
 
 @router.get("/api/ask", response_model=AskResponse, responses=ERRORS)

@@ -117,25 +117,26 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
     """
     import json
 
+    from .handoff import ask_server
     from .search import Filters, validate_k, validate_question
 
     validate_question(question, settings)  # before loading anything: a bad flag costs no index build
     validate_k(k, settings)
-    engine = _engine(settings)
-    answer = engine.ask(question, k, Filters(states, docs, date_from, date_to))
+    answer = ask_server(settings, {"q": question, "k": k, "state": states, "doc": docs, "date_from": date_from,
+                                   "date_to": date_to})
+    if answer is None:
+        answer = _engine(settings).ask(question, k, Filters(states, docs, date_from, date_to)).to_json()
     if as_json:
-        click.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
     color = sys.stdout.isatty()
-    if not answer.covered:
-        click.echo(click.style("Not covered: ", bold=True) + answer.message)
-    for h in answer.hits:
-        p = h.paragraph
-        click.echo(inert(f"\n[{h.rank}] {h.speaker} · {h.document.title} · {h.to_json()['paragraph_display']}"))
-        start, end = h.answer_span
-        click.echo("    " + _mark(inert(p.text), start, end, color=color))
-        click.echo(click.style("    Cite: ", dim=True) + inert(h.to_json()["citation"]))
-    if not answer.hits:
+    if not answer["covered"]:
+        click.echo(click.style("Not covered: ", bold=True) + answer["message"])
+    for r in answer["results"]:
+        click.echo(inert(f"\n[{r['rank']}] {r['speaker']} · {r['title']} · {r['paragraph_display']}"))
+        click.echo("    " + _mark(inert(r["text"]), r["answer_start"], r["answer_end"], color=color))
+        click.echo(click.style("    Cite: ", dim=True) + inert(r["citation"]))
+    if not answer["results"]:
         click.echo("No passages.")
 
 

@@ -56,6 +56,8 @@ class Settings:
     compare_page: int = _field(20, "Parties per page of the compare view.")
     query_batch: int = _field(32, "Most questions encoded in one batch when several arrive at once (`qa serve`: "
                               "concurrent questions are encoded together); 1 encodes each on its own.")
+    ask_via_server: bool = _field(True, "`qa ask` hands the question to a `qa serve` running on QA_HOST:QA_PORT "
+                                  "over the same index, when there is one (no model or index to load).")
     batch_size: int = _field(32, "Paragraphs embedded per batch when building the index (texts of similar "
                              "length are batched together; each batch runs on one core with the int8 backends).")
 
@@ -101,6 +103,9 @@ def _coerce(name: str, typ: Any, raw: str) -> Any:
             return int(raw)
         if t in ("float", "<class 'float'>"):
             return float(raw)
-    except ValueError:
+        if t in ("bool", "<class 'bool'>"):
+            return {"1": True, "true": True, "yes": True, "on": True,
+                    "0": False, "false": False, "no": False, "off": False}[raw.strip().lower()]
+    except (ValueError, KeyError):
         raise InputError(f"Setting {name} = {raw!r} is not a valid {t}: fix QA_{name.upper()} or the flag.") from None
     return raw

@@ -61,8 +61,13 @@ def copy_index(src: Path, dst: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """`qa serve` on a copy of the session's index (already fresh, so nothing is built)."""
+def server(served: tuple[int, Path]) -> int:
+    return served[0]
+
+
+@pytest.fixture(scope="module")
+def served(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    """`qa serve` on a copy of the session's index (already fresh, so nothing is built): its port and index."""
     index_dir = copy_index(engine.settings.index_dir, tmp_path_factory.mktemp("served") / "index")
     port = free_port()
     log = tmp_path_factory.mktemp("served-log") / "stderr.txt"
@@ -81,7 +86,7 @@ def server(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[in
                 pass
             assert time.time() < deadline, "server did not start: " + log.read_text(errors="replace")
             time.sleep(0.3)
-        yield port
+        yield port, index_dir
     finally:
         proc.terminate()
         try:
@@ -198,3 +203,32 @@ def test_healthz_is_503_with_the_reason_when_the_index_is_damaged(engine: Any, d
         assert page.status_code == 503 and "post_tf.npy" in page.text
     assert os.listdir(damaged_index)  # nothing was rebuilt or removed behind the user's back
     assert (damaged_index / "CURRENT").read_text().startswith("commit-")
+
+
+ONE_SHOT = ("import sys\nimport qa.search as s\nfrom qa.cli import cli\nopened = []\nopen_ = s.Engine.open\n"
+            "s.Engine.open = lambda *a, **k: opened.append(1) or open_(*a, **k)\n"
+            "try:\n    cli.main(sys.argv[1:], prog_name='qa')\nexcept SystemExit as e:\n    code = e.code\n"
+            "print(bool(opened), file=sys.stderr)\n")  # True: the command opened model and index itself
+
+
+@pytest.mark.slow
+def test_one_shot_ask_is_handed_to_a_running_server_over_the_same_index_and_only_that(
+    engine: Any, served: tuple[int, Path]
+) -> None:
+    port, index_dir = served
+
+    def ask(*args: str, **env: str) -> tuple[subprocess.CompletedProcess[str], bool]:
+        run = subprocess.run([sys.executable, "-c", ONE_SHOT, "--corpus-dir", str(engine.settings.corpus_dir), *args],
+                             cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+                             env={**os.environ, "QA_PORT": str(port), "PYTHONPATH": str(ROOT), **env})
+        return run, run.stderr.strip().splitlines()[-1] == "True"
+
+    question = ["ask", "Which state proposed a stepping-stone approach?", "-k", "3", "--json"]
+    handed, loaded = ask("--index-dir", str(index_dir), *question)
+    assert not loaded and json.loads(handed.stdout)["results"][0]["speaker"] == "Sweden", handed.stderr
+    alone, loaded = ask("--index-dir", str(index_dir), *question, QA_ASK_VIA_SERVER="0")
+    assert loaded and json.loads(alone.stdout) == json.loads(handed.stdout)
+    _, loaded = ask("--index-dir", str(engine.settings.index_dir), *question)  # another index: not handed over
+    assert loaded
+    refused, loaded = ask("--index-dir", str(index_dir), "ask", "x", "--state", "Atlantis")
+    assert not loaded and "Atlantis" in refused.stderr and refused.stdout == ""  # the server's 400, as our error
