@@ -9,16 +9,14 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $py" >&2
   "$py" -m venv .venv
 fi
-stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)-${extras:-base}"
+stamp=".venv/.installed-$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)-${extras:-base}"
 if [ ! -f "$stamp" ]; then
   echo "setup: installing dependencies (torch is pinned to the CPU build)" >&2
   .venv/bin/python -m pip install -q --upgrade pip
   # torch first and alone, pinned, so nothing resolves a CUDA build.
   .venv/bin/python -m pip install -q "torch==2.13.0"
-  if [ -n "$extras" ]; then
-    .venv/bin/python -m pip install -q -e ".[$extras]"
-  else
-    .venv/bin/python -m pip install -q -e .
-  fi
+  # The Milvus client and Milvus Lite come with every set-up (QA_STORE=milvus:… works on a fresh clone);
+  # `pip install -e .` alone leaves them out.
+  .venv/bin/python -m pip install -q -e ".[milvus${extras:+,$extras}]"
   touch "$stamp"
 fi
