@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -44,7 +45,8 @@ class Party:
 @dataclass(frozen=True)
 class Mention:
     """Where a text names a party. `role` is "topic" when the name only modifies another noun ("China–US
-    dialogue", "中美对话") and "speaker" otherwise: a question naming a speaker asks what that party said."""
+    dialogue", "中美对话") or is the object of a preposition ("what did Germany say about Ukraine",
+    "德国对乌克兰说了什么"), and "speaker" otherwise: a question naming a speaker asks what that party said."""
 
     start: int
     end: int
@@ -124,6 +126,9 @@ def _is_han(c: str) -> bool:
 _END = ""
 _Entry = tuple[int, str | None, bool, bool, bool]  # party index (-1: not a name), exact form, boundaries, X方
 _SEPARATORS = {"-", "/"}
+# A name right after one of these prepositions is what is spoken about, not who speaks.
+_OBJECT_OF = re.compile(r"(?:(?:对于|对|关于|有关|针对|就)\s*|\b(?:about|on|regarding|concerning|towards?|against)\s+"
+                        r"(?:the\s+)?)$", re.IGNORECASE)
 _Found = tuple[int, int, int, bool]  # start, end, party index, named as a topic
 
 
@@ -392,8 +397,10 @@ class Parties:
         ("名人小组主席总结" names the Chair, not the Group). Names in alphabetic scripts match whole words only,
         acronyms in their own case only ("US", not "us"). One-character Chinese abbreviations (中, 美, 俄…) are
         never matched alone, only as compounds such as 中美 or 美俄, and there as topics, like names joined by a
-        dash or slash ("China–US dialogue", "US/Russia talks")."""
-        return [Mention(start, end, self.parties[index], text[start:end], "topic" if topic else "speaker")
+        dash or slash ("China–US dialogue", "US/Russia talks") and names after a preposition ("about Ukraine",
+        "对乌克兰")."""
+        return [Mention(start, end, self.parties[index], text[start:end],
+                        "topic" if topic or _OBJECT_OF.search(text[max(0, start - 24):start]) else "speaker")
                 for start, end, index, topic in self._matcher.find(text)]
 
 

@@ -80,3 +80,9 @@ def test_compare_ranks_the_states_that_spoke_on_nuclear_weapons_first(statements
     leaders = [g.submitted_by for g in comparison.groups[:2]]
     assert ("Austria",) in leaders and ("Ireland",) in leaders
     assert all(g.hits for g in comparison.groups)
+
+
+def test_a_state_spoken_about_is_not_a_speaker_of_the_question(statements_engine) -> None:
+    """Ireland speaking about New Zealand: the speaker channel looks for Ireland's texts only, in either language."""
+    for question in ("What did Ireland say about New Zealand?", "爱尔兰对新西兰说了什么？"):
+        assert statements_engine.analyse(question).speakers == frozenset({"Ireland"}), question

@@ -164,6 +164,18 @@ def test_china_us_dialogue_names_both_as_topics(parties: Parties) -> None:
     assert [m.role for m in parties.mentions("US-Russia talks")] == ["topic", "topic"]
 
 
+@pytest.mark.parametrize("question, speaker, topic", [
+    ("德国对乌克兰说了什么？", "Germany", "Ukraine"),
+    ("What did Germany say about Ukraine?", "Germany", "Ukraine"),
+    ("关于新西兰，爱尔兰说了什么？", "Ireland", "New Zealand"),
+    ("What has Austria said regarding Ireland's position?", "Austria", "Ireland"),
+])
+def test_a_party_after_a_preposition_is_spoken_about_not_speaking(parties: Parties, question: str, speaker: str,
+                                                                   topic: str) -> None:
+    roles = {m.party.name: m.role for m in parties.mentions(question)}
+    assert roles == {speaker: "speaker", topic: "topic"}
+
+
 def test_chinese_compound_of_abbreviations_names_topics(parties: Parties) -> None:
     assert found(parties, "俄方如何评价美俄关系？") == [
         ("俄方", "Russian Federation", "speaker"), ("美", "United States of America", "topic"),
