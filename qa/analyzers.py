@@ -35,6 +35,7 @@ ZH_STOPWORDS = frozenset({
 
 _lock = threading.Lock()
 _jieba: Any = None  # the project's own jieba.Tokenizer, built on first use
+_tagger: Any = None  # jieba's part-of-speech tagger over that tokenizer (not over jieba's global one)
 _user_words: frozenset[str] = frozenset()
 _LONGEST_WORD = 24  # longer jieba "words" come from its HMM on unknown text; not searched for inner terms
 
@@ -120,14 +121,27 @@ def _inner_terms(word: str) -> list[str]:
 _PROPER_NAME_TAGS = frozenset({"ns", "nr", "nt", "nz", "nrt"})
 
 
+def tagger() -> Any:
+    """jieba's part-of-speech tagger over `segmenter()`: tagging through jieba's global tokenizer would load a
+    second copy of its dictionary (a second or more, and its memory) on the first Chinese question."""
+    global _tagger
+    if _tagger is None:
+        tokenizer = segmenter()
+        with _lock:
+            if _tagger is None:
+                import jieba.posseg
+
+                _tagger = jieba.posseg.POSTokenizer(tokenizer)
+    return _tagger
+
+
 def proper_names(text: str) -> list[str]:
     """Place, person and organisation names in Chinese text (jieba's part-of-speech tags), two characters or more.
 
-    Used to tell when a question names something the corpus never mentions. jieba's tagger loads on first use.
+    Used to tell when a question names something the corpus never mentions. The domain's own terms are words
+    of the tokenizer without a tag of their own, so they never count as names.
     """
-    import jieba.posseg
-
-    logging.getLogger("jieba").setLevel(logging.WARNING)
+    pos = tagger()
     with _lock:
-        pairs = [(w.word, w.flag) for w in jieba.posseg.cut(normalise(text))]
+        pairs = [(w.word, w.flag) for w in pos.cut(normalise(text))]
     return [w for w, flag in pairs if flag in _PROPER_NAME_TAGS and len(w) >= 2]

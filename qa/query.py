@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analyzers import chinese_parts, chinese_words, han_runs, proper_names, tokenize
+from .analyzers import chinese_parts, chinese_words, han_runs, proper_names, tagger, tokenize
 from .cedict import cedict, english_for, load_cedict, translate_phrase
 from .encoder import Encoder
 from .english import STOPWORDS, WORD, is_acronym, stem
@@ -87,6 +87,7 @@ def prepare(cache_dir: Path) -> None:
     with contextlib.suppress(QAError, OSError):
         load_cedict(cache_dir)
         tokenize("核查")
+        tagger()
 
 
 def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool = True) -> Query:
