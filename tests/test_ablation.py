@@ -77,7 +77,7 @@ def run_eval(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ch
     for name in NAMES:
         table = qa.channels.SECOND_PASS if name in SECOND_PASS else qa.channels.CHANNELS
         monkeypatch.setitem(table, name, recorded(name))
-    monkeypatch.setattr(qa.search, "load_encoder", lambda settings: engine.encoder)  # the model, loaded once
+    monkeypatch.setattr(qa.search, "load_encoder", lambda settings, **_: engine.encoder)  # the model, loaded once
     result = CliRunner().invoke(cli, ["--corpus-dir", str(engine.settings.corpus_dir), "--index-dir",
                                       str(engine.settings.index_dir), "eval", str(questions), "--channels", channels,
                                       "--json"])

@@ -130,7 +130,7 @@ def test_every_damaged_index_file_is_reported_and_refused(engine, index_copy: Pa
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     import qa.search
 
-    monkeypatch.setattr(qa.search, "load_encoder", lambda settings: engine.encoder)
+    monkeypatch.setattr(qa.search, "load_encoder", lambda settings, **_: engine.encoder)
     damage(file_of(index_copy, name), how)
     with pytest.raises(IndexDamaged) as e:
         verify_index(index_copy, engine.corpus, engine.encoder.identity())

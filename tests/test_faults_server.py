@@ -192,7 +192,7 @@ def test_healthz_is_503_with_the_reason_when_the_index_is_damaged(engine: Any, d
     import qa.search
     from qa.app import create_app
 
-    monkeypatch.setattr(qa.search, "load_encoder", lambda settings: engine.encoder)  # the same model, loaded once
+    monkeypatch.setattr(qa.search, "load_encoder", lambda settings, **_: engine.encoder)  # the same model, loaded once
     with TestClient(create_app(engine.settings.with_(index_dir=damaged_index))) as client:
         health = client.get("/healthz")
         assert health.status_code == 503

@@ -166,7 +166,7 @@ def test_adding_a_document_makes_the_index_stale_and_open_rebuilds_it(
     old = qa.index.load_index(tmp_path / "index")
     assert staleness(old.manifest, corpus, encoder.identity()) == "the corpus changed"
 
-    monkeypatch.setattr(qa.search, "load_encoder", lambda settings: encoder)
+    monkeypatch.setattr(qa.search, "load_encoder", lambda settings, **_: encoder)
     log: list[str] = []
     engine = Engine.open(Settings().with_(corpus_dir=one_doc, index_dir=tmp_path / "index",
                                           cache_dir=tmp_path / "cache"), log=log.append)
@@ -189,7 +189,7 @@ def test_changed_terminology_makes_the_index_stale_and_open_rebuilds_it(
     old = qa.index.load_index(tmp_path / "index")
     assert staleness(old.manifest, corpus, encoder.identity()) == "the lexical analyzer or terminology changed"
 
-    monkeypatch.setattr(qa.search, "load_encoder", lambda settings: encoder)
+    monkeypatch.setattr(qa.search, "load_encoder", lambda settings, **_: encoder)
     log: list[str] = []
     engine = Engine.open(Settings().with_(corpus_dir=one_doc, index_dir=tmp_path / "index",
                                           cache_dir=tmp_path / "cache"), log=log.append)
@@ -203,7 +203,7 @@ def test_open_builds_a_missing_index_and_refuses_to_without_build_missing(
     one_doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     encoder = RecordingEncoder()
-    monkeypatch.setattr(qa.search, "load_encoder", lambda settings: encoder)
+    monkeypatch.setattr(qa.search, "load_encoder", lambda settings, **_: encoder)
     settings = Settings().with_(corpus_dir=one_doc, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
     with pytest.raises(IndexMissing):
         Engine.open(settings, build_missing=False, log=lambda s: None)
