@@ -151,9 +151,9 @@ from qa.cli import cli
 from qa.settings import Settings
 
 _load, _cache = qa.encoder.load_encoder, {}
-def cached(settings, log=None):
+def cached(settings, log=None, built_with=""):
     if settings.model not in _cache:
-        _cache[settings.model] = _load(settings, log)
+        _cache[settings.model] = _load(settings, log, built_with)
     return _cache[settings.model]
 qa.encoder.load_encoder = qa.search.load_encoder = cached
 cached(Settings.load())  # load once, before any output is captured
