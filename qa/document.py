@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,16 @@ class Document:
     # Names this corpus's readers use for its parties beyond the parties table: (('Chair of …', ("Chair's summary",)),).
     speaker_aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Document:
+        """A document as a store wrote it (JSON lists for tuples); keys of other versions are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        d = {k: v for k, v in d.items() if k in names}
+        d["submitted_by"] = tuple(d.get("submitted_by", ()))
+        d["part_authors"] = tuple(tuple(x) for x in d.get("part_authors", ()))
+        d["speaker_aliases"] = tuple((k, tuple(v)) for k, v in d.get("speaker_aliases", ()))
+        return cls(**d)
 
     def author_of(self, part: str) -> str:
         """The author of the text in `part` ('' for the body, 'I', 'II' for annexes): override or `author`."""

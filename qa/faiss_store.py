@@ -44,7 +44,7 @@ class FaissStore:
         self.path = path
         self.commit_data = commit
         self.manifest: dict[str, Any] = commit["manifest"]
-        self.documents = {d.id: d for d in (_document(x) for x in commit["documents"])}
+        self.documents = {d.id: d for d in (Document.from_json(x) for x in commit["documents"])}
         self.background = background
         self._segments = segs
         dead = commit.get("removed", {})
@@ -283,14 +283,6 @@ def load(index_dir: Path, location: str = "", full_check: bool = False) -> Faiss
                                  f"segments {store.size})")
     return store
 
-
-def _document(d: dict[str, Any]) -> Document:
-    names = {f.name for f in dataclasses.fields(Document)}
-    d = {k: v for k, v in d.items() if k in names}
-    d["submitted_by"] = tuple(d.get("submitted_by", ()))
-    d["part_authors"] = tuple(tuple(x) for x in d.get("part_authors", ()))
-    d["speaker_aliases"] = tuple((k, tuple(v)) for k, v in d.get("speaker_aliases", ()))
-    return Document(**d)
 
 
 def salvage_vectors(index_dir: Path, location: str, identity: dict[str, Any]) -> dict[str, np.ndarray]:

@@ -52,7 +52,7 @@ from .milvus_schema import (
     to_b64,
     too_long,
 )
-from .milvus_store import Current, count, document, paragraph, read_current
+from .milvus_store import Current, count, read_current
 from .paragraph import Paragraph
 from .storage import sha256_bytes
 from .store import Change
@@ -278,7 +278,7 @@ def _append(client: MilvusClient, loc: Location, change: Change, current: Curren
     cols, state = current.collections, current.state
     segment = int(state["next_segment"])
     _tidy(client, current)
-    old = {d["id"]: document(d) for d in state["documents"]}
+    old = {d["id"]: Document.from_json(d) for d in state["documents"]}
     new = {d.id: d for d in change.documents}
     added = {p.doc for p in change.added.paragraphs}
     restamp = {d for d in (new.keys() & old.keys()) - change.removed - added
@@ -293,7 +293,7 @@ def _append(client: MilvusClient, loc: Location, change: Change, current: Curren
         dims[term] = d
     para, sent = _segment_rows(change, segment, float(state["avgdl"]), dims)
     fingerprint = (int(state["fingerprint"], 16) + _fingerprint(para) - _fingerprint(leaving.dropped)) % FINGERPRINT_MOD
-    records = {r["pid"]: paragraph(json.loads(r["record"])) for r in leaving.moved}
+    records = {r["pid"]: Paragraph.from_json(json.loads(r["record"])) for r in leaving.moved}
     para += _restamp(leaving.moved, records, new, segment, len(para))
     sent += _restamp(leaving.moved_sentences, records, new, segment, len(sent))
     terms = _term_rows(segment, delta, dims)

@@ -15,7 +15,6 @@ Why it is built the way it is (measured on pymilvus 3.0.2 + milvus-lite 3.2.2, s
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 from collections import OrderedDict
@@ -112,7 +111,7 @@ class MilvusStore:
         state = current.state
         self.path = Path(loc.uri if loc.lite else "/") / f"{loc.namespace}__{current.build}"
         self.manifest: dict[str, Any] = state["manifest"]
-        self.documents = {d["id"]: document(d) for d in state["documents"]}
+        self.documents = {d["id"]: Document.from_json(d) for d in state["documents"]}
         self.background = from_b64(state["background"], tuple(state["background_shape"]))
         self._client = client
         self._loc = loc
@@ -146,7 +145,7 @@ class MilvusStore:
         """A paragraph from its row, checked against the hash written beside it."""
         if sha256_bytes(row["record"].encode())[:16] != row["rsha"]:
             raise damaged(self._loc, f"paragraph {row['pid']} does not match its checksum")
-        return row["pid"], paragraph(json.loads(row["record"]))
+        return row["pid"], Paragraph.from_json(json.loads(row["record"]))
 
     def searchable(self, doc_id: str) -> tuple[Paragraph, ...]:
         def fetch(docs: list[str]) -> dict[str, tuple[Paragraph, ...]]:
@@ -285,19 +284,6 @@ class MilvusStore:
 def _dense(vector: np.ndarray) -> list[float]:
     return np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
 
-
-def document(d: dict[str, Any]) -> Document:
-    names_ = {f.name for f in dataclasses.fields(Document)}
-    d = {k: v for k, v in d.items() if k in names_}
-    d["submitted_by"] = tuple(d.get("submitted_by", ()))
-    d["part_authors"] = tuple(tuple(x) for x in d.get("part_authors", ()))
-    d["speaker_aliases"] = tuple((k, tuple(v)) for k, v in d.get("speaker_aliases", ()))
-    return Document(**d)
-
-
-def paragraph(d: dict[str, Any]) -> Paragraph:
-    names_ = {f.name for f in dataclasses.fields(Paragraph)}
-    return Paragraph(**{k: v for k, v in d.items() if k in names_})
 
 
 # --- opening -------------------------------------------------------------------------------------------------

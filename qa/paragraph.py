@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -39,3 +41,9 @@ class Paragraph:
     page: int = 0
     numbered: bool = False
     ordinal: int = 0
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Paragraph:
+        """A paragraph as a store wrote it (`dataclasses.asdict`); keys of other versions are ignored."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})

@@ -55,8 +55,7 @@ class OpenSegment:
         """The paragraph on line `line` of paragraphs.jsonl (every paragraph, searchable or not)."""
         off = self.arrays["offsets"]
         raw = self.paragraphs_file[int(off[line]):int(off[line + 1])]
-        fields = {f.name for f in dataclasses.fields(Paragraph)}
-        return Paragraph(**{k: v for k, v in json.loads(bytes(raw)).items() if k in fields})
+        return Paragraph.from_json(json.loads(bytes(raw)))
 
     def document(self, doc_index: int) -> tuple[Paragraph, ...]:
         """Every paragraph of one of the segment's documents, in reading order."""
