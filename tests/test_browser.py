@@ -3,6 +3,7 @@ in the drafting basket, export Markdown. Leaves a screenshot of the results page
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -97,69 +99,9 @@ def serve(engine, log_name: str) -> Iterator[str]:
                 proc.wait()
 
 
-@pytest.mark.parametrize("lang, question, cite_start, basket_label", CASES, ids=[c[0] for c in CASES])
-def test_ask_cite_collect_and_export_in_a_real_browser(chromium, server, tmp_path, lang, question, cite_start,
-                                                      basket_label):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(chromium),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN" if lang == "zh" else "en-US",
-                                          accept_downloads=True)
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-
-            # Ask through the form, as a reader would.
-            page.goto(server + "/")
-            page.fill("#q", question)
-            page.press("#q", "Enter")
-            page.wait_for_selector("#results-h")
-            assert page.locator(".not-covered").count() == 0, (
-                "the engine judged the question not covered, so its passages are folded away as non-answers")
-            first = page.locator("article.card").first
-            assert first.get_attribute("data-citation-en").startswith("Sweden, ")
-            assert first.locator("mark").inner_text().strip()
-            cite = first.locator(".cite-text").inner_text()
-            assert cite.startswith(cite_start)
-            page.screenshot(path=str(ARTIFACTS / f"results-{lang}.png"), full_page=False)
-
-            # Into the basket; it survives a reload.
-            first.locator("button[data-action=add]").click()
-            page.wait_for_function("document.getElementById('basket-count').textContent === '1'")
-            page.reload()
-            assert page.locator("#basket-count").inner_text() == "1"
-            assert first.locator("button[data-action=add]").get_attribute("aria-pressed") == "true"
-
-            # Export Markdown from the basket page.
-            page.click(f"nav >> text={basket_label}")
-            page.wait_for_selector("#basket-list li")
-            assert page.locator("#basket-list li").count() == 1
-            with page.expect_download() as info:
-                page.click("#export-md")
-            path = tmp_path / "export.md"
-            assert info.value.failure() is None, info.value.failure()
-            info.value.save_as(path)
-            md = path.read_text(encoding="utf-8")
-            assert cite in md.replace("\\", "")
-            assert "> " in md
-            page.wait_for_selector("#export-preview:not(:empty)")
-            assert cite in page.locator("#export-preview").inner_text().replace("\\", "")
-            page.screenshot(path=str(ARTIFACTS / f"basket-{lang}.png"), full_page=False)
-            assert errors == []
-        finally:
-            browser.close()
-
-
-@pytest.mark.parametrize("lang, topic, header", [("en", "the Treaty on the Prohibition of Nuclear Weapons", "Rank"),
-                                                 ("zh", "《禁止核武器条约》", "排名")], ids=["en", "zh"])
-def test_compare_parties_expand_one_and_export_the_table_in_a_real_browser(chromium, statements_server, tmp_path,
-                                                                           lang, topic, header):
+@contextlib.contextmanager
+def browser_page(chromium: Path, lang: str) -> Iterator[tuple[Any, list[str]]]:
+    """A page of headless Chromium in the interface language's locale, and the script errors it reports."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -174,32 +116,83 @@ def test_compare_parties_expand_one_and_export_the_table_in_a_real_browser(chrom
             page = context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(statements_server + f"/compare?lang={lang}")
-            page.fill("#q", topic)
-            page.press("#q", "Enter")
-            page.wait_for_selector("ol.parties")
-            parties = page.locator("ol.parties > li.party")
-            assert parties.count() >= 4
-            leaders = {parties.nth(i).get_attribute("data-speaker") for i in range(2)}
-            assert leaders & ({"Austria", "Ireland"} if lang == "en" else {"奥地利", "爱尔兰"}), leaders
-            page.screenshot(path=str(ARTIFACTS / f"compare-{lang}.png"), full_page=False)
-
-            expandable = page.locator("ol.parties > li.party details.more").first
-            assert expandable.count() == 1
-            expandable.locator("summary").click()
-            assert expandable.locator("article.card").first.is_visible()
-
-            with page.expect_download() as info:
-                page.click("a[data-export=csv]")
-            path = tmp_path / "comparison.csv"
-            assert info.value.failure() is None, info.value.failure()
-            info.value.save_as(path)
-            import csv
-            import io
-
-            rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-            assert rows[0][0] == header and len(rows) == parties.count() + 1
-            assert all(r[6].startswith(statements_server + "/documents/") for r in rows[1:])
-            assert errors == []
+            yield page, errors
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("lang, question, cite_start, basket_label", CASES, ids=[c[0] for c in CASES])
+def test_ask_cite_collect_and_export_in_a_real_browser(chromium, server, tmp_path, lang, question, cite_start,
+                                                      basket_label):
+    with browser_page(chromium, lang) as (page, errors):
+        # Ask through the form, as a reader would.
+        page.goto(server + "/")
+        page.fill("#q", question)
+        page.press("#q", "Enter")
+        page.wait_for_selector("#results-h")
+        assert page.locator(".not-covered").count() == 0, (
+            "the engine judged the question not covered, so its passages are folded away as non-answers")
+        first = page.locator("article.card").first
+        assert first.get_attribute("data-citation-en").startswith("Sweden, ")
+        assert first.locator("mark").inner_text().strip()
+        cite = first.locator(".cite-text").inner_text()
+        assert cite.startswith(cite_start)
+        page.screenshot(path=str(ARTIFACTS / f"results-{lang}.png"), full_page=False)
+
+        # Into the basket; it survives a reload.
+        first.locator("button[data-action=add]").click()
+        page.wait_for_function("document.getElementById('basket-count').textContent === '1'")
+        page.reload()
+        assert page.locator("#basket-count").inner_text() == "1"
+        assert first.locator("button[data-action=add]").get_attribute("aria-pressed") == "true"
+
+        # Export Markdown from the basket page.
+        page.click(f"nav >> text={basket_label}")
+        page.wait_for_selector("#basket-list li")
+        assert page.locator("#basket-list li").count() == 1
+        with page.expect_download() as info:
+            page.click("#export-md")
+        path = tmp_path / "export.md"
+        assert info.value.failure() is None, info.value.failure()
+        info.value.save_as(path)
+        md = path.read_text(encoding="utf-8")
+        assert cite in md.replace("\\", "")
+        assert "> " in md
+        page.wait_for_selector("#export-preview:not(:empty)")
+        assert cite in page.locator("#export-preview").inner_text().replace("\\", "")
+        page.screenshot(path=str(ARTIFACTS / f"basket-{lang}.png"), full_page=False)
+        assert errors == []
+
+
+@pytest.mark.parametrize("lang, topic, header", [("en", "the Treaty on the Prohibition of Nuclear Weapons", "Rank"),
+                                                 ("zh", "《禁止核武器条约》", "排名")], ids=["en", "zh"])
+def test_compare_parties_expand_one_and_export_the_table_in_a_real_browser(chromium, statements_server, tmp_path,
+                                                                           lang, topic, header):
+    with browser_page(chromium, lang) as (page, errors):
+        page.goto(statements_server + f"/compare?lang={lang}")
+        page.fill("#q", topic)
+        page.press("#q", "Enter")
+        page.wait_for_selector("ol.parties")
+        parties = page.locator("ol.parties > li.party")
+        assert parties.count() >= 4
+        leaders = {parties.nth(i).get_attribute("data-speaker") for i in range(2)}
+        assert leaders & ({"Austria", "Ireland"} if lang == "en" else {"奥地利", "爱尔兰"}), leaders
+        page.screenshot(path=str(ARTIFACTS / f"compare-{lang}.png"), full_page=False)
+
+        expandable = page.locator("ol.parties > li.party details.more").first
+        assert expandable.count() == 1
+        expandable.locator("summary").click()
+        assert expandable.locator("article.card").first.is_visible()
+
+        with page.expect_download() as info:
+            page.click("a[data-export=csv]")
+        path = tmp_path / "comparison.csv"
+        assert info.value.failure() is None, info.value.failure()
+        info.value.save_as(path)
+        import csv
+        import io
+
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+        assert rows[0][0] == header and len(rows) == parties.count() + 1
+        assert all(r[6].startswith(statements_server + "/documents/") for r in rows[1:])
+        assert errors == []
