@@ -136,8 +136,9 @@ def serve(index_dir: Path) -> dict[str, Any]:
         t = time.perf_counter()
         engine.compare(q, 3)
         compare_ms.append(1000 * (time.perf_counter() - t))
+    serving_rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # before the exact scans below
     recall = _ann_recall(store, encoder.encode_queries(qs[:100]))
-    return {"startup_s": round(startup, 2), "store_open_s": round(store_s, 3),
+    return {"startup_s": round(startup, 2), "store_open_s": round(store_s, 3), "serving_peak_rss_mb": serving_rss,
             "ask_p50_ms": round(float(np.percentile(ask_ms, 50)), 1),
             "ask_p99_ms": round(float(np.percentile(ask_ms, 99)), 1),
             "compare_p50_ms": round(float(np.percentile(compare_ms, 50)), 1),
