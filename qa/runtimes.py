@@ -1,4 +1,4 @@
-"""Torch-free encoders: the int8 models of `quantize` run by OpenVINO or ONNX Runtime, with the converted folder's
+"""Torch-free encoders: the models of `quantize` (fp32 or int8) run by OpenVINO or ONNX Runtime, with the converted folder's
 tokenizer (`tokenizers`) and the model's mean pooling and L2 norm done in numpy.
 
 Speed on a shared machine comes from one single-threaded stream per core, each running its own batch of texts
