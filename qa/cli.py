@@ -47,10 +47,11 @@ for _command in CORPUS_COMMANDS:
 # --- retrieval commands (index, ask, eval, serve, verify) -------------------------------------------------
 
 
-def _engine(settings: Settings, build_missing: bool = True) -> Any:
+def _engine(settings: Settings, build_missing: bool = True, question_language: str = "") -> Any:
     from .search import Engine
 
-    return Engine.open(settings, build_missing=build_missing, log=lambda s: click.echo(s, err=True))
+    return Engine.open(settings, build_missing=build_missing, log=lambda s: click.echo(s, err=True),
+                       question_language=question_language)
 
 
 def _mark(text: str, start: int, end: int, color: bool) -> str:
@@ -119,13 +120,15 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
 
     from .handoff import ask_server
     from .search import Filters, validate_k, validate_question
+    from .text import detect_language
 
     validate_question(question, settings)  # before loading anything: a bad flag costs no index build
     validate_k(k, settings)
     answer = ask_server(settings, {"q": question, "k": k, "state": states, "doc": docs, "date_from": date_from,
                                    "date_to": date_to})
     if answer is None:
-        answer = _engine(settings).ask(question, k, Filters(states, docs, date_from, date_to)).to_json()
+        engine = _engine(settings, question_language=detect_language(question))
+        answer = engine.ask(question, k, Filters(states, docs, date_from, date_to)).to_json()
     if as_json:
         click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return

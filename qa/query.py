@@ -80,14 +80,15 @@ class Query:
         return frozenset().union(*self.parties)
 
 
-def prepare(cache_dir: Path) -> None:
-    """Load what analysing a question needs (CC-CEDICT's index, saved in `cache_dir`, and jieba's dictionary)
-    before the first question, so that a one-shot `qa ask` can do it while the model loads. A failure here is
-    left for the first question to meet and report."""
+def prepare(cache_dir: Path, chinese_names: bool = True) -> None:
+    """Load what analysing a question needs (CC-CEDICT's index, saved in `cache_dir`, jieba's dictionary and,
+    with `chinese_names`, its tagger, which only Chinese questions use) before the first question, so that a
+    one-shot `qa ask` can do it while the model loads. A failure here is left for the first question to meet."""
     with contextlib.suppress(QAError, OSError):
         load_cedict(cache_dir)
         tokenize("核查")
-        tagger()
+        if chinese_names:
+            tagger()
 
 
 def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool = True) -> Query:

@@ -143,14 +143,17 @@ class Engine:
         self.speakers = corpus_speakers(self.documents)
 
     @classmethod
-    def open(cls, settings: Settings, build_missing: bool = True, log: Callable[[str], None] = print) -> Engine:
+    def open(cls, settings: Settings, build_missing: bool = True, log: Callable[[str], None] = print,
+             question_language: str = "") -> Engine:
         """Load model and index; build the index first when it is missing or out of date (`build_missing`).
 
         Without `build_missing` the index is served as it is, and the corpus folder is needed only when it
         matches the index (a replica sharing a Milvus index needs none)."""
         # The question analysers (dictionaries) load on a second thread while the model loads: most of the
         # model's loading lets go of the GIL, and a one-shot `qa ask` pays for both.
-        preparing = threading.Thread(target=prepare, args=(Path(settings.cache_dir),), daemon=True)
+        # (`question_language`: a one-shot command that knows its question loads only what that language needs)
+        preparing = threading.Thread(target=prepare, args=(Path(settings.cache_dir), question_language in ("", "zh")),
+                                     daemon=True)
         preparing.start()
         # auto keeps the backend that built the index; a fallback or a first build is reported on the "qa" logger
         encoder: Encoder = load_encoder(settings, built_with=recorded_model(settings.index_dir, settings.store))
