@@ -179,9 +179,24 @@ def bm25_top(arrays: Mapping[str, np.ndarray], query: Sequence[tuple[str, float]
         contributions.append(weight * idf[term] * tf * (K1 + 1.0) / (tf + norm))
     if not rows:
         return []
-    unique, inverse = np.unique(np.concatenate(rows), return_inverse=True)
-    scores = np.bincount(inverse, weights=np.concatenate(contributions))
-    keep = mask[unique] & (scores > 0)
-    unique, scores = unique[keep], scores[keep]
-    top = np.argsort(-scores, kind="stable")[:k]
-    return [(int(unique[i]), float(scores[i])) for i in top]
+    posted, weights = np.concatenate(rows), np.concatenate(contributions)
+    if len(posted) * 16 >= len(mask):  # common terms: one pass over a row-sized array beats sorting the postings
+        every = np.bincount(posted, weights=weights, minlength=len(mask))
+        unique = np.flatnonzero((every > 0) & mask)
+        scores = every[unique]
+    else:
+        unique, inverse = np.unique(posted, return_inverse=True)
+        scores = np.bincount(inverse, weights=weights)
+        keep = mask[unique] & (scores > 0)
+        unique, scores = unique[keep], scores[keep]
+    return [(int(unique[i]), float(scores[i])) for i in top_k(scores, unique, k)]
+
+
+def top_k(scores: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the `k` best scores, ties by row: the order of a full stable sort, at the cost of a partition."""
+    if len(scores) > k:
+        kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+        chosen = np.flatnonzero(scores >= kth)  # with every tie of the k-th score, so the cut below is exact
+    else:
+        chosen = np.arange(len(scores))
+    return chosen[np.lexsort((rows[chosen], -scores[chosen]))][:k]

@@ -279,3 +279,30 @@ def test_a_segment_past_the_exact_size_is_approximate_and_opens_memory_mapped(
     row = store.paragraphs([p.id for p in built.searchable(built.documents[next(iter(built.documents))].id)])[0]
     vector = np.asarray(segment.arrays["vectors"][0], dtype=np.float32)
     assert store.search_paragraphs(vector, 1)[0][0] == row.id
+
+
+def test_an_approximate_segment_scores_exactly_and_answers_a_narrow_filter_exactly(
+    one_doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IVF candidates are re-scored from the stored vectors, and a filter admitting few rows is an exact scan:
+    the order is the exact one, whatever the 8-bit codes say."""
+    import qa.segments
+    from qa.store import Filter
+
+    monkeypatch.setattr(qa.segments, "ANN_MIN", 8)
+    build(tmp_path / "index", load_corpus(one_doc))
+    store = qa.faiss_store.load(tmp_path / "index")
+    segment = store._segments[0]
+    vectors = np.asarray(segment.arrays["vectors"], dtype=np.float32)
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        q = rng.normal(size=vectors.shape[1]).astype(np.float32)
+        q /= np.linalg.norm(q)
+        exact = np.argsort(-(vectors @ q), kind="stable")[:3]
+        got = store.search_paragraphs(q, 3)
+        assert [pid for pid, _ in got] == [segment.row_id(int(r)) for r in exact]
+        assert np.allclose([s for _, s in got], (vectors @ q)[exact], atol=1e-5)
+    doc = next(iter(store.documents))
+    narrow = Filter(frozenset({doc}), None, "", "")
+    q = vectors[1]
+    assert store.search_paragraphs(q, 1, narrow)[0][0] == segment.row_id(1)

@@ -113,3 +113,54 @@ def test_bm25_handles_empty_documents_and_an_empty_corpus() -> None:
     empty = BM25Index.build([])
     assert empty.n_docs == 0 and empty.scores([("核查", 1.0)]).shape == (0,)
     assert BM25Index.from_arrays(empty.to_arrays()).n_docs == 0
+
+
+def _brute_bm25(tokens: list[list[str]], query: list[tuple[str, float]], idf: dict[str, float],
+                mask: np.ndarray, k: int) -> list[tuple[int, float]]:
+    from qa.lexical import K1, B
+
+    avg = sum(map(len, tokens)) / len(tokens)
+    scores = []
+    for row, toks in enumerate(tokens):
+        s = 0.0
+        for term, weight in query:
+            tf = toks.count(term)
+            if tf:
+                s += weight * idf[term] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * len(toks) / avg))
+        if s > 0 and mask[row]:
+            scores.append((row, s))
+    return sorted(scores, key=lambda x: (-x[1], x[0]))[:k]
+
+
+def test_bm25_over_postings_ranks_as_a_full_scan_for_rare_and_for_common_terms() -> None:
+    """Rare terms take the sorted-postings path, common ones a count over every row: both rank like a scan."""
+    from qa.lexical import bm25_top
+    from qa.segments import _postings
+
+    rng = np.random.default_rng(7)
+    vocab = ["common", "often", "rare", *(f"w{i}" for i in range(50))]
+    tokens = []
+    for row in range(2000):
+        toks = [vocab[i] for i in rng.integers(3, len(vocab), rng.integers(3, 12))]
+        toks += ["common"] * int(rng.random() < 0.6) + ["often"] * int(rng.random() < 0.3)
+        toks += ["rare"] * int(row % 400 == 0)
+        tokens.append(toks)
+    arrays = _postings(tokens)
+    idf = {t: 1.0 + i / 10 for i, t in enumerate(vocab)}
+    mask = rng.random(len(tokens)) < 0.8
+    avg = sum(map(len, tokens)) / len(tokens)
+    for query in ([("rare", 1.0)], [("rare", 1.0), ("w3", 0.5)], [("common", 1.0), ("often", 0.7)]):
+        got = bm25_top(arrays, query, idf, avg, 10, mask)
+        want = _brute_bm25(tokens, query, idf, mask, 10)
+        assert [r for r, _ in got] == [r for r, _ in want]
+        assert np.allclose([s for _, s in got], [s for _, s in want])
+
+
+@given(st.lists(st.integers(0, 4), min_size=1, max_size=40), st.integers(1, 12))
+@settings(max_examples=200, deadline=None)
+def test_top_k_orders_as_a_stable_full_sort_ties_by_row(raw: list[int], k: int) -> None:
+    from qa.lexical import top_k
+
+    scores = np.asarray(raw, dtype=np.float64)
+    rows = np.arange(len(raw)) * 3
+    assert list(top_k(scores, rows, k)) == list(np.argsort(-scores, kind="stable")[:k])
