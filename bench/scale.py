@@ -7,7 +7,10 @@ which reports start-up time, /api/ask- and /api/compare-equivalent latency throu
 recall@10 of the approximate index against exact search. Also measured: the real encoder's build rate on real
 English and Chinese paragraphs.
 
-Usage: .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--json] [--work /tmp/qa-scale]
+Usage: .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--json] [--work /tmp/qa-scale] [--reuse]
+
+--reuse measures the indexes a previous run left in --work (the million takes about 45 minutes to write) and
+reports the build time recorded then; the index format must not have changed since.
 """
 
 from __future__ import annotations
@@ -184,6 +187,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--json", action="store_true", help="Print one JSON list, a row per size.")
     parser.add_argument("--work", default="/tmp/qa-scale", help="Folder for the indexes (kept for reruns).")
+    parser.add_argument("--reuse", action="store_true", help="Measure indexes a previous run left in --work.")
     parser.add_argument("--serve", default="", help=argparse.SUPPRESS)  # internal: measure one index
     args = parser.parse_args()
     if args.serve:
@@ -200,7 +204,12 @@ def main() -> None:
     rows = []
     for n in (int(x) for x in args.sizes.split(",")):
         index_dir = work / f"index-{n}"
-        build_s = synthesize(src, n, index_dir, np.random.default_rng(n))
+        built = work / f"index-{n}.build.json"  # when it was written and how long that took
+        if args.reuse and built.exists() and (index_dir / "CURRENT").exists():
+            build_s = float(json.loads(built.read_text())["build_s"])
+        else:
+            build_s = synthesize(src, n, index_dir, np.random.default_rng(n))
+            built.write_text(json.dumps({"build_s": build_s, "at": time.strftime("%Y-%m-%d %H:%M")}))
         disk = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file())
         proc = subprocess.run([sys.executable, __file__, "--serve", str(index_dir)], capture_output=True, text=True,
                               check=False)

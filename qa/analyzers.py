@@ -7,10 +7,12 @@ from an English question meets the same tokens as the paragraph that uses it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
 import unicodedata
+from collections import Counter
 from typing import Any
 
 from .english import STOPWORDS, stem
@@ -97,6 +99,19 @@ def tokenize(text: str) -> list[str]:
         elif other not in STOPWORDS:
             out.append(stem(other))
     return out
+
+
+@functools.lru_cache(maxsize=16384)
+def token_set(text: str) -> frozenset[str]:
+    """`tokenize` as a set, remembered for the texts seen last: a server meets the same answer sentences
+    question after question, and jieba's cut is most of a question's Python time on a small corpus."""
+    return frozenset(tokenize(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def token_counts(text: str) -> tuple[tuple[str, int], ...]:
+    """Each token of `tokenize(text)` with its count, in first-seen order (remembered like `token_set`)."""
+    return tuple(Counter(tokenize(text)).items())
 
 
 def chinese_words(text: str) -> list[str]:

@@ -7,10 +7,9 @@ combines their ranks (`fusion.fuse`). A new channel is one more function here an
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Callable
 
-from .analyzers import tokenize
+from .analyzers import token_counts
 from .citation import voice
 from .query import Query
 from .store import Filter, Ranked, Store
@@ -69,7 +68,7 @@ def feedback(query: Query, store: Store, where: Filter, n: int, first: Ranked, d
     n_docs = max(store.size, 1)
     weight: dict[str, float] = {}
     for p in top:
-        for token, tf in Counter(tokenize(p.text)).items():
+        for token, tf in token_counts(p.text):
             df = store.document_frequency(token)
             if df:
                 weight[token] = weight.get(token, 0.0) + math.log(1 + n_docs / df) * (1 + math.log(tf))

@@ -28,14 +28,11 @@ from . import segments
 from .citation import paragraph_author
 from .document import Document
 from .errors import IndexDamaged, IndexMissing, IndexOutdated
-from .lexical import bm25_top, matching_rows, posting_count, top_k
+from .lexical import bm25_top, matching_rows, posting_count
 from .paragraph import Paragraph
-from .segments import ANN_MIN, OpenSegment
+from .segments import OpenSegment, between, search_vectors
 from .storage import TMP_PREFIX, atomic_write_bytes, atomic_write_text, fsync_dir, sha256_bytes, write_error
 from .store import ALL, Change, Filter, Ranked
-
-RERANK = 4  # candidates an approximate index proposes per hit wanted, re-scored exactly
-EXACT_BELOW = ANN_MIN // 2  # a filter admitting at most this many rows is searched exactly, row by row
 
 FORMAT_VERSION = 3  # 3: segments and commits
 
@@ -87,7 +84,7 @@ class FaissStore:
         doc, _, label = pid.partition(":")
         si, di = self._where[doc]
         s = self._segments[si]
-        lo, hi = _between(s.arrays["row_doc"], di)  # a document's rows are contiguous
+        lo, hi = between(s.arrays["row_doc"], di)  # a document's rows are contiguous
         hit = np.flatnonzero(s.arrays["row_label"][lo:hi] == label)
         if not len(hit):
             raise KeyError(pid)
@@ -151,7 +148,7 @@ class FaissStore:
     def search_paragraphs(self, vector: np.ndarray, k: int, where: Filter = ALL) -> Ranked:
         found: list[tuple[float, int, int]] = []
         for si, (s, mask) in enumerate(zip(self._segments, self._masks(where))):
-            found += [(score, si, row) for row, score in _search(s.dense, s.arrays["vectors"], vector, k, mask)]
+            found += [(score, si, row) for row, score in search_vectors(s.dense, s.arrays["vectors"], vector, k, mask)]
         found.sort(key=lambda x: -x[0])
         return [(self._segments[si].row_id(row), score) for score, si, row in found[:k]]
 
@@ -162,7 +159,7 @@ class FaissStore:
             want = min(admitted, 4 * k)
             best: dict[int, float] = {}
             while True:
-                hits = _search(s.sentence_index, s.arrays["sentences"], vector, want, sentence_mask)
+                hits = search_vectors(s.sentence_index, s.arrays["sentences"], vector, want, sentence_mask)
                 best = {}
                 owners = s.arrays["sentence_row"][np.asarray([sid for sid, _ in hits], dtype=np.int64)]
                 for row, (_, score) in zip(owners.tolist(), hits):
@@ -190,7 +187,7 @@ class FaissStore:
     def sentence_scores(self, paragraph_id: str, vector: np.ndarray) -> list[tuple[int, int, float]]:
         si, row = self._locate(paragraph_id)
         a = self._segments[si].arrays
-        lo, hi = _between(a["sentence_row"], row)
+        lo, hi = between(a["sentence_row"], row)
         sims = a["sentences"][lo:hi].astype(np.float32) @ vector
         return [(int(a["sentence_span"][i][0]), int(a["sentence_span"][i][1]), float(sims[i - lo])) for i in range(lo, hi)]
 
@@ -214,46 +211,6 @@ class FaissStore:
             rows = matching_rows(s.arrays, terms)
             total += int(live[rows].sum()) if rows is not None else 0
         return total
-
-
-def _between(ordered: np.ndarray, value: int) -> tuple[int, int]:
-    """The slice of a sorted array holding `value`. The needles take the array's own dtype: given Python ints,
-    numpy casts the whole (memory-mapped, million-row) array to int64 on every call (0.35 ms at 1M rows)."""
-    lo, hi = ordered.searchsorted(np.asarray([value, value + 1], dtype=ordered.dtype))
-    return int(lo), int(hi)
-
-
-def _search(index: Any, vectors: np.ndarray, vector: np.ndarray, k: int,
-            mask: np.ndarray | None) -> list[tuple[int, float]]:
-    """(id, score) of the top `k` vectors of a FAISS index among those `mask` admits (None: all of them).
-
-    An approximate (IVF, 8-bit) index proposes `RERANK` times as many candidates, which are re-scored from the
-    stored vectors: its codes blur the order of near ties (recall@10 0.96 without, 1.00 with, at 1M). A filter
-    that admits few rows is answered exactly from those rows: faster than probing lists they are scarce in."""
-    admitted = index.ntotal if mask is None else int(mask.sum())
-    if not admitted or not index.ntotal:
-        return []
-    k = min(k, admitted)
-    approximate = hasattr(index, "nprobe")
-    if approximate and mask is not None and admitted <= EXACT_BELOW:
-        return _exact(vectors, np.flatnonzero(mask), vector, k)
-    params = None
-    if mask is not None and admitted < index.ntotal:
-        bits = np.packbits(mask, bitorder="little")
-        sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
-        params = (faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe)  # type: ignore[call-arg]
-                  if approximate else faiss.SearchParameters(sel=sel))  # type: ignore[call-arg]
-    want = min(admitted, k * RERANK) if approximate else k
-    scores, ids = index.search(vector.reshape(1, -1).astype(np.float32), want, params=params)
-    if approximate:
-        return _exact(vectors, np.sort(ids[0][ids[0] >= 0]), vector, k)
-    return [(int(i), float(sc)) for i, sc in zip(ids[0], scores[0]) if i >= 0]
-
-
-def _exact(vectors: np.ndarray, rows: np.ndarray, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """The `k` best of `rows` (ascending) by inner product with their stored (fp16) vectors."""
-    scores = np.asarray(vectors[rows], dtype=np.float32) @ vector.astype(np.float32)
-    return [(int(rows[i]), float(scores[i])) for i in top_k(scores, rows, k)]
 
 
 # --- reading ------------------------------------------------------------------------------------------------

@@ -30,6 +30,11 @@ INT8_VERSION = 1  # bump when a recipe below changes: the cached folder's name c
 CALIBRATION_PATH = Path(__file__).resolve().parent.parent / "corpus" / "calibration.tsv"
 MARKER = "int8_build.json"  # written last; its presence means the folder is complete
 MAX_TOKENS = 512
+# SmoothQuant's alpha for MatMuls (how much of an activation's outliers move into the weights). NNCF's 0.95
+# leaves e5's feed-forward outliers (up to 68 against a 99.9th percentile of 1.5) in the int8 activations; on
+# held-out paragraphs the int8 vectors' mean cosine to fp32 is 0.9990 at 0.95, 0.9993 at 0.8 and 0.7, 0.9986 at
+# 0.6, 0.9924 at 0.5 (and 0.9964 without SmoothQuant), at the same speed.
+SMOOTH_QUANT = 0.8
 # The file each kind's runtime loads, and the tools whose versions shape it (a new version rebuilds it).
 MODEL_FILES = {"openvino-fp32": "openvino_model.xml", "openvino-int8": "openvino_model.xml",
                "onnx-int8": "model_qint8.onnx"}
@@ -50,7 +55,7 @@ def int8_dir(converted: Path, kind: str) -> Path:
     """Where the `kind` int8 model of a converted folder lives: beside it, named for everything that shapes it."""
     parts = [converted.name, kind, f"v{INT8_VERSION}", *(f"{t} {_version(t)}" for t in TOOLS[kind])]
     if kind == "openvino-int8":
-        parts.append(sha256_file(CALIBRATION_PATH))
+        parts += [sha256_file(CALIBRATION_PATH), RECIPES[kind]]
     return converted.parent / f"{converted.name}-{kind}-{sha256_bytes(chr(10).join(parts).encode())[:12]}"
 
 
@@ -115,8 +120,8 @@ def build_int8(converted: Path, kind: str, dest: Path) -> dict[str, object]:
 
 
 RECIPES = {
-    "openvino-int8": "static int8 (NNCF post-training quantisation, transformer preset, calibrated on "
-                "corpus/calibration.tsv), fp32 elsewhere",
+    "openvino-int8": f"static int8 (NNCF post-training quantisation, transformer preset, SmoothQuant alpha "
+                f"{SMOOTH_QUANT} for MatMuls, calibrated on corpus/calibration.tsv), fp32 elsewhere",
     "openvino-fp32": "none: the fp32 weights, run by OpenVINO",
     "onnx-int8": "dynamic int8 (ONNX Runtime: weights s8 symmetric per channel, activations u8 per batch)",
 }
@@ -188,6 +193,8 @@ def quantize_openvino(fp32: Path, tokenizer_json: Path, out: Path) -> None:
         ids = np.asarray([enc.ids], dtype=np.int64)
         items.append({"input_ids": ids, "attention_mask": np.ones_like(ids)})
     model = ov.Core().read_model(str(fp32))  # the runtime's ONNX reader (ov.convert_model would report usage)
+    smooth = nncf.AdvancedQuantizationParameters(smooth_quant_alphas=nncf.AdvancedSmoothQuantParameters(
+        matmul=SMOOTH_QUANT))
     quantized = nncf.quantize(model, nncf.Dataset(items), model_type=nncf.ModelType.TRANSFORMER,
-                              subset_size=len(items))
+                              subset_size=len(items), advanced_parameters=smooth)
     ov.save_model(quantized, str(out), compress_to_fp16=False)

@@ -255,7 +255,7 @@ class Engine:
 
     def _answer_span(self, p: Paragraph, query: Query) -> tuple[int, int]:
         """The sentence (or two) of the paragraph closest to the question, nudged by shared query terms."""
-        from .analyzers import tokenize
+        from .analyzers import token_set
 
         sentences = self.store.sentence_scores(p.id, query.vector)
         if not sentences:
@@ -264,6 +264,6 @@ class Engine:
         if len(spans) == 1:
             return spans[0]
         term_set = {t for t, _ in query.terms}
-        overlap = [len(term_set & set(tokenize(p.text[s:e]))) / (1 + len(term_set)) for s, e in spans]
+        overlap = [len(term_set & token_set(p.text[s:e])) / (1 + len(term_set)) for s, e in spans]
         scores = [sim + 0.15 * o for (_, _, sim), o in zip(sentences, overlap)]
         return best_span(spans, scores, len(p.text))
