@@ -29,6 +29,7 @@ from .citation import paragraph_author
 from .document import Document
 from .errors import IndexDamaged, IndexMissing, IndexOutdated
 from .lexical import bm25_top, matching_rows, posting_count
+from .masks import Masks
 from .paragraph import Paragraph
 from .segments import OpenSegment, between, search_vectors
 from .storage import TMP_PREFIX, atomic_write_bytes, atomic_write_text, fsync_dir, sha256_bytes, write_error
@@ -59,8 +60,7 @@ class FaissStore:
                     self._where[d] = (si, di)
         self._rows_total = int(sum(m.sum() for m in self._live))
         self._whole = [bool(m.all()) for m in self._live]  # segments without tombstones: postings counts are exact
-        self._mask_cache: dict[Filter, list[np.ndarray]] = {}
-        self._sentence_mask_cache: dict[Filter, list[np.ndarray | None]] = {}
+        self._admitted = Masks(segs, self._live, self._whole, self.documents)
         tokens = sum(s.meta["counts"]["tokens"] for s in segs)
         self._avg_len = tokens / max(1, sum(s.size for s in segs))
 
@@ -102,60 +102,20 @@ class FaissStore:
     def searchable(self, doc_id: str) -> tuple[Paragraph, ...]:
         return tuple(p for p in self.document_paragraphs(doc_id) if p.searchable)
 
-    # -- filters --
-
-    def _masks(self, where: Filter) -> list[np.ndarray]:
-        """Per segment, the rows `where` admits among the live ones (the last few filters' masks are kept)."""
-        if where.is_empty():
-            return self._live
-        found = self._mask_cache.get(where)
-        if found is None:
-            found = self._mask_cache[where] = self._compute_masks(where)
-            while len(self._mask_cache) > 64:
-                self._mask_cache.pop(next(iter(self._mask_cache)), None)
-        return found
-
-    def _sentence_masks(self, where: Filter) -> list[np.ndarray | None]:
-        """Per segment, the sentences of the rows `where` admits; None for every sentence (no filter, no
-        tombstone), which spares a pass over millions of sentences per question."""
-        if where.is_empty():
-            return [None if whole else live[s.arrays["sentence_row"]]
-                    for s, live, whole in zip(self._segments, self._live, self._whole)]
-        found = self._sentence_mask_cache.get(where)
-        if found is None:
-            found = self._sentence_mask_cache[where] = [mask[s.arrays["sentence_row"]] for s, mask in
-                                                        zip(self._segments, self._masks(where))]
-            while len(self._sentence_mask_cache) > 16:
-                self._sentence_mask_cache.pop(next(iter(self._sentence_mask_cache)), None)
-        return found
-
-    def _compute_masks(self, where: Filter) -> list[np.ndarray]:
-        out = []
-        for s, live in zip(self._segments, self._live):
-            docs = [self.documents.get(d) for d in s.docs]
-            ok = [d is not None and where.admits_document(d) for d in docs]
-            if where.speakers is not None:
-                by_submitter = [bool(d and set(d.submitted_by) & where.speakers) for d in docs]
-                by_author = np.asarray([a in where.speakers for a in s.meta["authors"]], dtype=bool)
-                spoken = np.asarray(by_submitter, dtype=bool)[s.arrays["row_doc"]] | by_author[s.arrays["row_author"]]
-            else:
-                spoken = np.ones(s.size, dtype=bool)
-            out.append(live & np.asarray(ok, dtype=bool)[s.arrays["row_doc"]] & spoken if s.size else live)
-        return out
-
     # -- channels --
 
     def search_paragraphs(self, vector: np.ndarray, k: int, where: Filter = ALL) -> Ranked:
         found: list[tuple[float, int, int]] = []
-        for si, (s, mask) in enumerate(zip(self._segments, self._masks(where))):
+        for si, (s, mask) in enumerate(zip(self._segments, self._admitted.rows(where))):
             found += [(score, si, row) for row, score in search_vectors(s.dense, s.arrays["vectors"], vector, k, mask)]
         found.sort(key=lambda x: -x[0])
         return [(self._segments[si].row_id(row), score) for score, si, row in found[:k]]
 
     def search_sentences(self, vector: np.ndarray, k: int, where: Filter = ALL) -> Ranked:
         found: list[tuple[float, int, int]] = []
-        for si, (s, sentence_mask) in enumerate(zip(self._segments, self._sentence_masks(where))):
-            admitted = s.sentence_index.ntotal if sentence_mask is None else int(sentence_mask.sum())
+        for si, (s, sentence_mask) in enumerate(zip(self._segments, self._admitted.sentences(where))):
+            admitted = (s.sentence_index.ntotal if sentence_mask is None else
+                        int(sentence_mask.sum()) if sentence_mask.dtype == bool else len(sentence_mask))
             want = min(admitted, 4 * k)
             best: dict[int, float] = {}
             while True:
@@ -179,7 +139,7 @@ class FaissStore:
             df = self.document_frequency(t)
             idf[t] = float(np.log1p((n - df + 0.5) / (df + 0.5))) if df else 0.0
         found: list[tuple[float, int, int]] = []
-        for si, (s, mask) in enumerate(zip(self._segments, self._masks(where))):
+        for si, (s, mask) in enumerate(zip(self._segments, self._admitted.rows(where))):
             found += [(score, si, row) for row, score in bm25_top(s.arrays, terms, idf, self._avg_len, k, mask)]
         found.sort(key=lambda x: (-x[0], x[1], x[2]))
         return [(self._segments[si].row_id(row), score) for score, si, row in found[:k]]

@@ -238,11 +238,14 @@ def between(ordered: np.ndarray, value: int) -> tuple[int, int]:
 
 def search_vectors(index: Any, vectors: np.ndarray, vector: np.ndarray, k: int,
             mask: np.ndarray | None) -> list[tuple[int, float]]:
-    """(id, score) of the top `k` vectors of a FAISS index among those `mask` admits (None: all of them).
+    """(id, score) of the top `k` vectors of a FAISS index among those `mask` admits (None: all of them; an
+    integer array: those ids, scored exactly).
 
     An approximate (IVF, 8-bit) index proposes `RERANK` times as many candidates, which are re-scored from the
     stored vectors: its codes blur the order of near ties (recall@10 0.96 without, 1.00 with, at 1M). A filter
     that admits few rows is answered exactly from those rows: faster than probing lists they are scarce in."""
+    if mask is not None and mask.dtype != bool:  # the admitted ids themselves (few, see `sentences_of`)
+        return _exact(vectors, mask, vector, min(k, len(mask))) if len(mask) else []
     admitted = index.ntotal if mask is None else int(mask.sum())
     if not admitted or not index.ntotal:
         return []
@@ -267,3 +270,16 @@ def _exact(vectors: np.ndarray, rows: np.ndarray, vector: np.ndarray, k: int) ->
     """The `k` best of `rows` (ascending) by inner product with their stored (fp16) vectors."""
     scores = np.asarray(vectors[rows], dtype=np.float32) @ vector.astype(np.float32)
     return [(int(rows[i]), float(scores[i])) for i in top_k(scores, rows, k)]
+
+
+def sentences_of(s: OpenSegment, rows: np.ndarray) -> np.ndarray:
+    """The sentences of the rows a bool mask admits: their sorted ids when they are few in an approximate
+    segment (exact search, no pass over every sentence), else a mask over the sentences."""
+    if hasattr(s.sentence_index, "nprobe") and int(rows.sum()) <= EXACT_BELOW:
+        order = s.arrays["sentence_row"]
+        admitted = np.flatnonzero(rows).astype(order.dtype)
+        starts, ends = order.searchsorted(admitted), order.searchsorted(admitted + 1)
+        counts = ends - starts
+        if counts.sum() <= EXACT_BELOW:
+            return (np.arange(int(counts.sum())) + np.repeat(starts - np.cumsum(counts) + counts, counts)).astype(np.int64)
+    return rows[s.arrays["sentence_row"]]

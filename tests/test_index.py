@@ -306,3 +306,41 @@ def test_an_approximate_segment_scores_exactly_and_answers_a_narrow_filter_exact
     narrow = Filter(frozenset({doc}), None, "", "")
     q = vectors[1]
     assert store.search_paragraphs(q, 1, narrow)[0][0] == segment.row_id(1)
+
+
+def test_filters_admit_exactly_the_rows_and_sentences_a_per_paragraph_predicate_admits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The vectorised masks (documents, languages, dates, submitters, authors of annexes) agree with the
+    predicate read paragraph by paragraph, and a narrow filter over an approximate segment finds the exact
+    best sentences among the admitted ones."""
+    import qa.segments
+    from qa.citation import paragraph_author
+    from qa.store import Filter
+
+    monkeypatch.setattr(qa.segments, "ANN_MIN", 8)
+    ids = [e["id"] for e in json.loads((SEED / "documents.json").read_text(encoding="utf-8"))]
+    build(tmp_path / "index", load_corpus(write_corpus(tmp_path / "corpus", ids)))
+    store = qa.faiss_store.load(tmp_path / "index")
+    segment = store._segments[0]
+    annex = next(a for d in store.documents.values() for _, a in d.part_authors)
+    filters = [Filter(frozenset({"japan-2018", "p5-2021"}), None, "", ""),
+               Filter(None, frozenset({"Russian Federation"}), "", ""),
+               Filter(None, frozenset({annex}), "", ""), Filter(None, frozenset({"UNIDIR"}), "", ""),
+               Filter(None, frozenset({"Japan", "Sweden"}), "2019", ""),
+               Filter(None, None, "", "2019-12", frozenset({"zh"})),
+               Filter(None, None, "", "", frozenset({"en"}))]
+    rows = [segment.row_paragraph(r) for r in range(segment.size)]
+    for where in filters:
+        want = [where.admits_document(store.documents[p.doc]) and (
+            where.speakers is None or bool(set(store.documents[p.doc].submitted_by) & where.speakers)
+            or paragraph_author(store.documents[p.doc], p) in where.speakers) for p in rows]
+        assert list(store._admitted.rows(where)[0]) == want, where
+        admitted = np.flatnonzero(np.asarray(want)[segment.arrays["sentence_row"]])
+        if not len(admitted):
+            assert store.search_sentences(np.ones(16, dtype=np.float32) / 4, 3, where) == []
+            continue
+        q = np.asarray(segment.arrays["sentences"][admitted[0]], dtype=np.float32)
+        scores = np.asarray(segment.arrays["sentences"][admitted], dtype=np.float32) @ q
+        best_row = int(segment.arrays["sentence_row"][admitted[int(np.argmax(scores))]])
+        assert store.search_sentences(q, 1, where)[0][0] == segment.row_id(best_row)
