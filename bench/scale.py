@@ -123,7 +123,7 @@ def serve(index_dir: Path) -> dict[str, Any]:
     store = load(index_dir)
     store_s = time.perf_counter() - t0
     settings = Settings.load({"index_dir": str(index_dir)})
-    encoder = load_encoder(settings)
+    encoder = load_encoder(settings, latency=True)  # as `qa serve` loads it
     engine = Engine(settings, store, encoder)
     startup = time.perf_counter() - t0
     qs = questions()

@@ -45,20 +45,22 @@ def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 class OpenVINOStreams:
-    """OpenVINO on the CPU: `count` streams of one thread each (THROUGHPUT hint), one infer request per stream.
+    """OpenVINO on the CPU: `count` streams of one thread each (THROUGHPUT hint), one infer request per stream;
+    or, with `latency`, one stream of `count` threads (a lone question: 17 ms against 26 ms on one thread).
 
     Streams are not pinned to cores: on a shared machine a pinned stream waits for its busy core while another
     is free (single queries took 37 ms pinned, 19 ms not). The compiled model is cached in `cache_dir`, which
     cuts a start from about 2 s of compiling to 0.4 s of loading: what a one-shot `qa ask` pays.
     """
 
-    def __init__(self, xml: Path, count: int, cache_dir: Path) -> None:
+    def __init__(self, xml: Path, count: int, cache_dir: Path, latency: bool = False) -> None:
         import openvino as ov
 
         core = ov.Core()
         core.set_property({"CACHE_DIR": str(cache_dir)})
-        config = {"PERFORMANCE_HINT": "THROUGHPUT", "NUM_STREAMS": count, "INFERENCE_NUM_THREADS": count,
-                  "INFERENCE_PRECISION_HINT": "f32", "ENABLE_CPU_PINNING": False}
+        threads, count = count, 1 if latency else count  # latency: one stream on every core
+        config = {"PERFORMANCE_HINT": "LATENCY" if latency else "THROUGHPUT", "NUM_STREAMS": count,
+                  "INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32", "ENABLE_CPU_PINNING": False}
         compiled = core.compile_model(str(xml), "CPU", config)
         self.count = count
         self._requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -82,11 +84,11 @@ class OpenVINOStreams:
 class OnnxStreams:
     """ONNX Runtime on the CPU: one session of one intra-op thread, run by up to `count` threads at once."""
 
-    def __init__(self, path: Path, count: int) -> None:
+    def __init__(self, path: Path, count: int, latency: bool = False) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
+        options.intra_op_num_threads, count = (count, 1) if latency else (1, count)
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -159,13 +161,14 @@ def load_tokenizer(tokenizer_json: Path) -> Any:
     return tokenizer
 
 
-def open_streams(kind: str, int8: Path, count: int) -> Streams:
+def open_streams(kind: str, int8: Path, count: int, latency: bool = False) -> Streams:
     if kind.startswith("openvino"):
-        return OpenVINOStreams(int8 / MODEL_FILES[kind], count, int8 / "compiled")
-    return OnnxStreams(int8 / MODEL_FILES[kind], count)
+        return OpenVINOStreams(int8 / MODEL_FILES[kind], count, int8 / "compiled", latency)
+    return OnnxStreams(int8 / MODEL_FILES[kind], count, latency)
 
 
-def load_runtime(kind: str, converted: Path, int8: Path, info: dict[str, Any], base: dict[str, object]) -> RuntimeEncoder:
+def load_runtime(kind: str, converted: Path, int8: Path, info: dict[str, Any], base: dict[str, object],
+                 latency: bool = False) -> RuntimeEncoder:
     """The `kind` runtime over an int8 folder of `quantize.ensure_int8`; `base` is the torch-free part of the
     model's identity (name, prompts, source weights), to which the backend and its model's hash are added.
 
@@ -174,7 +177,7 @@ def load_runtime(kind: str, converted: Path, int8: Path, info: dict[str, Any], b
     count = cpu_count()
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="compile") as compiling:
-            opened = compiling.submit(open_streams, kind, int8, count)
+            opened = compiling.submit(open_streams, kind, int8, count, latency)
             tokenizer = load_tokenizer(converted / "tokenizer.json")
             streams = opened.result()
     except ImportError as e:
@@ -193,7 +196,7 @@ def load_runtime(kind: str, converted: Path, int8: Path, info: dict[str, Any], b
         "long_text": f"truncated to {MAX_TOKENS} tokens",
         "max_seq_length": MAX_TOKENS,
         "path": str(int8),
-        "streams": f"{count} x 1 thread",
+        "streams": f"1 x {count} threads" if latency else f"{count} x 1 thread",
         "versions": {**versions(), **{str(k): str(v) for k, v in dict(info.get("versions") or {}).items()}},
     }
     return RuntimeEncoder(streams, tokenizer, identity)

@@ -156,7 +156,8 @@ class Engine:
                                      daemon=True)
         preparing.start()
         # auto keeps the backend that built the index; a fallback or a first build is reported on the "qa" logger
-        encoder: Encoder = load_encoder(settings, built_with=recorded_model(settings.index_dir, settings.store))
+        encoder: Encoder = load_encoder(settings, built_with=recorded_model(settings.index_dir, settings.store),
+                                        latency=True)
         if settings.query_batch > 1:
             encoder = QueryBatcher(encoder, max_batch=settings.query_batch)
         preparing.join()
