@@ -32,6 +32,7 @@ RERANK = 4  # candidates an approximate index proposes per hit wanted, re-scored
 EXACT_BELOW = ANN_MIN // 2  # a filter admitting at most this many rows is searched exactly, row by row
 NPROBE = 256  # IVF lists searched per query; with the exact re-rank, recall@10 against exact 0.98 at 100k and 1M
 # paragraphs (128: 0.95 / 0.96; without re-rank 0.94 at 128; bench/scale.py)
+READ_BY_ROW = ("vectors", "sentences")  # read a few rows per question: by pread, not mapped (see ReadByRow)
 ARRAYS = ("offsets", "doc_lines", "rows", "row_doc", "row_author", "row_label", "vectors", "sentence_row", "sentence_span",
           "sentences", "terms", "indptr", "post_row", "post_tf", "doc_len", "keys", "sentence_keys")
 
@@ -42,10 +43,10 @@ class OpenSegment:
 
     path: Path
     meta: dict[str, Any]
-    arrays: dict[str, np.ndarray]
+    arrays: dict[str, Any]  # memory-mapped arrays, and `ReadByRow` files for READ_BY_ROW
     dense: Any  # faiss index over `vectors`
     sentence_index: Any  # faiss index over `sentences`
-    paragraphs_file: Any  # memory map of paragraphs.jsonl
+    paragraphs_file: Any  # paragraphs.jsonl, read line by line (`ReadByRow`)
 
     @property
     def docs(self) -> list[str]:
@@ -185,11 +186,11 @@ def open_segment(folder: Path, meta: dict[str, Any], index_dir: Path, full_check
         if (full_check or now["mtime_ns"] != expected["mtime_ns"]) and sha256_file(path) != expected["sha256"]:
             raise _damaged(index_dir, f"{folder.name}/{name} does not match its checksum")
     try:
-        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
+        arrays = {name: ReadByRow(folder / f"{name}.npy") if name in READ_BY_ROW else
+                  np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
         dense = _read_index(folder / "dense.faiss")
         sentence_index = _read_index(folder / "sentences.faiss")
-        paragraphs_file = np.memmap(folder / "paragraphs.jsonl", dtype=np.uint8, mode="r") \
-            if (folder / "paragraphs.jsonl").stat().st_size else np.zeros(0, dtype=np.uint8)
+        paragraphs_file = ReadByRow(folder / "paragraphs.jsonl")
     except Exception as e:  # noqa: BLE001 - checksums matched, so this is a format or version mismatch
         raise _damaged(index_dir, f"{folder.name} cannot be read ({type(e).__name__})") from None
     segment = OpenSegment(folder, meta, arrays, dense, sentence_index, paragraphs_file)
@@ -283,3 +284,60 @@ def sentences_of(s: OpenSegment, rows: np.ndarray) -> np.ndarray:
         if counts.sum() <= EXACT_BELOW:
             return (np.arange(int(counts.sum())) + np.repeat(starts - np.cumsum(counts) + counts, counts)).astype(np.int64)
     return rows[s.arrays["sentence_row"]]
+
+
+class ReadByRow:
+    """A file on disk read by `os.pread`, row by row: a `.npy` array (indexed like one, by int, slice or ids) or
+    raw bytes (sliced). For the files a question reads a few scattered rows of (re-ranked vectors, answer
+    sentences, cited paragraphs): mapped, each row read faulted a 64 KB neighbourhood of cached pages into the
+    resident set, which at a million paragraphs held 3 GB of vectors no question asked for. The file is opened
+    per read (a few microseconds), so a thousand segments hold no descriptors. Thread-safe."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if path.suffix == ".npy":
+            with open(path, "rb") as f:
+                version = np.lib.format.read_magic(f)
+                if version not in ((1, 0), (2, 0)):
+                    raise ValueError(f"{path}: .npy version {version}")
+                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) \
+                    else np.lib.format.read_array_header_2_0
+                shape, fortran, dtype = read_header(f)
+                self._offset = f.tell()
+            if fortran:
+                raise ValueError(f"{path} is Fortran-ordered")
+            self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+        else:
+            self._offset, self.dtype = 0, np.dtype(np.uint8)
+            self.shape = (path.stat().st_size,)
+        self._row = self.dtype.itemsize * int(np.prod(self.shape[1:], dtype=np.int64))
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def _read(self, spans: list[tuple[int, int]]) -> list[np.ndarray]:
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            return [np.frombuffer(os.pread(fd, (hi - lo) * self._row, self._offset + lo * self._row),
+                                  dtype=self.dtype).reshape((hi - lo, *self.shape[1:])) for lo, hi in spans]
+        finally:
+            os.close(fd)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if isinstance(key, slice):
+            lo, hi, step = key.indices(len(self))
+            return self._read([(lo, max(lo, hi))])[0][::step]
+        if isinstance(key, (int, np.integer)):
+            row = int(key) + (len(self) if key < 0 else 0)
+            if not 0 <= row < len(self):
+                raise IndexError(key)
+            return self._read([(row, row + 1)])[0][0]
+        rows = np.asarray(key, dtype=np.int64).reshape(-1)
+        if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
+            raise IndexError("row out of range")
+        parts = self._read([(r, r + 1) for r in rows.tolist()])
+        return np.concatenate(parts) if parts else np.empty((0, *self.shape[1:]), dtype=self.dtype)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        whole = self[:]
+        return whole if dtype is None else whole.astype(dtype)

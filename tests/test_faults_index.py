@@ -151,7 +151,7 @@ from qa.cli import cli
 from qa.settings import Settings
 
 _load, _cache = qa.encoder.load_encoder, {}
-def cached(settings, log=None, built_with=""):
+def cached(settings, log=None, built_with="", latency=False):
     if settings.model not in _cache:
         _cache[settings.model] = _load(settings, log, built_with)
     return _cache[settings.model]

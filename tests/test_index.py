@@ -344,3 +344,24 @@ def test_filters_admit_exactly_the_rows_and_sentences_a_per_paragraph_predicate_
         scores = np.asarray(segment.arrays["sentences"][admitted], dtype=np.float32) @ q
         best_row = int(segment.arrays["sentence_row"][admitted[int(np.argmax(scores))]])
         assert store.search_sentences(q, 1, where)[0][0] == segment.row_id(best_row)
+
+
+def test_a_file_read_by_row_reads_what_numpy_loads(tmp_path: Path) -> None:
+    """Vectors and paragraphs are read by pread, not mapped: every way the store indexes them agrees with numpy."""
+    from qa.segments import ReadByRow
+
+    array = np.arange(7 * 3, dtype=np.float16).reshape(7, 3)
+    np.save(tmp_path / "v.npy", array)
+    rows = ReadByRow(tmp_path / "v.npy")
+    assert len(rows) == 7 and rows.shape == (7, 3) and rows.dtype == np.float16
+    assert np.array_equal(rows[2], array[2]) and np.array_equal(rows[-1], array[-1])
+    assert np.array_equal(rows[1:5], array[1:5]) and np.array_equal(rows[5:2], array[5:2])
+    assert np.array_equal(rows[np.asarray([6, 0, 3])], array[[6, 0, 3]])
+    assert np.array_equal(np.asarray(rows, dtype=np.float32), array.astype(np.float32))
+    with pytest.raises(IndexError):
+        rows[7]
+    (tmp_path / "p.jsonl").write_bytes(b'{"a": 1}\n{"b": 2}\n')
+    raw = ReadByRow(tmp_path / "p.jsonl")
+    assert bytes(raw[9:18]) == b'{"b": 2}\n' and len(raw) == 18
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    assert len(ReadByRow(tmp_path / "empty.jsonl")) == 0
