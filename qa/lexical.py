@@ -167,6 +167,10 @@ def bm25_top(arrays: Mapping[str, np.ndarray], query: Sequence[tuple[str, float]
 
     `idf` and `avg_len` are the whole index's (every segment's), so scores compare across segments.
     """
+    admitted = int(np.count_nonzero(mask))
+    if not admitted:  # e.g. the other language's channel over a corpus in one language
+        return []
+    narrow = admitted * 4 < len(mask)  # a filter keeping few rows: drop the others' postings before scoring
     rows, contributions = [], []
     for term, weight in query:
         found = _term_slice(arrays, term)
@@ -174,6 +178,9 @@ def bm25_top(arrays: Mapping[str, np.ndarray], query: Sequence[tuple[str, float]
             continue
         posted = np.asarray(arrays["post_row"][found[0]:found[1]])
         tf = np.asarray(arrays["post_tf"][found[0]:found[1]], dtype=np.float64)
+        if narrow:
+            kept = mask[posted]
+            posted, tf = posted[kept], tf[kept]
         norm = K1 * (1.0 - B + B * np.asarray(arrays["doc_len"])[posted] / max(avg_len, 1e-9))
         rows.append(posted)
         contributions.append(weight * idf[term] * tf * (K1 + 1.0) / (tf + norm))

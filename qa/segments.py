@@ -9,6 +9,7 @@ SHA-256, size and mtime are in `segment.json`; a file is hashed again only when 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -290,11 +291,12 @@ class ReadByRow:
     """A file on disk read by `os.pread`, row by row: a `.npy` array (indexed like one, by int, slice or ids) or
     raw bytes (sliced). For the files a question reads a few scattered rows of (re-ranked vectors, answer
     sentences, cited paragraphs): mapped, each row read faulted a 64 KB neighbourhood of cached pages into the
-    resident set, which at a million paragraphs held 3 GB of vectors no question asked for. The file is opened
-    per read (a few microseconds), so a thousand segments hold no descriptors. Thread-safe."""
+    resident set, which at a million paragraphs held 3 GB of vectors no question asked for. Each holds its file
+    open (three per segment; an index has at most `index.MAX_SEGMENTS`). Thread-safe: pread has no cursor."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._fd = os.open(path, os.O_RDONLY)
         if path.suffix == ".npy":
             with open(path, "rb") as f:
                 version = np.lib.format.read_magic(f)
@@ -309,34 +311,38 @@ class ReadByRow:
             self.shape, self.dtype = tuple(shape), np.dtype(dtype)
         else:
             self._offset, self.dtype = 0, np.dtype(np.uint8)
-            self.shape = (path.stat().st_size,)
+            self.shape = (os.fstat(self._fd).st_size,)
         self._row = self.dtype.itemsize * int(np.prod(self.shape[1:], dtype=np.int64))
 
     def __len__(self) -> int:
         return self.shape[0]
 
-    def _read(self, spans: list[tuple[int, int]]) -> list[np.ndarray]:
-        fd = os.open(self.path, os.O_RDONLY)
-        try:
-            return [np.frombuffer(os.pread(fd, (hi - lo) * self._row, self._offset + lo * self._row),
-                                  dtype=self.dtype).reshape((hi - lo, *self.shape[1:])) for lo, hi in spans]
-        finally:
-            os.close(fd)
+    def __del__(self) -> None:
+        with contextlib.suppress(AttributeError, OSError):
+            os.close(self._fd)
+
+    def _read(self, lo: int, hi: int) -> np.ndarray:
+        data = os.pread(self._fd, (hi - lo) * self._row, self._offset + lo * self._row)
+        return np.frombuffer(data, dtype=self.dtype).reshape((hi - lo, *self.shape[1:]))
 
     def __getitem__(self, key: Any) -> np.ndarray:
         if isinstance(key, slice):
             lo, hi, step = key.indices(len(self))
-            return self._read([(lo, max(lo, hi))])[0][::step]
+            return self._read(lo, max(lo, hi))[::step]
         if isinstance(key, (int, np.integer)):
             row = int(key) + (len(self) if key < 0 else 0)
             if not 0 <= row < len(self):
                 raise IndexError(key)
-            return self._read([(row, row + 1)])[0][0]
+            return self._read(row, row + 1)[0]
         rows = np.asarray(key, dtype=np.int64).reshape(-1)
         if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
             raise IndexError("row out of range")
-        parts = self._read([(r, r + 1) for r in rows.tolist()])
-        return np.concatenate(parts) if parts else np.empty((0, *self.shape[1:]), dtype=self.dtype)
+        out = np.empty((len(rows), *self.shape[1:]), dtype=self.dtype)
+        view, size = out.data.cast("B"), self._row
+        breaks = (np.flatnonzero(np.diff(rows) != 1) + 1).tolist()
+        for a, b in zip([0, *breaks], [*breaks, len(rows)]):  # one read per run of consecutive rows, into place
+            os.preadv(self._fd, [view[a * size:b * size]], self._offset + int(rows[a]) * size)
+        return out
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         whole = self[:]

@@ -147,13 +147,14 @@ def test_bm25_over_postings_ranks_as_a_full_scan_for_rare_and_for_common_terms()
         tokens.append(toks)
     arrays = _postings(tokens)
     idf = {t: 1.0 + i / 10 for i, t in enumerate(vocab)}
-    mask = rng.random(len(tokens)) < 0.8
     avg = sum(map(len, tokens)) / len(tokens)
-    for query in ([("rare", 1.0)], [("rare", 1.0), ("w3", 0.5)], [("common", 1.0), ("often", 0.7)]):
-        got = bm25_top(arrays, query, idf, avg, 10, mask)
-        want = _brute_bm25(tokens, query, idf, mask, 10)
-        assert [r for r, _ in got] == [r for r, _ in want]
-        assert np.allclose([s for _, s in got], [s for _, s in want])
+    masks = (rng.random(len(tokens)) < 0.8, rng.random(len(tokens)) < 0.1, np.zeros(len(tokens), dtype=bool))
+    for mask in masks:  # most rows, a narrow filter (postings dropped before scoring), none
+        for query in ([("rare", 1.0)], [("rare", 1.0), ("w3", 0.5)], [("common", 1.0), ("often", 0.7)]):
+            got = bm25_top(arrays, query, idf, avg, 10, mask)
+            want = _brute_bm25(tokens, query, idf, mask, 10)
+            assert [r for r, _ in got] == [r for r, _ in want]
+            assert np.allclose([s for _, s in got], [s for _, s in want])
 
 
 @given(st.lists(st.integers(0, 4), min_size=1, max_size=40), st.integers(1, 12))
