@@ -44,13 +44,13 @@ class Masks:
         """Per segment, the sentences of the rows `where` admits: None for every one (no filter, no tombstone),
         their ids when they are few in an approximate segment (searched exactly, sparing a pass over millions of
         sentences), else a mask over the sentences."""
-        if where.is_empty():
-            return [None if whole else live[s.arrays["sentence_row"]]
-                    for s, live, whole in zip(self._segments, self._live, self._whole)]
+        if where.is_empty() and all(self._whole):
+            return [None] * len(self._segments)
         found = self._sentence_mask_cache.get(where)
         if found is None:
-            found = self._sentence_mask_cache[where] = [sentences_of(s, mask) for s, mask in
-                                                        zip(self._segments, self.rows(where))]
+            found = self._sentence_mask_cache[where] = [
+                None if where.is_empty() and whole else sentences_of(s, mask)
+                for s, mask, whole in zip(self._segments, self.rows(where), self._whole)]
             while len(self._sentence_mask_cache) > 16:
                 self._sentence_mask_cache.pop(next(iter(self._sentence_mask_cache)), None)
         return found

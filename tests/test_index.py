@@ -146,6 +146,10 @@ def test_removing_a_document_retires_its_paragraphs_without_rewriting_the_others
     assert encoder.embedded == [] and set(after.documents) == {FIRST}
     assert after.searchable(SECOND) == () and after.size == len(load_corpus(one_doc).searchable())
     assert all(pid.startswith(FIRST) for pid, _ in after.search_lexical([("核", 1.0)], 50))
+    query = np.ones(RecordingEncoder.dim, dtype=np.float32) / 4
+    for _ in range(2):  # the second time from the kept masks
+        assert all(pid.startswith(FIRST) for pid, _ in after.search_sentences(query, 50))
+        assert all(pid.startswith(FIRST) for pid, _ in after.search_paragraphs(query, 50))
 
 
 # --- stale indexes -----------------------------------------------------------------------------------------
