@@ -6,14 +6,26 @@ spread over the rows; a question naming a party costs a few vector operations, n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .document import Document
 from .segments import OpenSegment, sentences_of
 from .store import Filter
+
+T = TypeVar("T")
+
+
+def _kept(cache: dict[Filter, T], where: Filter, limit: int, make: Callable[[], T]) -> T:
+    """`cache[where]`, made on first use; the oldest filters are forgotten beyond `limit`."""
+    found = cache.get(where)
+    if found is None:
+        found = cache[where] = make()
+        while len(cache) > limit:
+            cache.pop(next(iter(cache)), None)
+    return found
 
 
 class Masks:
@@ -33,12 +45,7 @@ class Masks:
         """Per segment, the rows `where` admits among the live ones (the last few filters' masks are kept)."""
         if where.is_empty():
             return self._live
-        found = self._mask_cache.get(where)
-        if found is None:
-            found = self._mask_cache[where] = self._compute_masks(where)
-            while len(self._mask_cache) > 64:
-                self._mask_cache.pop(next(iter(self._mask_cache)), None)
-        return found
+        return _kept(self._mask_cache, where, 64, lambda: self._compute_masks(where))
 
     def sentences(self, where: Filter) -> list[np.ndarray | None]:
         """Per segment, the sentences of the rows `where` admits: None for every one (no filter, no tombstone),
@@ -46,14 +53,9 @@ class Masks:
         sentences), else a mask over the sentences."""
         if where.is_empty() and all(self._whole):
             return [None] * len(self._segments)
-        found = self._sentence_mask_cache.get(where)
-        if found is None:
-            found = self._sentence_mask_cache[where] = [
-                None if where.is_empty() and whole else sentences_of(s, mask)
-                for s, mask, whole in zip(self._segments, self.rows(where), self._whole)]
-            while len(self._sentence_mask_cache) > 16:
-                self._sentence_mask_cache.pop(next(iter(self._sentence_mask_cache)), None)
-        return found
+        return _kept(self._sentence_mask_cache, where, 16, lambda: [
+            None if where.is_empty() and whole else sentences_of(s, mask)
+            for s, mask, whole in zip(self._segments, self.rows(where), self._whole)])
 
     def _compute_masks(self, where: Filter) -> list[np.ndarray]:
         out = []
