@@ -60,18 +60,18 @@ def get(url: str, timeout: float = 60) -> tuple[int, bytes]:
 
 
 def cold_start(env: dict[str, str]) -> float:
-    code = "import time;t=time.perf_counter();from qa.settings import Settings;from qa.search import Engine;" \
+    code = "import time;t=time.perf_counter();from qa.settings import Settings;from qa.search.engine import Engine;" \
            "Engine.open(Settings.load(),build_missing=False,log=lambda s:None);print(time.perf_counter()-t)"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
 def build_throughput(env_index: Path) -> dict[str, float]:
-    from qa.answer import sentence_spans
-    from qa.corpus import load_corpus
-    from qa.encoder import load_encoder
-    from qa.index import build_index, passage_text
+    from qa.documents.corpus import load_corpus
+    from qa.embedding.encoder import load_encoder
+    from qa.search.answer import sentence_spans
     from qa.settings import Settings
+    from qa.store.index import build_index, passage_text
 
     settings = Settings.load({"index_dir": str(env_index)})
     corpus = load_corpus(settings.corpus_dir)
@@ -98,7 +98,7 @@ def build_throughput(env_index: Path) -> dict[str, float]:
 
 
 def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "qa.cli.main", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     while time.time() < deadline:

@@ -33,7 +33,7 @@ QUESTION = "Which state proposed a stepping-stone approach?"
 
 def english_paragraphs(n: int) -> list[str]:
     """`n` English paragraphs spread over the 194 statements of the 2021 general debate."""
-    from qa.segment import paragraphs
+    from qa.documents.segmentation import paragraphs
 
     folder = SHARED / "corpora" / "ungdc-2021"
     texts = []
@@ -45,8 +45,8 @@ def english_paragraphs(n: int) -> list[str]:
 
 def chinese_paragraphs() -> list[str]:
     """What the index embeds for the bundled corpus's searchable paragraphs (Chinese, headings included)."""
-    from qa.corpus import load_corpus
-    from qa.index import passage_text
+    from qa.documents.corpus import load_corpus
+    from qa.store.index import passage_text
 
     corpus = load_corpus(ROOT / "corpus")
     docs = {d.id: d for d in corpus.documents}
@@ -66,7 +66,7 @@ def child(backend: str, cache: Path, english: int, out: Path) -> None:
     """One backend in this fresh process: load, warm up, time both paragraph sets and single queries."""
     import numpy as np
 
-    from qa.encoder import load_encoder
+    from qa.embedding.encoder import load_encoder
     from qa.settings import Settings
 
     en, zh, asked = english_paragraphs(english), chinese_paragraphs(), questions()
@@ -105,7 +105,7 @@ def one_shot_ask(backend: str, index_dir: Path, cache: Path) -> float:
     env = {**os.environ, "QA_ENCODER": "torch" if backend == "today" else backend, "QA_CACHE_DIR": str(cache),
            "PYTHONPATH": str(ROOT)}
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "qa.cli", "ask", QUESTION, "--index-dir", str(index_dir)], cwd=ROOT,
+    subprocess.run([sys.executable, "-m", "qa.cli.main", "ask", QUESTION, "--index-dir", str(index_dir)], cwd=ROOT,
                    env=env, check=True, capture_output=True)
     return time.perf_counter() - t
 
@@ -160,7 +160,7 @@ def ask_times(backends: list[str], cache: Path, out: Path) -> dict[str, list[flo
         indexes[b] = out / f"index-{b}"
         env = {**os.environ, "QA_ENCODER": "torch" if b == "today" else b, "QA_CACHE_DIR": str(cache),
                "PYTHONPATH": str(ROOT)}
-        subprocess.run([sys.executable, "-m", "qa.cli", "index", "--index-dir", str(indexes[b])], cwd=ROOT,
+        subprocess.run([sys.executable, "-m", "qa.cli.main", "index", "--index-dir", str(indexes[b])], cwd=ROOT,
                        env=env, check=True, capture_output=True)
     times: dict[str, list[float]] = {b: [] for b in backends}
     for _ in range(3):

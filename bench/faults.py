@@ -31,16 +31,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.corpus import add_document, load_corpus
-from qa.encoder import load_encoder
+from qa.documents.corpus import add_document, load_corpus
+from qa.embedding.encoder import load_encoder
 from qa.errors import IndexDamaged, QAError
-from qa.faiss_store import read_commit
-from qa.index import build_index, verify_index
-from qa.search import Engine
-from qa.segments import ARRAYS
+from qa.search.engine import Engine
 from qa.settings import Settings
+from qa.store.faiss.segments import ARRAYS
+from qa.store.faiss.store import read_commit
+from qa.store.index import build_index, verify_index
 
-QA = [sys.executable, "-m", "qa.cli"]
+QA = [sys.executable, "-m", "qa.cli.main"]
 NAMES = ("CURRENT", "commit", "background", "segment.json", "paragraphs.jsonl", "dense.faiss", "sentences.faiss",
          *(f"{a}.npy" for a in ARRAYS))
 TINY = ("减少核风险的工作文件\n\n1. 核武器国家应当采取具体步骤减少核风险，包括加强危机沟通渠道。\n\n"
@@ -48,7 +48,7 @@ TINY = ("减少核风险的工作文件\n\n1. 核武器国家应当采取具体�
         "3. 无核武器国家呼吁提供具有法律约束力的消极安全保证。\n")
 SLOW_SAVE = ("import os, time\n_f = os.fsync\n"
              "os.fsync = lambda fd: (time.sleep(float(os.environ['QA_TEST_FSYNC_DELAY'])), _f(fd))[1]\n"
-             "from qa.cli import main\nmain()\n")
+             "from qa.cli.main import main\nmain()\n")
 
 
 def copy(src: Path, dst: Path) -> Path:

@@ -22,7 +22,7 @@ QUESTIONS = [
 LOAD = """
 import time
 t0 = time.perf_counter()
-from qa.parties import load_parties
+from qa.parties.table import load_parties
 t1 = time.perf_counter()
 load_parties()
 t2 = time.perf_counter()
@@ -34,10 +34,10 @@ def main() -> int:
     runs = [subprocess.run([sys.executable, "-c", LOAD], cwd=ROOT, capture_output=True, text=True, check=True)
             for _ in range(5)]
     imports, loads = zip(*(map(float, r.stdout.split()) for r in runs), strict=True)
-    print(f"import qa.parties: median {statistics.median(imports):.1f} ms; "
+    print(f"import qa.parties.table: median {statistics.median(imports):.1f} ms; "
           f"load_parties(): median {statistics.median(loads):.1f} ms (fresh process, 5 runs)")
 
-    from qa.parties import load_parties
+    from qa.parties.table import load_parties
 
     parties = load_parties()
     names = len(parties) + sum(len(p.aliases) for p in parties)

@@ -35,11 +35,11 @@ NOISE = 0.012  # per dimension: a perturbed copy keeps a cosine of about 0.97 to
 
 def source(work: Path, encoder: Any) -> dict[str, Any]:
     """Real paragraphs with their vectors, sentences and tokens: the seeds and the 2021 statements."""
-    from qa.corpus import add_documents, load_corpus
-    from qa.faiss_store import load
-    from qa.index import build_index
-    from qa.manifest import read_manifest
+    from qa.documents.corpus import add_documents, load_corpus
+    from qa.documents.manifest import read_manifest
     from qa.settings import Settings
+    from qa.store.faiss.store import load
+    from qa.store.index import build_index
 
     corpus_dir = work / "source-corpus"
     if not (corpus_dir / "documents.json").exists():
@@ -52,7 +52,7 @@ def source(work: Path, encoder: Any) -> dict[str, Any]:
     seg = store._segments[0]
     a = seg.arrays
     rows = [seg.row_paragraph(r) for r in range(seg.size)]
-    from qa.index import lexical_tokens
+    from qa.store.index import lexical_tokens
 
     docs = store.documents
     return {"paragraphs": rows, "vectors": np.asarray(a["vectors"], dtype=np.float32),
@@ -63,9 +63,9 @@ def source(work: Path, encoder: Any) -> dict[str, Any]:
 
 def synthesize(src: dict[str, Any], n: int, index_dir: Path, rng: np.random.Generator) -> float:
     """Write an index of `n` paragraphs (32 to a document) from the source; returns the seconds it took."""
-    from qa.document import Document
-    from qa.faiss_store import commit
-    from qa.store import Change, Segment, Sentences
+    from qa.documents.document import Document
+    from qa.store.base import Change, Segment, Sentences
+    from qa.store.faiss.store import commit
 
     t0 = time.perf_counter()
     m = len(src["paragraphs"])
@@ -114,10 +114,10 @@ def questions() -> list[str]:
 
 def serve(index_dir: Path) -> dict[str, Any]:
     """In this (fresh) process: open the index and the model as `qa serve` does, then query it."""
-    from qa.encoder import load_encoder
-    from qa.faiss_store import load
-    from qa.search import Engine
+    from qa.embedding.encoder import load_encoder
+    from qa.search.engine import Engine
     from qa.settings import Settings
+    from qa.store.faiss.store import load
 
     t0 = time.perf_counter()
     store = load(index_dir)
@@ -174,8 +174,8 @@ def _ann_recall(store: Any, queries: np.ndarray) -> float:
 
 def encoder_rate(encoder: Any, src: dict[str, Any]) -> dict[str, float]:
     """The real encoder on 200 real English and 200 real Chinese paragraphs (as `qa index` embeds them)."""
-    from qa.corpus import load_corpus
-    from qa.index import passage_text
+    from qa.documents.corpus import load_corpus
+    from qa.store.index import passage_text
 
     english = [p.text for p in src["paragraphs"][:200]]
     seeds = load_corpus(ROOT / "corpus")
@@ -199,7 +199,7 @@ def main() -> None:
     if args.serve:
         print(json.dumps(serve(Path(args.serve))))
         return
-    from qa.encoder import load_encoder
+    from qa.embedding.encoder import load_encoder
     from qa.settings import Settings
 
     work = Path(args.work)

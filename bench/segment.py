@@ -4,7 +4,7 @@ Per corpus (the Chinese seeds in corpus/, the UNGDC 2021 statements and the NPT 
 ../shared/corpora/): documents, searchable paragraphs, median and longest paragraph, share numbered, gold
 quotes of the dev sets that lie inside exactly one searchable paragraph, time to segment the corpus (best of
 three), and sentence splitting in microseconds per searchable paragraph. Then the measurement behind the
-English semicolon rule of `qa.sentences`.
+English semicolon rule of `qa.text.sentences`.
 
 Usage: .venv/bin/python bench/segment.py
 """
@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa import sentences
-from qa.paragraph import Paragraph
-from qa.segment import paragraphs
+from qa.documents.paragraph import Paragraph
+from qa.documents.segmentation import paragraphs
+from qa.text import sentences
 
 SHARED = ROOT.parent / "shared"
 

@@ -55,7 +55,7 @@ def start_server(config: str, index_root: Path) -> tuple[subprocess.Popen[bytes]
     port = free_port()
     env = {**os.environ, "QA_ENCODER": encoder, "QA_QUERY_BATCH": batch, "PYTHONPATH": str(ROOT),
            "QA_INDEX_DIR": str(index_root / encoder), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "qa.cli.main", "serve", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 900  # a first start builds the index
     while time.time() < deadline:

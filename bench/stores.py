@@ -50,10 +50,10 @@ def pct(xs: list[float], p: float) -> float:
 
 
 def build(args: argparse.Namespace) -> dict[str, Any]:
-    from qa.corpus import load_corpus
-    from qa.encoder import load_encoder
-    from qa.index import build_index
+    from qa.documents.corpus import load_corpus
+    from qa.embedding.encoder import load_encoder
     from qa.settings import Settings
+    from qa.store.index import build_index
 
     settings = Settings.load({"corpus_dir": args.corpus_dir, "index_dir": args.index_dir, "store": args.store})
     corpus = load_corpus(settings.corpus_dir)
@@ -69,8 +69,8 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def serve(args: argparse.Namespace) -> dict[str, Any]:
-    from qa.evaluate import document_files, evaluate, load_questions
-    from qa.search import Engine
+    from qa.search.engine import Engine
+    from qa.search.evaluate import document_files, evaluate, load_questions
     from qa.settings import Settings
 
     settings = Settings.load({"corpus_dir": args.corpus_dir, "index_dir": args.index_dir, "store": args.store})

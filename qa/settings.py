@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from qa.errors import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

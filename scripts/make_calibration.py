@@ -24,10 +24,10 @@ ENGLISH = 240
 MIN_CHARS = 80
 
 sys.path.insert(0, str(ROOT))
-from qa.segment import paragraphs
+from qa.documents.segmentation import paragraphs
 
 HEADER = """\
-# Calibration texts for the int8 OpenVINO encoder (qa/quantize.py): NNCF runs the model on each row to set the
+# Calibration texts for the int8 OpenVINO encoder (qa/embedding/quantize.py): NNCF runs the model on each row to set the
 # ranges of its activations. They only calibrate; nothing here is searched, and changing this file rebuilds the
 # int8 model (its hash is in the model's cache key) and so re-embeds every index built with it.
 # Columns: language, source, text (one paragraph, no tabs). Written by scripts/make_calibration.py.

@@ -26,7 +26,7 @@ OUTPUT = ROOT / "corpus" / "parties.json"
 PYCOUNTRY = "26.2.16"  # the version the committed table is built from; keep in step with pyproject.toml
 
 sys.path.insert(0, str(ROOT))
-from qa.parties import fold, parties_from_json
+from qa.parties.table import fold, parties_from_json
 
 try:
     import pycountry

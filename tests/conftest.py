@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.corpus import Corpus, load_corpus
-from qa.paragraph import Paragraph
-from qa.segment import paragraphs
+from qa.documents.corpus import Corpus, load_corpus
+from qa.documents.paragraph import Paragraph
+from qa.documents.segmentation import paragraphs
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = ROOT / "corpus"
@@ -70,7 +70,7 @@ def corpus_copy(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def encoder():
     """The real embedding model, loaded once per session."""
-    from qa.encoder import load_encoder
+    from qa.embedding.encoder import load_encoder
     from qa.settings import Settings
 
     return load_encoder(Settings.load())
@@ -86,9 +86,9 @@ def engine(encoder, corpus: Corpus, tmp_path_factory: pytest.TempPathFactory):
     built from nothing in a temporary folder, as on a first run.
     """
     from qa.errors import Busy
-    from qa.index import build_index
-    from qa.search import Engine
+    from qa.search.engine import Engine
     from qa.settings import Settings
+    from qa.store.index import build_index
 
     fresh = os.environ.get("QA_TEST_FRESH_INDEX", "") not in ("", "0")
     index_dir = tmp_path_factory.mktemp("index") if fresh else INDEX_CACHE
@@ -103,7 +103,7 @@ def engine(encoder, corpus: Corpus, tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def web_app(engine):
-    from qa.app import create_app
+    from qa.web.app import create_app
 
     return create_app(engine.settings, engine)
 
@@ -130,9 +130,9 @@ def xss_client(tmp_path_factory: pytest.TempPathFactory, engine):
     """(client, doc id) for an app over a one-document corpus whose text and metadata carry HTML."""
     from fastapi.testclient import TestClient
 
-    from qa.app import create_app
-    from qa.corpus import add_document
-    from qa.search import Engine
+    from qa.documents.corpus import add_document
+    from qa.search.engine import Engine
+    from qa.web.app import create_app
 
     folder = tmp_path_factory.mktemp("xss")
     corpus_dir = folder / "corpus"
@@ -158,12 +158,12 @@ STATEMENTS = ("AUT", "IRL", "MNG", "FJI", "KIR", "NZL")  # two on nuclear disarm
 def statements_engine(encoder, tmp_path_factory: pytest.TempPathFactory):
     """An engine over six English statements of the 2021 general debate, imported from the shared manifest the
     way a user does (`qa add --manifest`), indexed with the real model (kept in .cache between sessions)."""
-    from qa.corpus import add_documents, load_corpus
+    from qa.documents.corpus import add_documents, load_corpus
+    from qa.documents.manifest import read_manifest
     from qa.errors import Busy
-    from qa.index import build_index
-    from qa.manifest import read_manifest
-    from qa.search import Engine
+    from qa.search.engine import Engine
     from qa.settings import Settings
+    from qa.store.index import build_index
 
     if not (UNGDC_DIR / "manifest.jsonl").exists():
         pytest.fail(f"{UNGDC_DIR} is missing: the tests need ../shared beside the project (as CI has it).")

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import qa.channels
-import qa.search
-from qa.channels import CHANNELS, SECOND_PASS
-from qa.cli import cli
-from qa.fusion import DEFAULT_WEIGHTS, Ranking
-from qa.search import Engine
-from qa.store import ALL
+import qa.search.channels
+import qa.search.engine
+from qa.cli.main import cli
+from qa.search.channels import CHANNELS, SECOND_PASS
+from qa.search.engine import Engine
+from qa.search.fusion import DEFAULT_WEIGHTS, Ranking
+from qa.store.base import ALL
 
 NAMES = [name for name, _ in DEFAULT_WEIGHTS]
 CHANNEL_FUNCTIONS = {**CHANNELS, **SECOND_PASS}  # as imported, before any test wraps them
@@ -75,9 +75,9 @@ def run_eval(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ch
         return lambda *args: ran.append(name) or channel(*args)
 
     for name in NAMES:
-        table = qa.channels.SECOND_PASS if name in SECOND_PASS else qa.channels.CHANNELS
+        table = qa.search.channels.SECOND_PASS if name in SECOND_PASS else qa.search.channels.CHANNELS
         monkeypatch.setitem(table, name, recorded(name))
-    monkeypatch.setattr(qa.search, "load_encoder", lambda settings, **_: engine.encoder)  # the model, loaded once
+    monkeypatch.setattr(qa.search.engine, "load_encoder", lambda settings, **_: engine.encoder)  # the model, loaded once
     result = CliRunner().invoke(cli, ["--corpus-dir", str(engine.settings.corpus_dir), "--index-dir",
                                       str(engine.settings.index_dir), "eval", str(questions), "--channels", channels,
                                       "--json"])

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader, PdfWriter
 
-from qa.cli import cli
-from qa.corpus import load_corpus
+from qa.cli.main import cli
+from qa.documents.corpus import load_corpus
 
 PARAGRAPHS = [
     "Sweden proposes a stepping stone approach to nuclear disarmament diplomacy.",

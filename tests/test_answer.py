@@ -1,8 +1,8 @@
-from qa.answer import best_span
-from qa.citation import citation, display_label, speaker, where
-from qa.document import Document
-from qa.paragraph import Paragraph
-from qa.sentences import sentence_spans
+from qa.documents.document import Document
+from qa.documents.paragraph import Paragraph
+from qa.parties.citation import citation, display_label, speaker, where
+from qa.search.answer import best_span
+from qa.text.sentences import sentence_spans
 
 SWEDEN = Document(
     id="sweden-2019", file="003.txt", title="采取“垫脚石”办法开启裁军外交",

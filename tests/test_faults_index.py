@@ -26,16 +26,16 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from qa.cli import cli
-from qa.corpus import add_document, load_corpus
+from qa.cli.main import cli
+from qa.documents.corpus import add_document, load_corpus
 from qa.errors import Busy, IndexDamaged, QAError
-from qa.index import build_index, load_index, verify_index
-from qa.search import Engine
-from qa.segments import ARRAYS
-from qa.storage import sha256_bytes, writer_lock
+from qa.files import sha256_bytes, writer_lock
+from qa.search.engine import Engine
+from qa.store.faiss.segments import ARRAYS
+from qa.store.index import build_index, load_index, verify_index
 
 ROOT = Path(__file__).resolve().parent.parent
-QA = [sys.executable, "-m", "qa.cli"]
+QA = [sys.executable, "-m", "qa.cli.main"]
 SEGMENT_FILES = ("segment.json", "paragraphs.jsonl", "dense.faiss", "sentences.faiss", *(f"{a}.npy" for a in ARRAYS))
 INDEX_FILES = ("CURRENT", "commit", "background", *SEGMENT_FILES)
 
@@ -128,9 +128,9 @@ def index_copy(engine, tmp_path: Path) -> Path:
 @pytest.mark.parametrize("name", INDEX_FILES)
 def test_every_damaged_index_file_is_reported_and_refused(engine, index_copy: Path, name: str, how: str,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    import qa.search
+    import qa.search.engine
 
-    monkeypatch.setattr(qa.search, "load_encoder", lambda settings, **_: engine.encoder)
+    monkeypatch.setattr(qa.search.engine, "load_encoder", lambda settings, **_: engine.encoder)
     damage(file_of(index_copy, name), how)
     with pytest.raises(IndexDamaged) as e:
         verify_index(index_copy, engine.corpus, engine.encoder.identity())
@@ -145,17 +145,17 @@ DRIVER = r"""
 # Runs `qa verify` and `qa ask` on many index folders in one process (the model is loaded once), as the CLI
 # runs them: a crash by signal ends this process and fails the test.
 import contextlib, io, json, sys
-import qa.encoder, qa.search
-from qa.cli import cli
+import qa.embedding.encoder, qa.search.engine
+from qa.cli.main import cli
 
 from qa.settings import Settings
 
-_load, _cache = qa.encoder.load_encoder, {}
+_load, _cache = qa.embedding.encoder.load_encoder, {}
 def cached(settings, log=None, built_with="", latency=False):
     if settings.model not in _cache:
         _cache[settings.model] = _load(settings, log, built_with)
     return _cache[settings.model]
-qa.encoder.load_encoder = qa.search.load_encoder = cached
+qa.embedding.encoder.load_encoder = qa.search.engine.load_encoder = cached
 cached(Settings.load())  # load once, before any output is captured
 out = []
 for args in json.loads(sys.argv[1]):
@@ -287,8 +287,8 @@ INJECTIONS = (
 def test_write_error_during_save_is_clean_and_keeps_the_previous_index(
     engine, tiny: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str, n: int, err: int
 ) -> None:
-    import qa.faiss_store
-    import qa.segments
+    import qa.store.faiss.segments
+    import qa.store.faiss.store
 
     index_copy = copy_index(tiny["index"], tmp_path / "index")
 
@@ -302,13 +302,13 @@ def test_write_error_during_save_is_clean_and_keeps_the_previous_index(
             opened[0] += 1
             return _Failing(f, err) if opened[0] == n else f
 
-        monkeypatch.setattr(qa.segments, "open", failing_open, raising=False)
+        monkeypatch.setattr(qa.store.faiss.segments, "open", failing_open, raising=False)
     elif what == "fsync":
         monkeypatch.setattr(os, "fsync", _fail_nth(os.fsync, n, err))
     elif what == "replace":
         monkeypatch.setattr(os, "replace", _fail_nth(os.replace, n, err))
     else:
-        monkeypatch.setattr(qa.faiss_store.tempfile, "mkdtemp", _fail_nth(qa.faiss_store.tempfile.mkdtemp, n, err))
+        monkeypatch.setattr(qa.store.faiss.store.tempfile, "mkdtemp", _fail_nth(qa.store.faiss.store.tempfile.mkdtemp, n, err))
 
     with pytest.raises(QAError) as e:
         build_index(index_copy, tiny["corpus"], engine.encoder, progress=False, rebuild=True)
@@ -379,12 +379,12 @@ def test_second_qa_add_fails_fast_while_the_corpus_is_locked(corpus_copy: Path, 
 def test_add_racing_another_add_is_refused_and_loses_neither_document(corpus_copy: Path, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A second `qa add` that finishes while the first is still reading its file must not be overwritten."""
-    import qa.corpus
+    import qa.documents.corpus
 
     first, second = tmp_path / "first.txt", tmp_path / "second.txt"
     first.write_text("第一份文件的第一段。\n\n第一份文件的第二段。\n", encoding="utf-8")
     second.write_text("第二份文件的第一段。\n\n第二份文件的第二段。\n", encoding="utf-8")
-    real_read = qa.corpus.read_text
+    real_read = qa.documents.corpus.read_text
     raced: list[Any] = []
 
     def read_while_another_add_runs(path: Path) -> str:
@@ -392,7 +392,7 @@ def test_add_racing_another_add_is_refused_and_loses_neither_document(corpus_cop
             raced.append(add_document(corpus_copy, second, title="Second", submitted_by=["Japan"]))
         return real_read(path)
 
-    monkeypatch.setattr(qa.corpus, "read_text", read_while_another_add_runs)
+    monkeypatch.setattr(qa.documents.corpus, "read_text", read_while_another_add_runs)
     with pytest.raises(Busy, match="changed while the files were being read"):
         add_document(corpus_copy, first, title="First", submitted_by=["Sweden"])
     monkeypatch.undo()
@@ -422,7 +422,7 @@ SLOW_SAVE = (
     "    time.sleep(float(os.environ['QA_TEST_FSYNC_DELAY']))\n"
     "    _fsync(fd)\n"
     "os.fsync = fsync\n"
-    "from qa.cli import main\n"
+    "from qa.cli.main import main\n"
     "main()\n"
 )
 

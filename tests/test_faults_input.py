@@ -21,13 +21,13 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.analyzers import han_runs, tokenize
-from qa.cli import cli
-from qa.corpus import load_corpus
-from qa.english import stem
+from qa.cli.main import cli
+from qa.documents.corpus import load_corpus
+from qa.documents.segmentation import paragraphs
 from qa.errors import CorpusError, QAError
-from qa.segment import paragraphs
-from qa.text import HAN
+from qa.text.analyzers import han_runs, tokenize
+from qa.text.english import stem
+from qa.text.scripts import HAN
 
 LONG = 200_000
 
@@ -99,7 +99,7 @@ BAD = [
     ("/documents/nowhere?hl=%00", 404, ""),
     ("/documents/%ED%A0%80", 400, "surrogate"),
     ("/static/..%2F..%2Fqa%2Fapp.py", 404, ""),
-    ("/static/%2e%2e/%2e%2e/qa/app.py", 404, ""),
+    ("/static/%2e%2e/%2e%2e/qa/web/app.py", 404, ""),
 ]
 
 
@@ -232,8 +232,8 @@ def _snapshot(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def hostile(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """An app over a one-document corpus added with `qa add`, whose text and metadata carry markup."""
-    from qa.app import create_app
-    from qa.search import Engine
+    from qa.search.engine import Engine
+    from qa.web.app import create_app
 
     folder = tmp_path_factory.mktemp("hostile")
     corpus_dir = folder / "corpus"

@@ -22,10 +22,10 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.faiss_store import read_commit
+from qa.store.faiss.store import read_commit
 
 ROOT = Path(__file__).resolve().parent.parent
-QA = [sys.executable, "-m", "qa.cli"]
+QA = [sys.executable, "-m", "qa.cli.main"]
 QUESTIONS = [
     "Which state proposed a stepping-stone approach?",
     "五核国如何看待减少战略风险？",
@@ -189,10 +189,10 @@ def test_qa_serve_refuses_a_damaged_index_with_one_line(engine: Any, damaged_ind
 
 def test_healthz_is_503_with_the_reason_when_the_index_is_damaged(engine: Any, damaged_index: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import qa.search
-    from qa.app import create_app
+    import qa.search.engine
+    from qa.web.app import create_app
 
-    monkeypatch.setattr(qa.search, "load_encoder", lambda settings, **_: engine.encoder)  # the same model, loaded once
+    monkeypatch.setattr(qa.search.engine, "load_encoder", lambda settings, **_: engine.encoder)  # the same model, loaded once
     with TestClient(create_app(engine.settings.with_(index_dir=damaged_index))) as client:
         health = client.get("/healthz")
         assert health.status_code == 503
@@ -205,7 +205,7 @@ def test_healthz_is_503_with_the_reason_when_the_index_is_damaged(engine: Any, d
     assert (damaged_index / "CURRENT").read_text().startswith("commit-")
 
 
-ONE_SHOT = ("import sys\nimport qa.search as s\nfrom qa.cli import cli\nopened = []\nopen_ = s.Engine.open\n"
+ONE_SHOT = ("import sys\nimport qa.search.engine as s\nfrom qa.cli.main import cli\nopened = []\nopen_ = s.Engine.open\n"
             "s.Engine.open = lambda *a, **k: opened.append(1) or open_(*a, **k)\n"
             "try:\n    cli.main(sys.argv[1:], prog_name='qa')\nexcept SystemExit as e:\n    code = e.code\n"
             "print(bool(opened), file=sys.stderr)\n")  # True: the command opened model and index itself

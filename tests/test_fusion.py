@@ -6,7 +6,7 @@ first-appearance tie-break never do.
 
 import pytest
 
-from qa.fusion import DEFAULT_WEIGHTS, Ranking, fuse, reciprocal_rank_fusion
+from qa.search.fusion import DEFAULT_WEIGHTS, Ranking, fuse, reciprocal_rank_fusion
 
 
 def winner(rankings, **kw):

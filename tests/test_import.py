@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa.cli import cli
-from qa.corpus import load_corpus
+from qa.cli.main import cli
+from qa.documents.corpus import load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 UNGDC_DIR = ROOT.parent / "shared" / "corpora" / "ungdc-2021"

@@ -17,20 +17,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import qa.faiss_store
-import qa.freshness
-import qa.index
-import qa.search
-from qa.corpus import Corpus, load_corpus
+import qa.search.engine
+import qa.store.faiss.store
+import qa.store.freshness
+import qa.store.index
+from qa.documents.corpus import Corpus, load_corpus
 from qa.errors import IndexMissing
-from qa.faiss_store import FaissStore, salvage_vectors
-from qa.freshness import staleness
-from qa.index import background_texts, build_index, passage_text
-from qa.search import Engine
-from qa.sentences import sentence_spans
+from qa.files import sha256_bytes
+from qa.search.engine import Engine
 from qa.settings import Settings
-from qa.storage import sha256_bytes
-from qa.terminology import TERMINOLOGY_PATH
+from qa.store.faiss.store import FaissStore, salvage_vectors
+from qa.store.freshness import staleness
+from qa.store.index import background_texts, build_index, passage_text
+from qa.text.sentences import sentence_spans
+from qa.text.terminology import TERMINOLOGY_PATH
 
 SEED = Path(__file__).resolve().parent.parent / "corpus"
 FIRST, SECOND = "p5-2021", "russia-2022"  # the two smallest seed documents
@@ -167,10 +167,10 @@ def test_adding_a_document_makes_the_index_stale_and_open_rebuilds_it(
     build(tmp_path / "index", load_corpus(one_doc))
     corpus = add_second_document(one_doc)
     encoder = RecordingEncoder()
-    old = qa.index.load_index(tmp_path / "index")
+    old = qa.store.index.load_index(tmp_path / "index")
     assert staleness(old.manifest, corpus, encoder.identity()) == "the corpus changed"
 
-    monkeypatch.setattr(qa.search, "load_encoder", lambda settings, **_: encoder)
+    monkeypatch.setattr(qa.search.engine, "load_encoder", lambda settings, **_: encoder)
     log: list[str] = []
     engine = Engine.open(Settings().with_(corpus_dir=one_doc, index_dir=tmp_path / "index",
                                           cache_dir=tmp_path / "cache"), log=log.append)
@@ -188,12 +188,12 @@ def test_changed_terminology_makes_the_index_stale_and_open_rebuilds_it(
     terminology = tmp_path / "terminology.tsv"
     terminology.write_text(TERMINOLOGY_PATH.read_text(encoding="utf-8") + "stepping stone test\t垫脚石测试\n",
                            encoding="utf-8")
-    monkeypatch.setattr(qa.freshness, "TERMINOLOGY_PATH", terminology)
+    monkeypatch.setattr(qa.store.freshness, "TERMINOLOGY_PATH", terminology)
     encoder = RecordingEncoder()
-    old = qa.index.load_index(tmp_path / "index")
+    old = qa.store.index.load_index(tmp_path / "index")
     assert staleness(old.manifest, corpus, encoder.identity()) == "the lexical analyzer or terminology changed"
 
-    monkeypatch.setattr(qa.search, "load_encoder", lambda settings, **_: encoder)
+    monkeypatch.setattr(qa.search.engine, "load_encoder", lambda settings, **_: encoder)
     log: list[str] = []
     engine = Engine.open(Settings().with_(corpus_dir=one_doc, index_dir=tmp_path / "index",
                                           cache_dir=tmp_path / "cache"), log=log.append)
@@ -207,7 +207,7 @@ def test_open_builds_a_missing_index_and_refuses_to_without_build_missing(
     one_doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     encoder = RecordingEncoder()
-    monkeypatch.setattr(qa.search, "load_encoder", lambda settings, **_: encoder)
+    monkeypatch.setattr(qa.search.engine, "load_encoder", lambda settings, **_: encoder)
     settings = Settings().with_(corpus_dir=one_doc, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
     with pytest.raises(IndexMissing):
         Engine.open(settings, build_missing=False, log=lambda s: None)
@@ -232,8 +232,8 @@ def test_identical_builds_in_one_second_each_get_their_own_segment(
         gmtime = staticmethod(lambda: None)
         perf_counter = staticmethod(lambda: 0.0)
 
-    monkeypatch.setattr(qa.index, "time", FrozenClock)
-    monkeypatch.setattr(qa.faiss_store, "time", FrozenClock)
+    monkeypatch.setattr(qa.store.index, "time", FrozenClock)
+    monkeypatch.setattr(qa.store.faiss.store, "time", FrozenClock)
     corpus = load_corpus(one_doc)
     for _ in range(3):
         build(tmp_path / "index", corpus, rebuild=True)
@@ -241,13 +241,13 @@ def test_identical_builds_in_one_second_each_get_their_own_segment(
     assert (index / "CURRENT").read_text().startswith("commit-000003.json")
     segments = sorted(p.name for p in index.glob("seg-*"))
     assert len(segments) == 2  # the live commit's and the previous one's, two distinct folders
-    live = qa.faiss_store.read_commit(index)
+    live = qa.store.faiss.store.read_commit(index)
     assert {e["name"] for e in live["segments"]} <= set(segments)
-    qa.index.load_index(index)
+    qa.store.index.load_index(index)
 
 
 def test_a_sentence_that_is_its_whole_paragraph_is_embedded_once(tmp_path: Path) -> None:
-    from qa.corpus import add_document
+    from qa.documents.corpus import add_document
 
     corpus_dir = tmp_path / "corpus"
     corpus_dir.mkdir()
@@ -273,13 +273,13 @@ def test_a_segment_past_the_exact_size_is_approximate_and_opens_memory_mapped(
     """Large corpora get IVF indexes; they must read back (IVF refuses the flat-codes mmap flag)."""
     import faiss
 
-    import qa.segments
+    import qa.store.faiss.segments
 
-    monkeypatch.setattr(qa.segments, "ANN_MIN", 8)
+    monkeypatch.setattr(qa.store.faiss.segments, "ANN_MIN", 8)
     built, _ = build(tmp_path / "index", load_corpus(one_doc))
-    store = qa.faiss_store.load(tmp_path / "index", full_check=True)
+    store = qa.store.faiss.store.load(tmp_path / "index", full_check=True)
     segment = store._segments[0]
-    assert isinstance(segment.dense, faiss.IndexIVFScalarQuantizer) and segment.dense.nprobe == qa.segments.NPROBE
+    assert isinstance(segment.dense, faiss.IndexIVFScalarQuantizer) and segment.dense.nprobe == qa.store.faiss.segments.NPROBE
     row = store.paragraphs([p.id for p in built.searchable(built.documents[next(iter(built.documents))].id)])[0]
     vector = np.asarray(segment.arrays["vectors"][0], dtype=np.float32)
     assert store.search_paragraphs(vector, 1)[0][0] == row.id
@@ -290,12 +290,12 @@ def test_an_approximate_segment_scores_exactly_and_answers_a_narrow_filter_exact
 ) -> None:
     """IVF candidates are re-scored from the stored vectors, and a filter admitting few rows is an exact scan:
     the order is the exact one, whatever the 8-bit codes say."""
-    import qa.segments
-    from qa.store import Filter
+    import qa.store.faiss.segments
+    from qa.store.base import Filter
 
-    monkeypatch.setattr(qa.segments, "ANN_MIN", 8)
+    monkeypatch.setattr(qa.store.faiss.segments, "ANN_MIN", 8)
     build(tmp_path / "index", load_corpus(one_doc))
-    store = qa.faiss_store.load(tmp_path / "index")
+    store = qa.store.faiss.store.load(tmp_path / "index")
     segment = store._segments[0]
     vectors = np.asarray(segment.arrays["vectors"], dtype=np.float32)
     rng = np.random.default_rng(3)
@@ -318,14 +318,14 @@ def test_filters_admit_exactly_the_rows_and_sentences_a_per_paragraph_predicate_
     """The vectorised masks (documents, languages, dates, submitters, authors of annexes) agree with the
     predicate read paragraph by paragraph, and a narrow filter over an approximate segment finds the exact
     best sentences among the admitted ones."""
-    import qa.segments
-    from qa.citation import paragraph_author
-    from qa.store import Filter
+    import qa.store.faiss.segments
+    from qa.parties.citation import paragraph_author
+    from qa.store.base import Filter
 
-    monkeypatch.setattr(qa.segments, "ANN_MIN", 8)
+    monkeypatch.setattr(qa.store.faiss.segments, "ANN_MIN", 8)
     ids = [e["id"] for e in json.loads((SEED / "documents.json").read_text(encoding="utf-8"))]
     build(tmp_path / "index", load_corpus(write_corpus(tmp_path / "corpus", ids)))
-    store = qa.faiss_store.load(tmp_path / "index")
+    store = qa.store.faiss.store.load(tmp_path / "index")
     segment = store._segments[0]
     annex = next(a for d in store.documents.values() for _, a in d.part_authors)
     filters = [Filter(frozenset({"japan-2018", "p5-2021"}), None, "", ""),
@@ -352,7 +352,7 @@ def test_filters_admit_exactly_the_rows_and_sentences_a_per_paragraph_predicate_
 
 def test_a_file_read_by_row_reads_what_numpy_loads(tmp_path: Path) -> None:
     """Vectors and paragraphs are read by pread, not mapped: every way the store indexes them agrees with numpy."""
-    from qa.segments import ReadByRow
+    from qa.store.faiss.segments import ReadByRow
 
     array = np.arange(7 * 3, dtype=np.float16).reshape(7, 3)
     np.save(tmp_path / "v.npy", array)

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from pypdf import PdfReader, PdfWriter
 from test_add import _pdf_bytes
 
-from qa.ingest import read_text
-from qa.layout import classify, split_lines
-from qa.paragraph import Paragraph
-from qa.segment import paragraphs
+from qa.documents.ingest import read_text
+from qa.documents.layout import classify, split_lines
+from qa.documents.paragraph import Paragraph
+from qa.documents.segmentation import paragraphs
 
 GERMANY = "texts/2.txt"  # NPT/CONF.2015/PC.III/2, 11 pages
 

@@ -10,8 +10,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.analyzers import tokenize
-from qa.lexical import BM25Index
+from qa.store.lexical import BM25Index
+from qa.text.analyzers import tokenize
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -117,7 +117,7 @@ def test_bm25_handles_empty_documents_and_an_empty_corpus() -> None:
 
 def _brute_bm25(tokens: list[list[str]], query: list[tuple[str, float]], idf: dict[str, float],
                 mask: np.ndarray, k: int) -> list[tuple[int, float]]:
-    from qa.lexical import K1, B
+    from qa.store.lexical import K1, B
 
     avg = sum(map(len, tokens)) / len(tokens)
     scores = []
@@ -134,8 +134,8 @@ def _brute_bm25(tokens: list[list[str]], query: list[tuple[str, float]], idf: di
 
 def test_bm25_over_postings_ranks_as_a_full_scan_for_rare_and_for_common_terms() -> None:
     """Rare terms take the sorted-postings path, common ones a count over every row: both rank like a scan."""
-    from qa.lexical import bm25_top
-    from qa.segments import _postings
+    from qa.store.faiss.segments import _postings
+    from qa.store.lexical import bm25_top
 
     rng = np.random.default_rng(7)
     vocab = ["common", "often", "rare", *(f"w{i}" for i in range(50))]
@@ -160,7 +160,7 @@ def test_bm25_over_postings_ranks_as_a_full_scan_for_rare_and_for_common_terms()
 @given(st.lists(st.integers(0, 4), min_size=1, max_size=40), st.integers(1, 12))
 @settings(max_examples=200, deadline=None)
 def test_top_k_orders_as_a_stable_full_sort_ties_by_row(raw: list[int], k: int) -> None:
-    from qa.lexical import top_k
+    from qa.store.lexical import top_k
 
     scores = np.asarray(raw, dtype=np.float64)
     rows = np.arange(len(raw)) * 3

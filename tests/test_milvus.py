@@ -26,22 +26,22 @@ from click.testing import CliRunner
 from conftest import UNGDC_DIR
 from test_index import write_corpus
 
-import qa.milvus_commit
-from qa.cli import cli
-from qa.corpus import Corpus, add_documents, load_corpus
-from qa.document import Document
+import qa.store.milvus.commit
+from qa.cli.main import cli
+from qa.documents.corpus import Corpus, add_documents, load_corpus
+from qa.documents.document import Document
+from qa.documents.manifest import read_manifest
+from qa.documents.paragraph import Paragraph
+from qa.embedding.vectors import VectorCache
 from qa.errors import IndexDamaged, IndexMissing, InputError
-from qa.faiss_store import read_commit
-from qa.faiss_store import salvage_vectors as faiss_vectors
-from qa.index import build_index, embed_key, lexical_tokens, load_index, passage_text, verify_index
-from qa.manifest import read_manifest
-from qa.milvus_schema import encode_name, parse_location, release
-from qa.paragraph import Paragraph
-from qa.search import Engine, Filters
-from qa.sentences import sentence_spans
-from qa.store import Change, Filter, Segment, Sentences, Store, backend
-from qa.terminology import CONCEPT
-from qa.vectors import VectorCache
+from qa.search.engine import Engine, Filters
+from qa.store.base import Change, Filter, Segment, Sentences, Store, backend
+from qa.store.faiss.store import read_commit
+from qa.store.faiss.store import salvage_vectors as faiss_vectors
+from qa.store.index import build_index, embed_key, lexical_tokens, load_index, passage_text, verify_index
+from qa.store.milvus.schema import encode_name, parse_location, release
+from qa.text.sentences import sentence_spans
+from qa.text.terminology import CONCEPT
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAIR = "Chair of the Group of Eminent Persons for Substantive Advancement of Nuclear Disarmament"
@@ -231,7 +231,7 @@ def test_incremental_change_shows_all_at_once_and_removed_documents_go(
 
     module, where = backend(location)
     with monkeypatch.context() as m:
-        m.setattr(qa.milvus_commit, "_write_state", killed)
+        m.setattr(qa.store.milvus.commit, "_write_state", killed)
         with pytest.raises(KeyboardInterrupt):
             module.commit(tmp_path / "index", where, change)
     assert ranked_ids(module.load(tmp_path / "index", where), q) == old_ids  # the old state, sound
@@ -374,7 +374,7 @@ def test_qa_verify_refuses_damaged_milvus_and_faiss_indexes_in_the_same_words(
     (faiss_dir / read_commit(faiss_dir)["segments"][0]["name"] / "sentences.faiss").write_bytes(b"broken")
     lines = []
     for store, index_dir in ((location, tmp_path / "index"), ("faiss", faiss_dir)):
-        proc = subprocess.run([sys.executable, "-m", "qa.cli", "verify", "--index-dir", str(index_dir)],
+        proc = subprocess.run([sys.executable, "-m", "qa.cli.main", "verify", "--index-dir", str(index_dir)],
                               capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
                               env={**_env(), "QA_STORE": store})
         assert proc.returncode == 1 and proc.stdout == "", proc.stderr
@@ -395,11 +395,11 @@ def test_a_bad_store_setting_is_one_clean_line(value: str, message: str, tmp_pat
 
 
 def test_milvus_store_without_pymilvus_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    import qa
+    import qa.store
 
-    for name in ("milvus_store", "milvus_schema", "milvus_commit"):
-        monkeypatch.delitem(sys.modules, f"qa.{name}", raising=False)
-        monkeypatch.delattr(qa, name, raising=False)
+    for name in ("qa.store.milvus", "qa.store.milvus.store", "qa.store.milvus.schema", "qa.store.milvus.commit"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.delattr(qa.store, "milvus", raising=False)
     monkeypatch.setitem(sys.modules, "pymilvus", None)  # type: ignore[arg-type]
     with pytest.raises(InputError, match=re.escape("pip install -e '.[milvus]'")):
         backend("milvus:./index/qa.db")
@@ -452,7 +452,7 @@ def test_qa_index_ask_eval_and_serve_work_on_a_milvus_lite_server(cache: Path, t
     serves: list[subprocess.Popen[bytes]] = []
     try:
         time.sleep(2)
-        run = [sys.executable, "-m", "qa.cli"]
+        run = [sys.executable, "-m", "qa.cli.main"]
         for args in (["index"], ["verify"], ["ask", "What does Ireland say about nuclear weapons?", "--json"]):
             proc = subprocess.run(run + args, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
                                   check=False)

@@ -14,9 +14,9 @@ import re
 import pytest
 from docx import Document as WordDocument
 
-from qa.citation import citation
-from qa.i18n import LANGS, STRINGS, choose_language, parse_accept_language
-from qa.pages import split_text
+from qa.parties.citation import citation
+from qa.web.i18n import LANGS, STRINGS, choose_language, parse_accept_language
+from qa.web.pages import split_text
 
 STEPPING_STONE = "Which state proposed a stepping-stone approach?"
 P5_RISK = "五核国如何看待减少战略风险？"
@@ -365,7 +365,7 @@ def test_pages_send_a_strict_content_security_policy(app_client):
 
 
 def test_templates_never_mark_text_safe():
-    from qa.pages import TEMPLATES_DIR
+    from qa.web.pages import TEMPLATES_DIR
 
     for path in TEMPLATES_DIR.glob("*.html"):
         text = path.read_text(encoding="utf-8")
@@ -380,8 +380,8 @@ def test_highlight_pieces_are_clamped_to_the_text():
 
 
 def test_page_routes_run_in_the_thread_pool():
-    from qa import api
-    from qa import pages as page_routes
+    from qa.web import api
+    from qa.web import pages as page_routes
 
     pages = {"/", "/compare", "/documents", "/documents/{doc_id}", "/basket", "/api/export"}
     # The app's own route list holds the two routers, not their routes: look in the routers it includes.
@@ -393,9 +393,9 @@ def test_page_routes_run_in_the_thread_pool():
 
 
 def test_documents_page_pages_and_finds_documents(app_client, engine, monkeypatch):
-    import qa.pages
+    import qa.web.pages
 
-    monkeypatch.setattr(qa.pages, "DOCS_PER_PAGE", 2)
+    monkeypatch.setattr(qa.web.pages, "DOCS_PER_PAGE", 2)
     r = app_client.get("/documents", params={"lang": "en"})
     assert len(r.context["rows"]) == 2 and len(r.context["pages"]) == 3 and r.context["total"] == 5
     r = app_client.get("/documents", params={"lang": "en", "page": "3"})

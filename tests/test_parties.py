@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from qa.errors import CorpusError
-from qa.parties import Parties, Party, load_parties
+from qa.parties.table import Parties, Party, load_parties
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_CORPORA = ROOT.parent / "shared" / "corpora"

@@ -14,8 +14,8 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from qa.encoder import load_encoder
-from qa.query_batcher import QueryBatcher
+from qa.embedding.encoder import load_encoder
+from qa.embedding.query_batcher import QueryBatcher
 from qa.settings import Settings
 
 

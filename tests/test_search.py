@@ -8,11 +8,11 @@ import pytest
 from conftest import shared_file
 
 from qa.errors import InputError
-from qa.fusion import interleave_by_party
-from qa.query import asks_to_compare
-from qa.search import Filters
+from qa.parties.speakers import Speakers
+from qa.search.engine import Filters
+from qa.search.fusion import interleave_by_party
+from qa.search.query import asks_to_compare
 from qa.settings import PROJECT_ROOT
-from qa.speakers import Speakers
 
 DEV = PROJECT_ROOT.parent / "shared" / "eval" / "dev.jsonl"
 
@@ -95,7 +95,7 @@ def test_qa_eval_prints_figures_by_language_and_type(engine, tmp_path):
     sample.write_text("\n".join(shared_file(DEV).read_text(encoding="utf-8").splitlines()[:6]) + "\n",
                       encoding="utf-8")
     env_index = str(engine.settings.index_dir)
-    out = subprocess.run([sys.executable, "-m", "qa.cli", "--index-dir", env_index, "eval", str(sample), "--json"],
+    out = subprocess.run([sys.executable, "-m", "qa.cli.main", "--index-dir", env_index, "eval", str(sample), "--json"],
                          check=False, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)["summary"]
@@ -162,7 +162,7 @@ def test_impossible_dates_are_refused_with_the_expected_form(engine):
 def test_qa_ask_refuses_an_empty_question_before_building_anything(tmp_path):
     from click.testing import CliRunner
 
-    from qa.cli import cli
+    from qa.cli.main import cli
 
     result = CliRunner().invoke(cli, ["--index-dir", str(tmp_path / "index"), "ask", "   "])
     assert result.exit_code == 2

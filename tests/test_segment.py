@@ -10,10 +10,10 @@ from conftest import shared_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.citation import display_label
-from qa.corpus import Corpus
-from qa.paragraph import Paragraph
-from qa.segment import paragraphs, segment
+from qa.documents.corpus import Corpus
+from qa.documents.paragraph import Paragraph
+from qa.documents.segmentation import paragraphs, segment
+from qa.parties.citation import display_label
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"

@@ -9,9 +9,9 @@ from conftest import SHARED, shared_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.corpus import Corpus
-from qa.paragraph import Paragraph
-from qa.sentences import LIST_CHARS, sentence_spans
+from qa.documents.corpus import Corpus
+from qa.documents.paragraph import Paragraph
+from qa.text.sentences import LIST_CHARS, sentence_spans
 
 
 def _split(text: str) -> list[str]:

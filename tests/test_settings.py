@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa.cli import cli
+from qa.cli.main import cli
 from qa.errors import InputError
 from qa.settings import Settings
 

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from qa import storage
+from qa import files as storage
 
 
 def test_a_remembered_file_hash_is_reused_and_recomputed_when_the_file_or_record_changes(tmp_path: Path) -> None:

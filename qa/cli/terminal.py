@@ -1,0 +1,65 @@
+"""What every `qa` command shares at the terminal: settings from flags, one-line errors, inert document text.
+
+Every QAError is translated here once: one line on stderr, the exception's exit code.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from qa.errors import QAError
+from qa.settings import Settings
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def inert(text: str) -> str:
+    """Document text for the terminal: control characters (escape sequences, bell) shown as U+FFFD, never obeyed.
+    One character for one, so answer spans still line up."""
+    return _CONTROL.sub("\ufffd", text)
+
+
+def fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A command whose QAError is one line on stderr and an exit code, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except QAError as e:
+            click.echo(f"error: {e.message}", err=True)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def with_settings(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command `--corpus-dir` and `--index-dir` of its own and call it with the resulting Settings:
+    the command's flags over `qa`'s (`qa --corpus-dir X ask …` and `qa ask … --corpus-dir X` both work),
+    over QA_* variables, over defaults."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, corpus_dir: str | None = None, index_dir: str | None = None, **kwargs: Any) -> Any:
+        flags = dict(click.get_current_context().obj or {})
+        flags.update({k: v for k, v in (("corpus_dir", corpus_dir), ("index_dir", index_dir)) if v is not None})
+        try:
+            settings = Settings.load(flags)
+        except QAError as e:
+            click.echo(f"error: {e.message}", err=True)
+            sys.exit(e.exit_code)
+        return fn(settings, *args, **kwargs)
+
+    wrapper = click.option("--index-dir", "index_dir", type=click.Path(file_okay=False), default=None,
+                           help="Index folder (env QA_INDEX_DIR; default ./index, or <corpus>/index for "
+                                "another corpus).")(wrapper)
+    return click.option("--corpus-dir", "corpus_dir", type=click.Path(file_okay=False), default=None,
+                        help="Corpus folder (env QA_CORPUS_DIR; default the bundled ./corpus).")(wrapper)

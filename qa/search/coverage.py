@@ -1,0 +1,96 @@
+""""Not covered": deciding that no paragraph answers, so the closest passages are shown as such, not as answers.
+
+Two kinds of question the documents do not answer, two checks, neither fitted to one corpus:
+- a question about something else altogether: its best paragraph is no closer to it than everyday text in
+  the corpus's languages is (`index.background`, embedded at index time). Relative, so it holds whatever the
+  spread of a corpus's cosines: e5's run from 0.75 to 0.95 for everything, and cross-lingual lower;
+- a question about a field term or a proper name the documents never mention in any language (the field
+  terms by their concept token, the names in the language the corpus can check them in).
+A pure policy over the analysed question and what the store says; the search reports its verdict beside the
+ranking and never drops passages because of it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from qa.search.query import Query
+from qa.store.base import Ranked, Store
+from qa.text.analyzers import normalise, tokenize
+from qa.text.cedict import cedict, english_for
+from qa.text.english import stem
+from qa.text.terminology import CONCEPT
+
+
+@dataclass(frozen=True)
+class CoveragePolicy:
+    """The rules of the decision (see `verdict`)."""
+
+    # The best paragraph must be closer to the question than the closest everyday text by this much.
+    margin: float = 0.0
+    # Refused when most of the question's (IDF-weighted) words occur in no paragraph of its language.
+    max_absent_share: float = 0.75
+
+
+def verdict(query: Query, store: Store, policy: CoveragePolicy = CoveragePolicy(),
+            best: Ranked | None = None) -> str:
+    """'' when some paragraph may answer the question; else why not, in a sentence for the reader.
+
+    `best` is the unfiltered dense ranking when the caller has it (else it is searched for).
+    """
+    if store.size == 0:
+        return "The collection is empty."
+    best = best[:1] if best else store.search_paragraphs(query.vector, 1)
+    everyday = float((store.background @ query.vector).max()) if len(store.background) else -1.0
+    if best and best[0][1] <= everyday + policy.margin:
+        return "No passage is closer to the question than everyday text is."
+    for term, key in zip(query.field_terms, query.concepts):
+        if store.document_frequency(CONCEPT + key) == 0:
+            return f"No document mentions {term.english} ({term.chinese[0]})."
+    languages = store.manifest.get("languages", {})
+    for name, language in query.names:
+        if mentions(name, language, store, languages) is False:
+            return f"No document mentions {name}."
+    if languages.get(query.language) and absent_share(query.terms, store) >= policy.max_absent_share:
+        return "Most of the question's words occur in no document."
+    return ""
+
+
+def mentions(name: str, language: str, store: Store, languages: Mapping[str, int]) -> bool | None:
+    """Whether the corpus mentions a proper name: in paragraphs of its language, or (a Chinese name in a corpus
+    with English text) by its CC-CEDICT translation. None when the corpus cannot tell (no text to check)."""
+    if language == "en":
+        return store.document_frequency(stem(name)) > 0 if languages.get("en") else None
+    found = mentioned(name, store) if languages.get("zh") else None
+    if not found and languages.get("en"):
+        english = [w for w, s in english_for(name, cedict()) if s >= 0.99]
+        if english:
+            return any(store.document_frequency(w) > 0 for w in english)
+    return found
+
+
+def mentioned(text: str, store: Store) -> bool:
+    """Whether some paragraph mentions `text` (a term or name): it holds the whole as one token, or every part.
+
+    Parts, because punctuation inside a term in the text ('“垫脚石”办法') keeps the whole from forming a token.
+    """
+    tokens = set(tokenize(text))
+    whole = normalise(text)
+    parts = tokens - {whole}
+    return (whole in tokens and store.count_matching([whole]) > 0) or bool(parts) and store.count_matching(sorted(parts)) > 0
+
+
+def absent_share(terms: Sequence[tuple[str, float]], store: Store) -> float:
+    """IDF-weighted share of the question's words that no paragraph contains (0: all found somewhere)."""
+    n = max(store.size, 1)
+    total = absent = 0.0
+    for t, w in terms:
+        if t.startswith(CONCEPT):
+            continue
+        df = store.document_frequency(t)
+        weight = w * math.log(1 + n / (1 + df))
+        total += weight
+        absent += weight if df == 0 else 0.0
+    return absent / total if total else 1.0

@@ -1,0 +1,270 @@
+"""The search: a question in Chinese or English to ranked, cited paragraphs.
+
+The stages, in order: the question is analysed once (`query.analyse`); each channel ranks paragraphs
+(`channels`); the ranks are fused (`fusion`); the "not covered" policy judges the best (`coverage`); the
+answering sentence of each hit is marked. `Engine` holds the loaded model and store and runs the stages;
+it is safe to call from many threads at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qa.documents.corpus import Corpus, load_corpus
+from qa.documents.document import Document
+from qa.documents.paragraph import Paragraph
+from qa.embedding.encoder import Encoder, load_encoder
+from qa.embedding.query_batcher import QueryBatcher
+from qa.errors import IndexMissing, IndexOutdated, InputError, NotFound
+from qa.parties.citation import paragraph_author, speakers_of
+from qa.parties.speakers import Speakers
+from qa.search.answer import Answer, Hit, best_span
+from qa.search.channels import CHANNELS, SECOND_PASS
+from qa.search.compare import Comparison, compare
+from qa.search.coverage import CoveragePolicy, verdict
+from qa.search.fusion import Ranking as RankingConfig
+from qa.search.fusion import fuse, interleave_by_party
+from qa.search.query import Query, analyse, prepare
+from qa.settings import Settings
+from qa.store.base import Filter, Ranked, Store
+from qa.store.freshness import staleness
+from qa.store.index import build_index, load_index, recorded_model
+from qa.text.scripts import is_date
+
+NOT_COVERED = "The documents do not appear to cover this question; the closest passages follow."
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Filters as a user gives them (any spelling of a state, document ids, dates); validated into a `Filter`."""
+
+    states: tuple[str, ...] = ()
+    docs: tuple[str, ...] = ()
+    date_from: str = ""
+    date_to: str = ""
+
+    def __post_init__(self) -> None:
+        # A form or a link sends its empty fields as ``state=&doc=``: an empty value is no filter, not a name.
+        object.__setattr__(self, "states", tuple(s for s in self.states if s.strip()))
+        object.__setattr__(self, "docs", tuple(d for d in self.docs if d.strip()))
+
+    def is_empty(self) -> bool:
+        return not (self.states or self.docs or self.date_from or self.date_to)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """One search's channel lists and their fusion, before the cut to k."""
+
+    lists: dict[str, Ranked]
+    fused: list[tuple[str, float]]
+
+
+# --- input checks (pure) -------------------------------------------------------------------------------------
+
+
+def validate_question(q: Any, settings: Settings) -> str:
+    if not isinstance(q, str):
+        raise InputError("The question must be text.")
+    if "\x00" in q:
+        raise InputError("The question contains a NUL byte; remove it and ask again.")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in q):
+        raise InputError("The question contains an invalid character (a lone surrogate); retype it.")
+    q = q.strip()
+    if not q:
+        raise InputError('The question is empty: ask something, e.g. "Which state proposed a stepping-stone approach?"')
+    if len(q) > settings.max_question_chars:
+        raise InputError(
+            f"The question is {len(q)} characters long; the limit is {settings.max_question_chars}. Shorten it."
+        )
+    return q
+
+
+def validate_k(k: Any, settings: Settings) -> int:
+    if k is None:
+        return settings.k
+    try:
+        k = int(k)
+    except (TypeError, ValueError):
+        raise InputError(f"k = {k!r} is not a whole number; use 1 to {settings.max_k}.") from None
+    if not 1 <= k <= settings.max_k:
+        raise InputError(f"k = {k} is out of range; use 1 to {settings.max_k}.")
+    return k
+
+
+def corpus_speakers(documents: dict[str, Document]) -> Speakers:
+    """Every party a corpus's documents speak for: submitters, authors and the authors of annexes."""
+    aliases: dict[str, list[str]] = {}
+    for d in documents.values():
+        for name, forms in d.speaker_aliases:
+            aliases.setdefault(name, []).extend(forms)
+    return Speakers({s for d in documents.values() for s in speakers_of(d)}
+                    | {author for d in documents.values() for _, author in d.part_authors}, aliases=aliases)
+
+
+def validate_filters(filters: Filters, documents: dict[str, Document], speakers: Speakers) -> Filter:
+    """The store predicate for the user's filters; an unknown state, document or a bad date is an InputError.
+
+    A state or group may be named any way the parties table knows ('Iran', '伊朗', 'P5'); a group means its
+    members and its own documents.
+    """
+    states: set[str] = set()
+    for s in filters.states:
+        states |= speakers.resolve(s)
+    for d in filters.docs:
+        if d not in documents:
+            raise InputError(f"Unknown document {d!r}; known: {', '.join(sorted(documents))}. See `qa documents`.")
+    for name, value in (("date_from", filters.date_from), ("date_to", filters.date_to)):
+        if value and not is_date(value):
+            raise InputError(f"{name} = {value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD.")
+    return Filter(frozenset(filters.docs) if filters.docs else None,
+                  frozenset(states) if filters.states else None, filters.date_from, filters.date_to)
+
+
+# --- the engine ----------------------------------------------------------------------------------------------
+
+
+class Engine:
+    """Loaded model + store; `ask` and `compare` are safe to call from many threads at once."""
+
+    def __init__(self, settings: Settings, store: Store, encoder: Encoder, ranking: RankingConfig | None = None,
+                 corpus: Corpus | None = None, coverage: CoveragePolicy | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.corpus = corpus
+        self.encoder = encoder
+        self.ranking = ranking or RankingConfig(rrf_k=settings.rrf_k, candidates=settings.candidates)
+        self.coverage = coverage or CoveragePolicy()
+        self.documents: dict[str, Document] = store.documents
+        self.speakers = corpus_speakers(self.documents)
+
+    @classmethod
+    def open(cls, settings: Settings, build_missing: bool = True, log: Callable[[str], None] = print,
+             question_language: str = "") -> Engine:
+        """Load model and index; build the index first when it is missing or out of date (`build_missing`).
+
+        Without `build_missing` the index is served as it is, and the corpus folder is needed only when it
+        matches the index (a replica sharing a Milvus index needs none)."""
+        # The question analysers (dictionaries) load on a second thread while the model loads: most of the
+        # model's loading lets go of the GIL, and a one-shot `qa ask` pays for both.
+        # (`question_language`: a one-shot command that knows its question loads only what that language needs)
+        preparing = threading.Thread(target=prepare, args=(Path(settings.cache_dir), question_language in ("", "zh")),
+                                     daemon=True)
+        preparing.start()
+        # auto keeps the backend that built the index; a fallback or a first build is reported on the "qa" logger
+        encoder: Encoder = load_encoder(settings, built_with=recorded_model(settings.index_dir, settings.store),
+                                        latency=True)
+        if settings.query_batch > 1:
+            encoder = QueryBatcher(encoder, max_batch=settings.query_batch)
+        preparing.join()
+        identity = encoder.identity()
+        # `qa verify` reads every file; here the corpus is trusted as the index recorded it
+        corpus = (load_corpus(settings.corpus_dir, verify=False)
+                  if build_missing or (settings.corpus_dir / "documents.json").is_file() else None)
+        try:
+            store = load_index(settings.index_dir, identity, settings.store)
+            why = staleness(store.manifest, corpus, identity) if corpus is not None else ""
+            if build_missing and why and corpus is not None:
+                log(f"The index is out of date ({why}): updating it…")
+                store = build_index(settings.index_dir, corpus, encoder, batch_size=settings.batch_size, log=log,
+                                    cache_dir=settings.cache_dir, store_kind=settings.store)
+            elif why:
+                log(f"The index does not match the corpus folder ({why} since it was built): serving the index "
+                    f"as it is.")
+                corpus = None
+        except IndexMissing as e:
+            if not build_missing or corpus is None:
+                raise
+            log(e.message.replace("run `qa index` to update it", "updating it…")
+                if isinstance(e, IndexOutdated) else f"No index in {settings.index_dir} yet: building it…")
+            store = build_index(settings.index_dir, corpus, encoder, batch_size=settings.batch_size, log=log,
+                                cache_dir=settings.cache_dir, store_kind=settings.store)
+        return cls(settings, store, encoder, corpus=corpus)
+
+    def all_paragraphs(self, doc_id: str) -> list[Paragraph]:
+        """Every paragraph of a document in order, headings and boilerplate included (for reading it whole)."""
+        if doc_id not in self.documents:
+            raise NotFound(f"No document {doc_id!r}; see `qa documents` for the ids.")
+        return list(self.store.document_paragraphs(doc_id))
+
+    def analyse(self, question: str) -> Query:
+        return analyse(question, self.encoder, self.speakers, self.ranking.translate)
+
+    # -- public API --
+
+    def ask(self, question: str, k: int | None = None, filters: Filters = Filters()) -> Answer:
+        q = validate_question(question, self.settings)
+        k = validate_k(k, self.settings)
+        where = validate_filters(filters, self.documents, self.speakers)
+        return self.search(self.analyse(q), k, where)
+
+    def compare(self, question: str, per_party: int = 3, filters: Filters = Filters(), page: int = 1,
+                per_page: int | None = None) -> Comparison:
+        """What each party said on the question: one ranked search, grouped by voice (see `compare.compare`)."""
+        q = validate_question(question, self.settings)
+        per_party = validate_k(per_party, self.settings)
+        where = validate_filters(filters, self.documents, self.speakers)
+        named = bool(filters.states)
+        return compare(self, self.analyse(q), where, per_party, page, per_page or self.settings.compare_page,
+                       named)
+
+    # -- the stages --
+
+    def search(self, query: Query, k: int, where: Filter) -> Answer:
+        """Channels, fusion, the coverage verdict and answer sentences for an analysed question."""
+        ranking = self.rank(query, where, self.ranking.candidates)
+        if not ranking.fused:
+            return Answer(query.text, (), False, query.language, "No paragraphs match the filters.")
+        fused = ranking.fused
+        if self.ranking.interleave_named and len(query.parties) > 1 and query.compare:
+            paragraphs = dict(zip((pid for pid, _ in fused), self.store.paragraphs([pid for pid, _ in fused])))
+            fused = interleave_by_party(fused, [self._party_of(paragraphs[pid], query) for pid, _ in fused])
+        hits = self.hits(query, fused[:k], ranking)
+        why = verdict(query, self.store, self.coverage, ranking.lists.get("dense") if where.is_empty() else None)
+        return Answer(query.text, tuple(hits), not why, query.language, f"{NOT_COVERED} {why}" if why else "")
+
+    def rank(self, query: Query, where: Filter, candidates: int) -> Ranking:
+        """Each channel's list (up to `candidates` paragraphs) and their fusion, best first."""
+        first = [name for name in self.ranking.channels if name in CHANNELS]
+        lists = {name: CHANNELS[name](query, self.store, where, candidates) for name in first}
+        fused = fuse(lists, self.ranking)
+        for name in (n for n in self.ranking.channels if n in SECOND_PASS):
+            lists[name] = SECOND_PASS[name](query, self.store, where, candidates, fused)
+        return Ranking(lists, fuse(lists, self.ranking) if len(lists) > len(first) else fused)
+
+    def hits(self, query: Query, fused: list[tuple[str, float]], ranking: Ranking) -> list[Hit]:
+        """Cited hits for fused (paragraph id, score) pairs: rank in each channel, cosine, answering sentence."""
+        paragraphs = self.store.paragraphs([pid for pid, _ in fused])
+        cosines = self.store.paragraph_scores([pid for pid, _ in fused], query.vector)
+        positions = {name: {pid: i + 1 for i, (pid, _) in enumerate(ranked)} for name, ranked in ranking.lists.items()}
+        out = []
+        for rank, ((pid, score), p, cosine) in enumerate(zip(fused, paragraphs, cosines), start=1):
+            channels = {name: float(pos.get(pid, 0)) for name, pos in positions.items()}
+            channels["dense_score"] = round(cosine, 4)
+            out.append(Hit(rank, score, p, self.documents[p.doc], self._answer_span(p, query), channels))
+        return out
+
+    def _party_of(self, p: Paragraph, query: Query) -> str:
+        """Which of the parties the question names a paragraph speaks for ('' for none)."""
+        d = self.documents[p.doc]
+        own = {*d.submitted_by, paragraph_author(d, p)}
+        return "|".join(str(i) for i, names in enumerate(query.parties) if own & names)
+
+    def _answer_span(self, p: Paragraph, query: Query) -> tuple[int, int]:
+        """The sentence (or two) of the paragraph closest to the question, nudged by shared query terms."""
+        from qa.text.analyzers import token_set
+
+        sentences = self.store.sentence_scores(p.id, query.vector)
+        if not sentences:
+            return (0, len(p.text))
+        spans = [(s, e) for s, e, _ in sentences]
+        if len(spans) == 1:
+            return spans[0]
+        term_set = {t for t, _ in query.terms}
+        overlap = [len(term_set & token_set(p.text[s:e])) / (1 + len(term_set)) for s, e in spans]
+        scores = [sim + 0.15 * o for (_, _, sim), o in zip(sentences, overlap)]
+        return best_span(spans, scores, len(p.text))

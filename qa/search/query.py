@@ -1,0 +1,266 @@
+"""The question, analysed once: a typed `Query` record that every stage of the search reads.
+
+`analyse` finds the question's language, its weighted search terms in its own language and in the other
+(from the terminology and CC-CEDICT, either way), the field terms and proper names it names, the parties it
+asks about, whether it asks to compare them, and its vector.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa.embedding.encoder import Encoder
+from qa.errors import QAError
+from qa.parties.speakers import Speakers
+from qa.text.analyzers import chinese_parts, chinese_words, han_runs, proper_names, tagger, tokenize
+from qa.text.cedict import cedict, english_for, load_cedict, translate_phrase
+from qa.text.english import STOPWORDS, WORD, is_acronym, stem
+from qa.text.english import words as english_words
+from qa.text.scripts import detect_language
+from qa.text.terminology import (
+    CONCEPT,
+    Term,
+    chinese_matches,
+    concept,
+    field_terms,
+    match_terminology,
+    synonyms,
+)
+
+# Words of questions about documents, not of their topic: never translated.
+QUESTION_WORDS = frozenset({
+    "according", "say", "says", "said", "saying", "tell", "tells", "told", "describe", "describes",
+    "described", "explain", "explains", "explained", "mention", "mentions", "mentioned", "propose",
+    "proposes", "proposed", "suggest", "suggests", "suggested", "recommend", "recommends",
+    "recommended", "argue", "argues", "argued", "think", "thinks", "view", "views", "regard",
+    "regarding", "concerning", "document", "documents", "paper", "papers", "text", "texts", "passage",
+    "paragraph", "section", "please", "give", "list", "name", "names", "kind", "kinds", "sort", "type",
+    "way", "ways", "thing", "things", "something", "anything", "mean", "means", "meant", "one", "two",
+    "many", "much", "well", "like", "need", "needs", "get", "gets", "make", "makes", "made", "take",
+    "takes", "put", "see", "seen", "use",
+})
+# Chinese words of questions about documents, not of their topic: never translated into English.
+ZH_QUESTION_WORDS = frozenset({
+    "说", "说了", "谈", "谈到", "提到", "提及", "认为", "表示", "指出", "主张", "如何", "怎样", "怎么", "哪", "哪个",
+    "哪些", "哪一", "哪国", "什么", "为何", "为什么", "是否", "文件", "这些", "有关", "关于", "方面", "内容",
+})
+# Weights of the query terms by where they come from.
+W_TERM = 1.0  # curated terminology
+W_CEDICT_PHRASE = 0.8  # CEDICT entry whose gloss is a whole phrase of the question
+W_CEDICT_WORD = 0.6  # CEDICT entry for a single word (best candidate; the others scaled down)
+W_LATIN = 0.2  # the question's own English words (rare in Chinese text, so a match is strong)
+W_ACRONYM = 0.6  # acronyms and numbers kept as they are (P5, 2020)
+W_SUBTOKEN = 0.4  # share of a term's weight given to its dictionary sub-words (消极 of 消极安全保证)
+W_SYNONYM = 0.5  # the other English names of a field term the question names
+W_CONCEPT = 1.0  # a field concept the question names, matched in paragraphs of either language
+CEDICT_STEMS = 4  # English stems kept per Chinese word
+
+_COMPARE = re.compile(
+    r"\b(each|both|compare[sd]?|comparison|differ(s|ence|ences|ent)?|versus|vs\.?|respectively|contrast)\b"
+    r"|分别|各自|比较|对比|异同|区别|相比|有何不同",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as every channel, the fusion and the "not covered" policy see it."""
+
+    text: str
+    language: str  # 'zh' | 'en'
+    terms: tuple[tuple[str, float], ...]  # weighted tokens for paragraphs in the question's language
+    cross_terms: tuple[tuple[str, float], ...]  # weighted tokens for paragraphs in the other language
+    field_terms: tuple[Term, ...]  # entries of the terminology the question names
+    concepts: tuple[str, ...]  # their concept keys (`terminology.concept`), the same in either language
+    names: tuple[tuple[str, str], ...]  # (proper name, its language) the corpus must mention to answer
+    parties: tuple[frozenset[str], ...]  # each party the question names as a speaker, by the corpus's names
+    compare: bool  # "what do A and B each say": the named parties should take turns
+    vector: np.ndarray = field(repr=False, compare=False)  # L2-normalised query embedding
+
+    @property
+    def speakers(self) -> frozenset[str]:
+        """Every corpus name of every party the question names as a speaker."""
+        return frozenset().union(*self.parties)
+
+
+def prepare(cache_dir: Path, chinese_names: bool = True) -> None:
+    """Load what analysing a question needs (CC-CEDICT's index, saved in `cache_dir`, jieba's dictionary and,
+    with `chinese_names`, its tagger, which only Chinese questions use) before the first question, so that a
+    one-shot `qa ask` can do it while the model loads. A failure here is left for the first question to meet."""
+    with contextlib.suppress(QAError, OSError):
+        load_cedict(cache_dir)
+        tokenize("核查")
+        if chinese_names:
+            tagger()
+
+
+def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool = True) -> Query:
+    """Everything the search needs to know about a question, computed once."""
+    language = detect_language(question)
+    terms = field_terms(question)
+    concepts = tuple(dict.fromkeys(concept(t) for t in terms))
+    concept_tokens = [(CONCEPT + c, W_CONCEPT) for c in concepts]
+    return Query(
+        text=question,
+        language=language,
+        terms=(*own_terms(question, language), *concept_tokens),
+        cross_terms=(*cross_terms(question, language), *concept_tokens) if translate else (),
+        field_terms=tuple(terms),
+        concepts=concepts,
+        names=names_in(question, language, speakers),
+        parties=speakers.named_in(question),
+        compare=asks_to_compare(question),
+        vector=encoder.encode_queries([question])[0].astype(np.float32),
+    )
+
+
+def names_in(question: str, language: str, speakers: Speakers) -> tuple[tuple[str, str], ...]:
+    """Proper names the question names that the corpus would have to mention to answer it: capitalised words
+    of an English question (not its first word, field terms or parties that speak in the corpus), place,
+    person and organisation names of a Chinese one (jieba's tags)."""
+    spoken = [(m.start, m.end) for m in speakers.parties.mentions(question) if speakers.names_for(m.party)]
+    spans = [(m.start(), m.end()) for m in WORD.finditer(question)]
+    in_terms = {i for s, e, _ in match_terminology([question[a:b] for a, b in spans]) for i in range(s, e)}
+    out: dict[tuple[str, str], None] = {}
+    for i, (a, b) in enumerate(spans):
+        w = question[a:b]
+        if (i and w[0].isupper() and not is_acronym(w) and i not in in_terms and w.lower() not in STOPWORDS
+                and not any(s <= a < e for s, e in spoken)):
+            out[(w, "en")] = None
+    if language == "zh":
+        for name in proper_names(question):
+            party = speakers.parties.resolve(name)
+            if not (party and speakers.names_for(party)):
+                out[(name, "zh")] = None
+    return tuple(out)
+
+
+def asks_to_compare(question: str) -> bool:
+    """'What do A and B each say…', '…分别提出了什么': a question that wants several parties side by side."""
+    return bool(_COMPARE.search(question))
+
+
+def _add(terms: dict[str, float], chinese: str, weight: float) -> None:
+    """Tokenise a Chinese term as documents are; the whole term gets the weight, its sub-words a share."""
+    tokens = tokenize(chinese)
+    whole = chinese in tokens
+    for t in tokens:
+        w = weight if (t == chinese or not whole and len(tokens) == 1) else weight * W_SUBTOKEN
+        if w > terms.get(t, 0.0):
+            terms[t] = w
+
+
+def _add_english(terms: dict[str, float], english: str, weight: float) -> None:
+    for w in english_words(english):
+        if w.lower() not in STOPWORDS:
+            t = stem(w)
+            terms[t] = max(terms.get(t, 0.0), weight)
+
+
+def _content(word: str) -> bool:
+    return word.lower() not in STOPWORDS and word.lower() not in QUESTION_WORDS
+
+
+def own_terms(question: str, language: str) -> list[tuple[str, float]]:
+    """The question's own search terms, for paragraphs in its language, tokenised as those paragraphs are.
+
+    Chinese: its tokens, weight 1, plus the Chinese of any terminology acronym it contains (NPT, P5).
+    English: the stems of its content words, weight 1, plus the other English names of the field terms it
+    names ('TPNW' also searches 'Treaty on the Prohibition of Nuclear Weapons') at a lower weight.
+    """
+    terms: dict[str, float] = {}
+    words = english_words(question)
+    if language == "zh":
+        for t in tokenize(question):
+            terms[t] = 1.0
+        for _, _, term in match_terminology(words):
+            for zh in term.chinese:
+                _add(terms, zh, W_TERM)
+        return list(terms.items())
+    for span in han_runs(question):
+        for t in tokenize(span):
+            terms[t] = 1.0
+    for w in words:
+        if _content(w):
+            terms[stem(w)] = 1.0
+    for _, _, term in match_terminology(words):
+        for synonym in synonyms(term):
+            _add_english(terms, synonym.english, W_SYNONYM)
+    return list(terms.items())
+
+
+def cross_terms(question: str, language: str) -> list[tuple[str, float]]:
+    """The question's terms in the other language, for paragraphs in that language.
+
+    English questions: the terminology's Chinese for its field terms, CC-CEDICT for the other content words
+    (phrases of two or three words before single words), and its own Latin words at a low weight (acronyms and
+    names inside Chinese text). Chinese questions: the English names of its field terms, CC-CEDICT's English
+    for its other words, and its own Latin words (acronyms, names) as they are.
+    """
+    return _english_to_chinese(question) if language == "en" else _chinese_to_english(question)
+
+
+def _chinese_to_english(question: str) -> list[tuple[str, float]]:
+    terms: dict[str, float] = {}
+    for w in english_words(question):
+        if _content(w):
+            terms[stem(w)] = 1.0
+    matched = chinese_matches(question)
+    for _, _, term in matched:
+        for synonym in synonyms(term):
+            _add_english(terms, synonym.english, W_TERM)
+    rest = question
+    for start, end, _ in sorted(matched, reverse=True):
+        rest = rest[:start] + "，" + rest[end:]
+    index = cedict()
+    for word in chinese_words(rest):
+        if word in ZH_QUESTION_WORDS:
+            continue
+        found = english_for(word, index) or [x for part in chinese_parts(word) for x in english_for(part, index)]
+        for t, s in found[:CEDICT_STEMS]:
+            terms[t] = max(terms.get(t, 0.0), W_CEDICT_WORD * s)
+    return list(terms.items())
+
+
+def _english_to_chinese(question: str) -> list[tuple[str, float]]:
+    terms: dict[str, float] = {}
+    words = english_words(question)
+    for span in han_runs(question):
+        for t in tokenize(span):
+            terms[t] = 1.0
+    covered = [False] * len(words)
+    for start, end, term in match_terminology(words):
+        for i in range(start, end):
+            covered[i] = True
+        for zh in term.chinese:
+            _add(terms, zh, W_TERM)
+    content = [(i, w) for i, w in enumerate(words) if not covered[i] and _content(w) and not w.isdigit()]
+    index = cedict()
+    used: set[int] = set()
+    # Phrases first: consecutive content words (no stopword between them) matching a whole gloss.
+    for n in (3, 2):
+        for k in range(len(content) - n + 1):
+            run = content[k:k + n]
+            if run[-1][0] - run[0][0] != n - 1 or any(i in used for i, _ in run):
+                continue
+            stems = tuple(stem(w) for _, w in run)
+            hits = [(zh, s) for zh, s in translate_phrase(stems, index) if s >= 0.99]
+            if index.exact.get(stems) and hits:
+                used.update(i for i, _ in run)
+                for zh, s in hits[:2]:
+                    _add(terms, zh, W_CEDICT_PHRASE * s)
+    for i, w in content:
+        if i not in used:
+            for zh, s in translate_phrase((stem(w),), index):
+                _add(terms, zh, W_CEDICT_WORD * s)
+    for w in words:
+        if _content(w):
+            weight = W_ACRONYM if (is_acronym(w) or any(c.isdigit() for c in w)) else W_LATIN
+            t = stem(w)
+            terms[t] = max(terms.get(t, 0.0), weight)
+    return list(terms.items())

@@ -1,0 +1,162 @@
+"""Analyzers: text to search tokens, the same way for paragraphs at index time and for questions.
+
+Chinese runs go through jieba, with the field's terms (from the terminology) registered so it keeps them
+whole; Latin words are stemmed (`english.stem`), so an English paragraph is searched by its stems. Documents and questions share `tokenize`, so a Chinese term translated
+from an English question meets the same tokens as the paragraph that uses it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import threading
+import unicodedata
+from collections import Counter
+from typing import Any
+
+from qa.text.english import STOPWORDS, stem
+from qa.text.scripts import HAN
+from qa.text.terminology import load_terminology
+
+_SEGMENT = re.compile(f"([{HAN}]+)|((?:(?![{HAN}])[^\\W_])+)")
+# Invisible format characters that would otherwise split a word in two (zero-width space, soft hyphen, BOM…).
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+
+# Function words of Chinese that carry no topic; content words, even one character long (核, 钚), are kept.
+ZH_STOPWORDS = frozenset({
+    "的", "地", "得", "了", "着", "过", "和", "与", "及", "或", "在", "是", "为",
+    "对", "以", "将", "把", "被", "于", "之", "其", "这", "那", "该", "此", "也",
+    "并", "而", "等", "就", "都", "从", "由", "向", "但", "则", "所", "即", "又",
+    "还", "已", "个", "上", "下", "一", "一个", "这些", "那些", "这一", "这种", "我们",
+    "他们", "它们", "各", "有", "应", "可", "会", "能", "要", "到", "使", "中", "者",
+    "如", "若", "因", "所有", "以及", "并且", "或者", "因为", "所以", "如果", "虽然",
+    "但是", "而且", "关于", "对于", "根据", "通过", "包括", "方面", "什么", "哪些", "哪个",
+    "如何", "怎样", "为什么", "是否", "吗", "呢", "吧", "啊",
+})
+
+_lock = threading.Lock()
+_jieba: Any = None  # the project's own jieba.Tokenizer, built on first use
+_tagger: Any = None  # jieba's part-of-speech tagger over that tokenizer (not over jieba's global one)
+_user_words: frozenset[str] = frozenset()
+_LONGEST_WORD = 24  # longer jieba "words" come from its HMM on unknown text; not searched for inner terms
+
+
+def normalise(text: str) -> str:
+    """Valid, composed, case-folded text: lone surrogates replaced, full-width forms folded, invisibles removed."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    return text.lower()
+
+
+def han_runs(text: str) -> list[str]:
+    """The runs of Chinese characters in `text` (what jieba would see)."""
+    return [m.group(1) for m in _SEGMENT.finditer(normalise(text)) if m.group(1)]
+
+
+def user_words() -> frozenset[str]:
+    """The Chinese forms of the terminology, which jieba must keep whole."""
+    return frozenset(run for t in load_terminology() for zh in t.chinese for run in han_runs(zh) if len(run) >= 2)
+
+
+def segmenter() -> Any:
+    """The jieba tokenizer with the domain dictionary, initialised once per process (thread-safe)."""
+    global _jieba, _user_words
+    if _jieba is None:
+        words = user_words()
+        with _lock:
+            if _jieba is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tk = jieba.Tokenizer()
+                tk.initialize()
+                for w in sorted(words):
+                    tk.add_word(w)
+                _user_words = words
+                _jieba = tk
+    return _jieba
+
+
+def word_frequency(word: str) -> int:
+    """How common a Chinese word is in jieba's general dictionary (0 when unknown): a prior for translation."""
+    return int(segmenter().FREQ.get(word, 0) or 0)
+
+
+def tokenize(text: str) -> list[str]:
+    """Search tokens of `text`: jieba words and their dictionary sub-words for Chinese, Snowball stems of Latin
+    words and numbers otherwise; punctuation and stopwords dropped. Deterministic; never raises on text."""
+    tk = segmenter()
+    out: list[str] = []
+    for m in _SEGMENT.finditer(normalise(text)):
+        han, other = m.group(1), m.group(2)
+        if han:
+            for w in tk.cut_for_search(han):
+                if w not in ZH_STOPWORDS:
+                    out.append(w)
+                    if 3 < len(w) <= _LONGEST_WORD:
+                        out.extend(_inner_terms(w))
+        elif other not in STOPWORDS:
+            out.append(stem(other))
+    return out
+
+
+@functools.lru_cache(maxsize=16384)
+def token_set(text: str) -> frozenset[str]:
+    """`tokenize` as a set, remembered for the texts seen last: a server meets the same answer sentences
+    question after question, and jieba's cut is most of a question's Python time on a small corpus."""
+    return frozenset(tokenize(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def token_counts(text: str) -> tuple[tuple[str, int], ...]:
+    """Each token of `tokenize(text)` with its count, in first-seen order (remembered like `token_set`)."""
+    return tuple(Counter(tokenize(text)).items())
+
+
+def chinese_words(text: str) -> list[str]:
+    """The content words of the Chinese in `text`, as jieba's precise mode cuts them (for translation)."""
+    tk = segmenter()
+    return [w for run in han_runs(text) for w in tk.cut(run) if w not in ZH_STOPWORDS and len(w) >= 1]
+
+
+def chinese_parts(word: str) -> list[str]:
+    """The dictionary words inside a longer Chinese word (核武器国家 -> 核武器, 国家), for when it has no entry."""
+    return [w for w in segmenter().cut_for_search(word) if w != word and len(w) >= 2 and w not in ZH_STOPWORDS]
+
+
+def _inner_terms(word: str) -> list[str]:
+    """Domain terms of four or more characters inside a longer jieba word, which `cut_for_search` (2- and
+    3-grams only) would miss: 审议大会 in jieba's 年审议大会, 核武器国家 in 五个核武器国家."""
+    n = len(word)
+    return [word[i:j] for i in range(n) for j in range(i + 4, n + 1)
+            if (j - i) < n and word[i:j] in _user_words]
+
+
+_PROPER_NAME_TAGS = frozenset({"ns", "nr", "nt", "nz", "nrt"})
+
+
+def tagger() -> Any:
+    """jieba's part-of-speech tagger over `segmenter()`: tagging through jieba's global tokenizer would load a
+    second copy of its dictionary (a second or more, and its memory) on the first Chinese question."""
+    global _tagger
+    if _tagger is None:
+        tokenizer = segmenter()
+        with _lock:
+            if _tagger is None:
+                import jieba.posseg
+
+                _tagger = jieba.posseg.POSTokenizer(tokenizer)
+    return _tagger
+
+
+def proper_names(text: str) -> list[str]:
+    """Place, person and organisation names in Chinese text (jieba's part-of-speech tags), two characters or more.
+
+    Used to tell when a question names something the corpus never mentions. The domain's own terms are words
+    of the tokenizer without a tag of their own, so they never count as names.
+    """
+    pos = tagger()
+    with _lock:
+        pairs = [(w.word, w.flag) for w in pos.cut(normalise(text))]
+    return [w for w, flag in pairs if flag in _PROPER_NAME_TAGS and len(w) >= 2]

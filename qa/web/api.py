@@ -1,0 +1,297 @@
+"""The JSON API: ask, compare, documents, export and health, as one router over the app's engine.
+
+Every passage leaves through `answer.passage_json` (inside `Hit.to_json`), the same shape the CLI prints
+with `--json` and the pages render, with one link per passage (`citation.passage_url`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field, StringConstraints
+
+from qa import __version__
+from qa.cli.handoff import index_id
+from qa.errors import NotFound, QAError
+from qa.parties.citation import citation, speaker
+from qa.search.answer import passage_json
+from qa.search.engine import Engine, Filters
+from qa.settings import Settings
+from qa.web.draft import DOCX_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, MAX_IDS, export, paragraph_lookup, resolve
+from qa.web.tables import TABLE_FORMATS, export_table
+
+router = APIRouter()
+
+
+class NotReady(QAError):
+    """The engine did not load (index missing or damaged, corpus or model unreadable): answer 503 with why."""
+
+    http_status = 503
+
+
+def engine_of(request: Request) -> Engine:
+    """The app's engine, or 503 with the reason it did not load."""
+    eng = request.app.state.engine
+    if eng is None:
+        raise NotReady(request.app.state.error or "The index is not loaded yet; try again in a moment.")
+    return eng
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+# --- response schemas (documented in OpenAPI, checked by the generated-input tests) ---------------------------
+
+
+class Passage(BaseModel):
+    id: str = Field(description="Paragraph id, `<doc>:<label>`.")
+    doc: str
+    title: str
+    title_en: str
+    symbol: str = Field(description="UN document symbol; empty when not confirmed.")
+    submitted_by: list[str]
+    author: str = Field(description="Whose text it is when not the submitter's own; empty otherwise.")
+    speaker: str = Field(description="Attribution in words, e.g. 'Group of Eminent Persons…, transmitted by Japan'.")
+    speaker_zh: str
+    date: str
+    meeting: str
+    paragraph: str = Field(description="Paragraph label, e.g. '12' or 'I.12' (annex I).")
+    paragraph_display: str
+    section: str
+    text: str = Field(description="The paragraph, verbatim.")
+    answer: str = Field(description="The sentence(s) that best answer the question, verbatim from `text`.")
+    answer_start: int
+    answer_end: int
+    citation: str
+    citation_zh: str
+    url: str = Field(description="The passage in its document: /documents/<doc>?hl=<label>#p-<label>.")
+
+
+class Result(Passage):
+    rank: int
+    score: float
+    channels: dict[str, float] = Field(description="Rank of the passage in each retrieval channel; its cosine.")
+
+
+class AskResponse(BaseModel):
+    query: str
+    language: str
+    covered: bool = Field(description="False when the documents do not appear to cover the question.")
+    message: str
+    results: list[Result]
+
+
+class Group(BaseModel):
+    submitted_by: list[str]
+    author: str = Field(description="Whose text the passages are when not the submitters' own.")
+    speaker: str
+    speaker_zh: str
+    docs: list[str] = Field(description="The documents of this voice that have passages on the question.")
+    covered: bool = Field(description="False when none of this voice's passages answers (same test as /api/ask).")
+    best_rank: int = Field(description="Rank of this voice's best passage among all passages of the search.")
+    results: list[Result]
+
+
+class CompareResponse(BaseModel):
+    query: str
+    language: str
+    covered: bool
+    message: str
+    total: int = Field(description="Voices (states, groups, bodies) with passages on the question.")
+    covered_total: int = Field(description="Of those, how many have a passage that answers.")
+    page: int
+    per_page: int
+    pages: int
+    side_by_side: bool = Field(description="True when the question or the filter named the parties compared.")
+    groups: list[Group] = Field(description="This page's voices, best answer first.")
+
+
+class DocumentOut(BaseModel):
+    id: str
+    file: str
+    title: str
+    title_en: str
+    submitted_by: list[str]
+    author: str
+    speaker: str
+    date: str
+    meeting: str
+    symbol: str
+    language: str
+    kind: str
+    paragraphs: int = Field(description="Number of searchable paragraphs.")
+    citation: str
+
+
+class ParagraphOut(Passage):
+    label: str
+    kind: str
+    searchable: bool
+    position: int
+
+
+class DocumentDetail(DocumentOut):
+    all_paragraphs: list[ParagraphOut]
+
+
+class ErrorOut(BaseModel):
+    error: str
+    status: int
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    documents: int = 0
+    paragraphs: int = 0
+    model: str = ""
+    index_id: str = Field("", description="Which index this process serves (opaque); `qa ask` hands questions "
+                                          "to a server whose index is its own.")
+    error: str = ""
+
+
+class ExportRequest(BaseModel):
+    ids: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = Field(
+        description=f"Paragraph ids in the order to export (the `id` of /api/ask results); at most {MAX_IDS}.",
+        examples=[["sweden-2019:12"]],
+    )
+    format: Literal["markdown", "docx"] = Field("markdown", description="Markdown text or a Word document.")
+    lang: Literal["en", "zh"] = Field("en", description="Language of the headings and citations.")
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Invalid input: the message says which rule and how to fix it."},
+    404: {"model": ErrorOut, "description": "Unknown document."},
+    503: {"model": ErrorOut, "description": "The index is missing or damaged."},
+}
+STATE = Query(description="Only passages submitted or written by this state or body (repeatable).")
+DOC = Query(description="Only these document ids (repeatable).")
+DATE_FROM = Query(description="Only documents dated on or after (YYYY, YYYY-MM or YYYY-MM-DD).")
+DATE_TO = Query(description="Only documents dated on or before.")
+
+
+# --- routes ------------------------------------------------------------------------------------------------------
+
+
+@router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
+def healthz(request: Request) -> Any:
+    eng = request.app.state.engine
+    if eng is None:
+        return JSONResponse({"status": "error", "version": __version__, "error": request.app.state.error or "starting"},
+                            503)
+    return Health(status="ok", version=__version__, documents=len(eng.documents), paragraphs=eng.store.size,
+                  model=str(eng.store.manifest["model"].get("name", "")), index_id=index_id(eng.settings))
+
+
+@router.get("/api/ask", response_model=AskResponse, responses=ERRORS)
+def api_ask(
+    request: Request,
+    q: Annotated[str, Query(description="The question, Chinese or English.",
+                            examples=["Which state proposed a stepping-stone approach?"])],
+    k: Annotated[int | None, Query(description="Number of passages (default QA_K, at most QA_MAX_K).")] = None,
+    state: Annotated[list[str], STATE] = [],  # noqa: B006 - FastAPI copies query defaults
+    doc: Annotated[list[str], DOC] = [],  # noqa: B006
+    date_from: Annotated[str, DATE_FROM] = "",
+    date_to: Annotated[str, DATE_TO] = "",
+) -> Any:
+    """Cited paragraphs that answer the question, best first."""
+    return engine_of(request).ask(q, k, Filters(tuple(state), tuple(doc), date_from, date_to)).to_json()
+
+
+@router.get("/api/compare", response_model=CompareResponse, responses=ERRORS)
+def api_compare(
+    request: Request,
+    q: Annotated[str, Query(description="The topic or question.")],
+    k: Annotated[int, Query(description="Passages per party (at most QA_MAX_K).")] = 3,
+    state: Annotated[list[str], STATE] = [],  # noqa: B006
+    doc: Annotated[list[str], DOC] = [],  # noqa: B006
+    date_from: Annotated[str, DATE_FROM] = "",
+    date_to: Annotated[str, DATE_TO] = "",
+    page: Annotated[int, Query(description="Page of parties, from 1.")] = 1,
+    per_page: Annotated[int | None, Query(description="Parties per page (default QA_COMPARE_PAGE, at most 200).")] = None,
+) -> Any:
+    """What each state, group or body said on the question: one search, grouped by party, best answer first."""
+    filters = Filters(tuple(state), tuple(doc), date_from, date_to)
+    return engine_of(request).compare(q, k, filters, page, per_page).to_json()
+
+
+@router.get(
+    "/api/compare/export",
+    responses={200: {"content": {m.split(";")[0]: {} for m in TABLE_FORMATS.values()},
+                     "description": "One row per party: passages quoted verbatim, citations and links."}, **ERRORS},
+)
+def api_compare_export(
+    request: Request,
+    q: Annotated[str, Query(description="The topic or question.")],
+    format: Annotated[Literal["csv", "markdown", "docx"], Query(description="csv, markdown or docx.")] = "csv",
+    lang: Annotated[Literal["en", "zh"], Query(description="Language of headings, party names, citations.")] = "en",
+    k: Annotated[int, Query(description="Passages per party.")] = 3,
+    state: Annotated[list[str], STATE] = [],  # noqa: B006
+    doc: Annotated[list[str], DOC] = [],  # noqa: B006
+    date_from: Annotated[str, DATE_FROM] = "",
+    date_to: Annotated[str, DATE_TO] = "",
+    page: Annotated[int, Query(description="Page of parties, from 1.")] = 1,
+    per_page: Annotated[int, Query(description="Parties per page (at most 200).")] = 200,
+) -> Response:
+    """The comparison as a table to take away: CSV, Markdown or Word, in English or Chinese."""
+    filters = Filters(tuple(state), tuple(doc), date_from, date_to)
+    comparison = engine_of(request).compare(q, k, filters, page, per_page)
+    data = export_table(comparison, format, lang, str(request.base_url))
+    suffix = {"csv": "csv", "markdown": "md", "docx": "docx"}[format]
+    return Response(data, media_type=TABLE_FORMATS[format],
+                    headers={"Content-Disposition": f'attachment; filename="comparison.{suffix}"'})
+
+
+@router.get("/api/documents", response_model=list[DocumentOut], responses=ERRORS)
+def api_documents(request: Request) -> Any:
+    """The corpus: every document with its metadata and paragraph count."""
+    eng = engine_of(request)
+    return [document_json(eng, d.id) for d in eng.documents.values()]
+
+
+@router.get("/api/documents/{doc_id}", response_model=DocumentDetail, responses=ERRORS)
+def api_document(request: Request, doc_id: str) -> Any:
+    """One document: metadata and all its paragraphs (searchable or not), in order."""
+    eng = engine_of(request)
+    detail = document_json(eng, doc_id)
+    d = eng.documents[doc_id]
+    detail["all_paragraphs"] = [
+        {**passage_json(p, d), "label": p.label, "kind": p.kind, "searchable": p.searchable, "position": p.position}
+        for p in eng.all_paragraphs(doc_id)
+    ]
+    return detail
+
+
+@router.post(
+    "/api/export",
+    responses={
+        200: {"content": {"text/markdown": {}, DOCX_MEDIA_TYPE: {}},
+              "description": "The passages, each quoted verbatim and followed by its citation."},
+        400: {"description": f"No ids, more than {MAX_IDS}, or a bad format/lang."},
+        404: {"description": "An unknown paragraph id."},
+    },
+)
+def api_export(request: Request, body: ExportRequest) -> Response:
+    """Export paragraphs (by id) as Markdown or a Word document, each quotation followed by its citation."""
+    items = resolve(body.ids, paragraph_lookup(engine_of(request)))
+    data = export(items, body.format, body.lang)
+    if body.format == "docx":
+        name, media = "npt-passages.docx", DOCX_MEDIA_TYPE
+    else:
+        name, media = "npt-passages.md", MARKDOWN_MEDIA_TYPE
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def document_json(eng: Engine, doc_id: str) -> dict[str, Any]:
+    d = eng.documents.get(doc_id)
+    if d is None:
+        raise NotFound(f"No document {doc_id!r}; see /api/documents for the ids.")
+    return {
+        "id": d.id, "file": d.file, "title": d.title, "title_en": d.title_en, "submitted_by": list(d.submitted_by),
+        "author": d.author, "speaker": speaker(d), "date": d.date, "meeting": d.meeting, "symbol": d.symbol,
+        "language": d.language, "kind": d.kind, "paragraphs": len(eng.store.searchable(doc_id)),
+        "citation": citation(d, None),
+    }
