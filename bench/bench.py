@@ -68,7 +68,7 @@ def cold_start(env: dict[str, str]) -> float:
 
 def build_throughput(env_index: Path) -> dict[str, float]:
     from qa.documents.corpus import load_corpus
-    from qa.embedding.encoder import load_encoder
+    from qa.embedding.factory import load_encoder
     from qa.search.answer import sentence_spans
     from qa.settings import Settings
     from qa.store.index import build_index, passage_text

@@ -66,7 +66,7 @@ def child(backend: str, cache: Path, english: int, out: Path) -> None:
     """One backend in this fresh process: load, warm up, time both paragraph sets and single queries."""
     import numpy as np
 
-    from qa.embedding.encoder import load_encoder
+    from qa.embedding.factory import load_encoder
     from qa.settings import Settings
 
     en, zh, asked = english_paragraphs(english), chinese_paragraphs(), questions()

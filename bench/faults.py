@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.documents.corpus import add_document, load_corpus
-from qa.embedding.encoder import load_encoder
+from qa.embedding.factory import load_encoder
 from qa.errors import IndexDamaged, QAError
 from qa.search.engine import Engine
 from qa.settings import Settings

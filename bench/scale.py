@@ -114,7 +114,7 @@ def questions() -> list[str]:
 
 def serve(index_dir: Path) -> dict[str, Any]:
     """In this (fresh) process: open the index and the model as `qa serve` does, then query it."""
-    from qa.embedding.encoder import load_encoder
+    from qa.embedding.factory import load_encoder
     from qa.search.engine import Engine
     from qa.settings import Settings
     from qa.store.faiss.store import load
@@ -199,7 +199,7 @@ def main() -> None:
     if args.serve:
         print(json.dumps(serve(Path(args.serve))))
         return
-    from qa.embedding.encoder import load_encoder
+    from qa.embedding.factory import load_encoder
     from qa.settings import Settings
 
     work = Path(args.work)

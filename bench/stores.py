@@ -51,7 +51,7 @@ def pct(xs: list[float], p: float) -> float:
 
 def build(args: argparse.Namespace) -> dict[str, Any]:
     from qa.documents.corpus import load_corpus
-    from qa.embedding.encoder import load_encoder
+    from qa.embedding.factory import load_encoder
     from qa.settings import Settings
     from qa.store.index import build_index
 

@@ -70,7 +70,7 @@ def corpus_copy(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def encoder():
     """The real embedding model, loaded once per session."""
-    from qa.embedding.encoder import load_encoder
+    from qa.embedding.factory import load_encoder
     from qa.settings import Settings
 
     return load_encoder(Settings.load())

