@@ -35,7 +35,8 @@ from qa.documents.paragraph import Paragraph
 from qa.embedding.vectors import VectorCache
 from qa.errors import IndexDamaged, IndexMissing, InputError
 from qa.search.engine import Engine, Filters
-from qa.store.base import Change, Filter, Segment, Sentences, Store, backend
+from qa.store.base import Change, Filter, Segment, Sentences, Store
+from qa.store.factory import backend
 from qa.store.faiss.store import read_commit
 from qa.store.faiss.store import salvage_vectors as faiss_vectors
 from qa.store.index import build_index, embed_key, lexical_tokens, load_index, passage_text, verify_index

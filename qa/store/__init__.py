@@ -2,4 +2,4 @@
 protocol (FAISS segments or Milvus), BM25 postings, filter masks, and freshness of what shaped it.
 """
 
-__all__ = ["base", "freshness", "index", "lexical", "masks"]  # and the backends: faiss/, milvus/ (optional)
+__all__ = ["base", "factory", "freshness", "index", "lexical", "masks"]  # and the backends: faiss/, milvus/ (optional)

@@ -26,7 +26,8 @@ from qa.embedding.encoder import Encoder
 from qa.embedding.vectors import VectorCache
 from qa.errors import IndexDamaged, IndexMissing
 from qa.files import remove_stray_temps, writer_lock
-from qa.store.base import Backend, Change, Segment, Sentences, Store, backend
+from qa.store.base import Backend, Change, Segment, Sentences, Store
+from qa.store.factory import backend
 from qa.store.freshness import PASSAGE_FORMAT, PROBES_PATH, check_model, rebuild_reason, shaping, staleness
 from qa.text.analyzers import tokenize
 from qa.text.scripts import detect_language
