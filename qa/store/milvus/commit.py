@@ -55,7 +55,7 @@ from qa.store.milvus.schema import (
     to_b64,
     too_long,
 )
-from qa.store.milvus.store import Current, count, read_current
+from qa.store.milvus.state import Current, count, read_current
 
 PARA_FIELDS = ["pk", "pid", "doc", "kind", "record", "rsha", "ekey", "dense", "bm25", "presence"]
 SENT_FIELDS = ["pk", "pid", "doc", "start", "end", "ekey", "dense"]

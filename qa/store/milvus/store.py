@@ -19,7 +19,6 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,33 +28,27 @@ from pymilvus.exceptions import MilvusException
 
 from qa.documents.document import Document
 from qa.documents.paragraph import Paragraph
-from qa.errors import IndexOutdated
 from qa.files import sha256_bytes
 from qa.store.base import ALL, Change, Filter, Ranked
 from qa.store.milvus.schema import (
     FINGERPRINT_MOD,
-    FORMAT_VERSION,
     TOP_K,
     Location,
     Unavailable,
     batches,
-    build_of,
     connect,
     damaged,
     expression,
     from_b64,
     idf,
-    live_expression,
-    missing,
-    names,
     parse_location,
     quote,
     reason,
     row_hash,
     scan,
     search_params,
-    unpack,
 )
+from qa.store.milvus.state import Current, count, read_current
 
 V = TypeVar("V")
 
@@ -88,20 +81,6 @@ class _Lru:
                 self._items.move_to_end(k)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
-
-
-@dataclass(frozen=True)
-class Current:
-    """The live build and its committed state, as read from the alias and the meta collection."""
-
-    build: str
-    version: int
-    state: dict[str, Any]
-    collections: dict[str, str]
-
-    @property
-    def live(self) -> str:
-        return live_expression(self.state["segments"], [tuple(s) for s in self.state["stale"]])
 
 
 class MilvusStore:
@@ -289,46 +268,6 @@ def _dense(vector: np.ndarray) -> list[float]:
 # --- opening -------------------------------------------------------------------------------------------------
 
 
-def read_current(client: MilvusClient, loc: Location) -> Current:
-    """The live build named by the alias and its newest complete state; IndexMissing or IndexDamaged."""
-    try:
-        target = client.describe_alias(loc.namespace)["collection_name"]
-    except MilvusException as e:
-        if "does not exist" in reason(e):
-            raise missing(loc) from None
-        raise Unavailable(f"Milvus at {loc.display} cannot be read ({reason(e)}).") from None
-    build = build_of(loc.namespace, target)
-    if not build:
-        raise damaged(loc, f"alias {loc.namespace} names {target}, not a build of qa")
-    cols = names(loc.namespace, build)
-    try:
-        for col in cols.values():
-            if not client.has_collection(col):
-                raise damaged(loc, f"collection {col} is missing")
-            client.load_collection(col)
-        heads = client.query(cols["meta"], filter="chunk == -1", output_fields=["version", "blob"])
-        if not heads:
-            raise damaged(loc, "its state row is missing")
-        head = max(heads, key=lambda r: int(r["version"]))
-        version = int(head["version"])
-        rows = client.query(cols["meta"], filter=f"version == {version} and chunk >= 0", output_fields=["chunk", "blob"])
-    except MilvusException as e:
-        raise damaged(loc, f"Milvus cannot read its collections ({reason(e)})") from None
-    try:
-        info = json.loads(head["blob"])
-        state = unpack([r["blob"] for r in sorted(rows, key=lambda r: int(r["chunk"]))], info["sha256"])
-    except (ValueError, TypeError, KeyError):
-        state = None
-    if state is None or len(rows) != info.get("chunks"):
-        raise damaged(loc, "its state row is unreadable")
-    if isinstance(state.get("format"), int) and state["format"] < FORMAT_VERSION:
-        raise IndexOutdated(f"The index in {loc.display} was built by an older version of qa (format "
-                            f"{state['format']}, now {FORMAT_VERSION}): run `qa index` to update it.")
-    if state.get("format") != FORMAT_VERSION:
-        raise damaged(loc, f"its state is not format version {FORMAT_VERSION}")
-    return Current(build, version, state, cols)
-
-
 def load(index_dir: Path, location: str) -> MilvusStore:
     """Open and verify the live build; IndexMissing or IndexDamaged (one-line reason) if it is not sound."""
     loc = parse_location(location)
@@ -336,10 +275,6 @@ def load(index_dir: Path, location: str) -> MilvusStore:
     current = read_current(client, loc)
     _check(client, loc, current)
     return MilvusStore(client, loc, current)
-
-
-def count(client: MilvusClient, collection: str, expr: str) -> int:
-    return int(client.query(collection, filter=expr, output_fields=["count(*)"])[0]["count(*)"])
 
 
 def _check(client: MilvusClient, loc: Location, current: Current) -> None:
