@@ -1,7 +1,9 @@
 """The lexical index: Okapi BM25 over the tokens `analyzers.tokenize` makes, kept as plain postings arrays.
 
 Postings are a term-by-paragraph CSR matrix (no pickle), saved beside the vectors, so loading needs no
-tokenisation and scoring touches only the postings of the query's terms.
+tokenisation and scoring touches only the postings of the query's terms. BM25's constants and formula are
+written here once (`K1`, `B`, `idf`, `length_norm`, `tf_weight`) and every store scores with them: the
+in-memory `BM25Index`, the FAISS store's memory-mapped segments (`bm25_top`) and Milvus's sparse vectors.
 """
 
 from __future__ import annotations
@@ -9,8 +11,46 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+
+K1, B = 1.2, 0.75  # Okapi BM25's term-frequency saturation and length normalisation
+
+
+def idf(n: Any, df: Any) -> Any:
+    """The non-negative idf log(1 + (N - df + 0.5) / (df + 0.5)), of numbers or of arrays."""
+    return np.log1p((n - df + 0.5) / (df + 0.5))
+
+
+def length_norm(doc_len: Any, avg_len: float, k1: float = K1, b: float = B) -> Any:
+    """k1 (1 - b + b dl / avgdl): the document-length part of BM25's denominator."""
+    return k1 * (1.0 - b + b * doc_len / avg_len)
+
+
+def tf_weight(scale: Any, tf: Any, norm: Any, k1: float = K1) -> Any:
+    """scale · tf (k1 + 1) / (tf + norm): BM25's term-frequency part, times the idf and query weight in
+    `scale` (1.0 for Milvus's document side, whose idf goes on the query side)."""
+    return scale * tf * (k1 + 1.0) / (tf + norm)
+
+
+def postings(docs: Sequence[list[str]]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Term-by-document CSR of term frequencies: sorted terms, indptr (int64), the document of each posting
+    (int32), its term frequency (float32), and the tokens per document (int32)."""
+    counts = [Counter(d) for d in docs]
+    terms = sorted({t for c in counts for t in c})
+    ids = {t: i for i, t in enumerate(terms)}
+    rows: list[list[tuple[int, int]]] = [[] for _ in terms]
+    for d, c in enumerate(counts):
+        for t, f in c.items():
+            rows[ids[t]].append((d, f))
+    indptr = np.zeros(len(terms) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(r) for r in rows])
+    flat = [p for r in rows for p in r]
+    doc_ids = np.array([d for d, _ in flat], dtype=np.int32)
+    tf = np.array([f for _, f in flat], dtype=np.float32)
+    doc_len = np.array([len(d) for d in docs], dtype=np.int32)
+    return terms, indptr, doc_ids, tf, doc_len
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,11 +75,10 @@ class BM25Index:
         object.__setattr__(self, "_ids", {t: i for i, t in enumerate(self.terms)})
         n = len(self.doc_len)
         df = np.diff(self.indptr).astype(np.float64)
-        idf = np.log1p((n - df + 0.5) / (df + 0.5))
         avg = float(self.doc_len.mean()) if n and self.doc_len.sum() else 1.0
-        norm = self.k1 * (1.0 - self.b + self.b * self.doc_len.astype(np.float64) / avg)
+        norm = length_norm(self.doc_len.astype(np.float64), avg, self.k1, self.b)
         tf = self.tf.astype(np.float64)
-        per_posting = np.repeat(idf, np.diff(self.indptr)) * tf * (self.k1 + 1.0) / (tf + norm[self.doc_ids])
+        per_posting = tf_weight(np.repeat(idf(n, df), np.diff(self.indptr)), tf, norm[self.doc_ids], self.k1)
         object.__setattr__(self, "_weights", per_posting.astype(np.float32))
 
     def has_term(self, term: str) -> bool:
@@ -75,21 +114,9 @@ class BM25Index:
         return np.diff(self.indptr)
 
     @classmethod
-    def build(cls, docs: Sequence[list[str]], k1: float = 1.2, b: float = 0.75) -> BM25Index:
-        counts = [Counter(d) for d in docs]
-        terms = tuple(sorted({t for c in counts for t in c}))
-        ids = {t: i for i, t in enumerate(terms)}
-        rows: list[list[tuple[int, int]]] = [[] for _ in terms]
-        for d, c in enumerate(counts):
-            for t, f in c.items():
-                rows[ids[t]].append((d, f))
-        indptr = np.zeros(len(terms) + 1, dtype=np.int64)
-        indptr[1:] = np.cumsum([len(r) for r in rows])
-        flat = [p for r in rows for p in r]
-        doc_ids = np.array([d for d, _ in flat], dtype=np.int32)
-        tf = np.array([f for _, f in flat], dtype=np.float32)
-        doc_len = np.array([len(d) for d in docs], dtype=np.int32)
-        return cls(float(k1), float(b), terms, indptr, doc_ids, tf, doc_len)
+    def build(cls, docs: Sequence[list[str]], k1: float = K1, b: float = B) -> BM25Index:
+        terms, indptr, doc_ids, tf, doc_len = postings(docs)
+        return cls(float(k1), float(b), tuple(terms), indptr, doc_ids, tf, doc_len)
 
     def scores(self, query: Sequence[tuple[str, float]]) -> np.ndarray:
         """Sum over query terms of weight x BM25(term, doc); unknown terms add nothing; float32 per doc."""
@@ -132,8 +159,6 @@ class BM25Index:
 
 # --- BM25 over memory-mapped postings (the FAISS store's segments) --------------------------------------------
 
-K1, B = 1.2, 0.75
-
 
 def _term_slice(arrays: Mapping[str, np.ndarray], term: str) -> tuple[int, int] | None:
     terms = arrays["terms"]
@@ -161,11 +186,11 @@ def matching_rows(arrays: Mapping[str, np.ndarray], terms: Sequence[str]) -> np.
     return rows
 
 
-def bm25_top(arrays: Mapping[str, np.ndarray], query: Sequence[tuple[str, float]], idf: Mapping[str, float],
+def bm25_top(arrays: Mapping[str, np.ndarray], query: Sequence[tuple[str, float]], idfs: Mapping[str, float],
              avg_len: float, k: int, mask: np.ndarray) -> list[tuple[int, float]]:
     """The `k` best rows by weighted BM25, reading only the postings of the query's terms.
 
-    `idf` and `avg_len` are the whole index's (every segment's), so scores compare across segments.
+    `idfs` and `avg_len` are the whole index's (every segment's), so scores compare across segments.
     """
     admitted = int(np.count_nonzero(mask))
     if not admitted:  # e.g. the other language's channel over a corpus in one language
@@ -174,16 +199,16 @@ def bm25_top(arrays: Mapping[str, np.ndarray], query: Sequence[tuple[str, float]
     rows, contributions = [], []
     for term, weight in query:
         found = _term_slice(arrays, term)
-        if found is None or not idf.get(term):
+        if found is None or not idfs.get(term):
             continue
         posted = np.asarray(arrays["post_row"][found[0]:found[1]])
         tf = np.asarray(arrays["post_tf"][found[0]:found[1]], dtype=np.float64)
         if narrow:
             kept = mask[posted]
             posted, tf = posted[kept], tf[kept]
-        norm = K1 * (1.0 - B + B * np.asarray(arrays["doc_len"])[posted] / max(avg_len, 1e-9))
+        norm = length_norm(np.asarray(arrays["doc_len"])[posted], max(avg_len, 1e-9))
         rows.append(posted)
-        contributions.append(weight * idf[term] * tf * (K1 + 1.0) / (tf + norm))
+        contributions.append(tf_weight(weight * idfs[term], tf, norm))
     if not rows:
         return []
     posted, weights = np.concatenate(rows), np.concatenate(contributions)

@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import json
 import os
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from qa.documents.paragraph import Paragraph
 from qa.errors import IndexDamaged
 from qa.files import sha256_file
 from qa.store.base import Segment
-from qa.store.lexical import top_k
+from qa.store.lexical import postings, top_k
 
 ANN_MIN = 50_000  # vectors from which a segment gets an approximate (IVF) index instead of an exact one
 RERANK = 4  # candidates an approximate index proposes per hit wanted, re-scored exactly
@@ -130,20 +129,13 @@ def _write(path: Path, data: bytes | np.ndarray) -> None:
 
 def _postings(tokens: Sequence[list[str]]) -> dict[str, np.ndarray]:
     """Term-by-row CSR of term frequencies: sorted terms, row ids and frequencies per term, row lengths."""
-    counts = [Counter(t) for t in tokens]
-    terms = sorted({t for c in counts for t in c})
-    ids = {t: i for i, t in enumerate(terms)}
-    per_term: list[list[tuple[int, int]]] = [[] for _ in terms]
-    for row, c in enumerate(counts):
-        for t, f in c.items():
-            per_term[ids[t]].append((row, f))
-    flat = [p for plist in per_term for p in plist]
+    terms, indptr, rows, tf, doc_len = postings(tokens)
     return {
         "terms": np.asarray(terms, dtype=str) if terms else np.zeros(0, dtype="<U1"),
-        "indptr": np.concatenate([[0], np.cumsum([len(p) for p in per_term])]).astype(np.int64),
-        "post_row": np.asarray([r for r, _ in flat], dtype=np.int32),
-        "post_tf": np.asarray([f for _, f in flat], dtype=np.float32),
-        "doc_len": np.asarray([len(t) for t in tokens], dtype=np.int32),
+        "indptr": indptr,
+        "post_row": rows,
+        "post_tf": tf,
+        "doc_len": doc_len,
     }
 
 

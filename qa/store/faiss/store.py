@@ -32,7 +32,7 @@ from qa.parties.citation import paragraph_author
 from qa.store.base import ALL, Change, Filter, Ranked
 from qa.store.faiss import segments
 from qa.store.faiss.segments import OpenSegment, between, search_vectors
-from qa.store.lexical import bm25_top, matching_rows, posting_count
+from qa.store.lexical import bm25_top, idf, matching_rows, posting_count
 from qa.store.masks import Masks
 
 FORMAT_VERSION = 3  # 3: segments and commits
@@ -134,13 +134,13 @@ class FaissStore:
     def search_lexical(self, terms: Sequence[tuple[str, float]], k: int, where: Filter = ALL) -> Ranked:
         if not terms:
             return []
-        n, idf = self._rows_total, {}
+        n, idfs = self._rows_total, {}
         for t, _ in terms:
             df = self.document_frequency(t)
-            idf[t] = float(np.log1p((n - df + 0.5) / (df + 0.5))) if df else 0.0
+            idfs[t] = float(idf(n, df)) if df else 0.0
         found: list[tuple[float, int, int]] = []
         for si, (s, mask) in enumerate(zip(self._segments, self._admitted.rows(where))):
-            found += [(score, si, row) for row, score in bm25_top(s.arrays, terms, idf, self._avg_len, k, mask)]
+            found += [(score, si, row) for row, score in bm25_top(s.arrays, terms, idfs, self._avg_len, k, mask)]
         found.sort(key=lambda x: (-x[0], x[1], x[2]))
         return [(self._segments[si].row_id(row), score) for score, si, row in found[:k]]
 

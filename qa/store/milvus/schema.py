@@ -31,7 +31,9 @@ from pymilvus import DataType, MilvusClient
 from pymilvus.exceptions import MilvusException
 
 from qa.errors import Busy, IndexDamaged, IndexMissing, InputError, QAError
+from qa.store import lexical
 from qa.store.base import Filter
+from qa.store.lexical import length_norm, tf_weight
 
 FORMAT_VERSION = 1
 PARTS = ("para", "sent", "terms", "meta")
@@ -39,7 +41,6 @@ INDEXES = ("FLAT", "HNSW", "IVF_FLAT")
 MAX_TEXT = 65_535  # VARCHAR limit, in bytes on a server (lite counts characters)
 CHUNK = 60_000  # characters of state per meta row
 TOP_K = 16_384  # Milvus's largest limit for one search or query
-K1, B = 1.2, 0.75  # as `BM25Index.build`'s defaults: the scores must be the same
 EMPTY_DIM = 0  # a paragraph without tokens gets this dimension (Milvus refuses empty sparse vectors); no query asks it
 
 # They log a traceback at ERROR for every failed call we handle (Lite's in-process gRPC server as `grpc._server`).
@@ -300,12 +301,12 @@ def term_weights(tokens: list[str], avgdl: float) -> dict[str, float]:
     counts: dict[str, int] = {}
     for t in tokens:
         counts[t] = counts.get(t, 0) + 1
-    norm = K1 * (1.0 - B + B * len(tokens) / avgdl)
-    return {t: float(np.float32(tf * (K1 + 1.0) / (tf + norm))) for t, tf in counts.items()}
+    norm = length_norm(len(tokens), avgdl)
+    return {t: float(np.float32(tf_weight(1.0, tf, norm))) for t, tf in counts.items()}
 
 
 def idf(n: int, df: int) -> float:
-    return float(np.log1p((n - df + 0.5) / (df + 0.5)))
+    return float(lexical.idf(n, df))
 
 
 def sparse(weights: dict[int, float]) -> dict[int, float]:
