@@ -10,6 +10,9 @@ from typing import Any
 from qa.errors import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Where the default corpus and index are: the checkout's corpus/ and index/ when qa runs from its checkout
+# (the bundled seed corpus), else ./corpus and ./index of the current folder (an installed wheel).
+HOME = PROJECT_ROOT if (PROJECT_ROOT / "corpus" / "documents.json").is_file() else Path(".")
 
 
 def _default_cache() -> Path:
@@ -23,8 +26,8 @@ def _field(default: Any, help: str, **kw: Any) -> Any:
 
 @dataclass(frozen=True)
 class Settings:
-    corpus_dir: Path = _field(PROJECT_ROOT / "corpus", "Folder with the source documents and documents.json.")
-    index_dir: Path = _field(PROJECT_ROOT / "index", "Folder the built index lives in: ./index for the bundled corpus, "
+    corpus_dir: Path = _field(HOME / "corpus", "Folder with the source documents and documents.json.")
+    index_dir: Path = _field(HOME / "index", "Folder the built index lives in: ./index for the bundled corpus, "
                              "<corpus>/index for any other corpus folder unless set.")
     store: str = _field("faiss", "Where the index lives: 'faiss' (in the index folder), 'milvus:./index/qa.db' "
                         "(embedded Milvus Lite) or 'milvus:http://host:19530' (a Milvus server or cluster).")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import tomllib
 from pathlib import Path
 
 QA = Path(__file__).resolve().parent.parent / "qa"
@@ -60,6 +61,13 @@ def test_no_folder_holds_more_than_15_modules() -> None:
     crowded = {str(f.relative_to(QA.parent)): n for f in folders
                if (n := len([p for p in f.glob("*.py") if p.name != "__init__.py"])) > MAX_FOLDER_MODULES}
     assert crowded == {}
+
+
+def test_the_wheel_lists_every_subpackage() -> None:
+    """pyproject.toml names the packages one by one (two of them are folders mapped in): none may be missing."""
+    config = tomllib.loads((QA.parent / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    folders = {dotted(p) for p in QA.rglob("__init__.py")}
+    assert set(config["packages"]) == folders | set(config["package-dir"])
 
 
 def _is_type_checking(node: ast.If) -> bool:

