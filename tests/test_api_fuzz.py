@@ -6,6 +6,11 @@ needs its schema at import time, and the app with its engine is a session fixtur
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,11 +18,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
-# Every check but `positive_data_acceptance`: some rules cannot live in a static schema (a question of only
-# spaces, a state or document the corpus does not know, an impossible date), so a schema-valid request may get
-# a 400 that names the rule. Everything else must hold: no 5xx, documented status, content type, body, headers.
+# Every check: what the schema allows the server accepts (the question's rules, k's range, the corpus's document
+# ids and the parties' names are declared in it), and no 5xx, documented status, content type, body, headers.
 CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
-          checks.response_schema_conformance, checks.response_headers_conformance]
+          checks.response_schema_conformance, checks.response_headers_conformance, checks.positive_data_acceptance]
 
 EXAMPLES = 30  # per operation; bench/faults.py --fuzz runs more
 
@@ -45,3 +49,39 @@ def test_generated_requests_never_get_a_5xx_and_match_the_schema(web_app: Any) -
     print("schemathesis: status codes per operation", tried,
           "total", sum(n for codes in tried.values() for n in codes.values()))
     assert len(tried) >= 6  # healthz, ask, compare, documents, one document, export
+
+
+@pytest.fixture(scope="module")
+def served(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """`qa serve` on loopback over a copy of the session's index: its port."""
+    from test_faults_server import QA, ROOT, copy_index, free_port, request
+
+    index_dir = copy_index(engine.settings.index_dir, tmp_path_factory.mktemp("fuzzed") / "index")
+    port = free_port()
+    proc = subprocess.Popen([*QA, "--corpus-dir", str(engine.settings.corpus_dir), "--index-dir", str(index_dir),
+                             "serve", "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 600
+        while proc.poll() is None and time.time() < deadline:
+            try:
+                if request(port, "GET", "/healthz", timeout=5)[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.3)
+        assert proc.poll() is None and time.time() < deadline, "qa serve did not start"
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def test_schemathesis_with_all_its_checks_finds_nothing_against_qa_serve(served: int, tmp_path: Path) -> None:
+    """The command line a client's author would run against the real server: every phase (examples, coverage,
+    fuzzing, stateful) and every check, including undeclared methods (TRACE answers 405 with `Allow`)."""
+    st = Path(sys.executable).with_name("st")
+    proc = subprocess.run([str(st), "run", f"http://127.0.0.1:{served}/openapi.json", "--checks", "all",
+                           "--max-examples", "25", "--seed", "1", "--no-color", "--max-failures", "5",
+                           "--request-timeout", "60"], cwd=tmp_path, capture_output=True, text=True, timeout=900,
+                          check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

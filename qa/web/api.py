@@ -6,9 +6,10 @@ with `--json` and the pages render, with one link per passage (`citation.passage
 
 from __future__ import annotations
 
+import copy
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -19,6 +20,7 @@ from qa.parties.citation import citation, speaker
 from qa.search.answer import passage_json
 from qa.search.engine import Engine, Filters
 from qa.settings import Settings
+from qa.text.scripts import DATE
 from qa.web.draft import DOCX_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, MAX_IDS, export, paragraph_lookup, resolve
 from qa.web.tables import TABLE_FORMATS, export_table
 
@@ -157,6 +159,7 @@ class ExportRequest(BaseModel):
     ids: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = Field(
         description=f"Paragraph ids in the order to export (the `id` of /api/ask results); at most {MAX_IDS}.",
         examples=[["sweden-2019:12"]],
+        json_schema_extra={"minItems": 1, "maxItems": MAX_IDS},
     )
     format: Literal["markdown", "docx"] = Field("markdown", description="Markdown text or a Word document.")
     lang: Literal["en", "zh"] = Field("en", description="Language of the headings and citations.")
@@ -167,10 +170,22 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "Unknown document."},
     503: {"model": ErrorOut, "description": "The index is missing or damaged."},
 }
+# The rules the server enforces (`engine.validate_question`, `validate_k`, `validate_filters`, `draft.resolve`),
+# declared in the schema so that what the schema allows the server accepts. They are declared, not enforced by
+# FastAPI: the server's own checks answer with their own messages. A question has a character other than
+# whitespace (Python's, which counts \x1c-\x1f and \x85) and no NUL byte.
+DEFAULTS = Settings()
+QUESTION_RULES = {"minLength": 1, "maxLength": DEFAULTS.max_question_chars,
+                  "pattern": "^[^\\x00]*[^\\s\\x00\\x1c-\\x1f\\x85][^\\x00]*$"}
+K_RULES = {"minimum": 1, "maximum": DEFAULTS.max_k}
+PAGE_RULES = {"minimum": 1}
+PER_PAGE_RULES = {"minimum": 1, "maximum": 200}
+DATE_RULES = {"pattern": f"^({DATE.pattern})?$"}
 STATE = Query(description="Only passages submitted or written by this state or body (repeatable).")
 DOC = Query(description="Only these document ids (repeatable).")
-DATE_FROM = Query(description="Only documents dated on or after (YYYY, YYYY-MM or YYYY-MM-DD).")
-DATE_TO = Query(description="Only documents dated on or before.")
+DATE_FROM = Query(description="Only documents dated on or after (YYYY, YYYY-MM or YYYY-MM-DD).",
+                  json_schema_extra=DATE_RULES)
+DATE_TO = Query(description="Only documents dated on or before.", json_schema_extra=DATE_RULES)
 
 
 # --- routes ------------------------------------------------------------------------------------------------------
@@ -190,8 +205,10 @@ def healthz(request: Request) -> Any:
 def api_ask(
     request: Request,
     q: Annotated[str, Query(description="The question, Chinese or English.",
-                            examples=["Which state proposed a stepping-stone approach?"])],
-    k: Annotated[int | None, Query(description="Number of passages (default QA_K, at most QA_MAX_K).")] = None,
+                            examples=["Which state proposed a stepping-stone approach?"],
+                            json_schema_extra=QUESTION_RULES)],
+    k: Annotated[int | None, Query(description="Number of passages (default QA_K, at most QA_MAX_K).",
+                                   json_schema_extra=K_RULES)] = None,
     state: Annotated[list[str], STATE] = [],  # noqa: B006 - FastAPI copies query defaults
     doc: Annotated[list[str], DOC] = [],  # noqa: B006
     date_from: Annotated[str, DATE_FROM] = "",
@@ -204,14 +221,15 @@ def api_ask(
 @router.get("/api/compare", response_model=CompareResponse, responses=ERRORS)
 def api_compare(
     request: Request,
-    q: Annotated[str, Query(description="The topic or question.")],
-    k: Annotated[int, Query(description="Passages per party (at most QA_MAX_K).")] = 3,
+    q: Annotated[str, Query(description="The topic or question.", json_schema_extra=QUESTION_RULES)],
+    k: Annotated[int, Query(description="Passages per party (at most QA_MAX_K).", json_schema_extra=K_RULES)] = 3,
     state: Annotated[list[str], STATE] = [],  # noqa: B006
     doc: Annotated[list[str], DOC] = [],  # noqa: B006
     date_from: Annotated[str, DATE_FROM] = "",
     date_to: Annotated[str, DATE_TO] = "",
-    page: Annotated[int, Query(description="Page of parties, from 1.")] = 1,
-    per_page: Annotated[int | None, Query(description="Parties per page (default QA_COMPARE_PAGE, at most 200).")] = None,
+    page: Annotated[int, Query(description="Page of parties, from 1.", json_schema_extra=PAGE_RULES)] = 1,
+    per_page: Annotated[int | None, Query(description="Parties per page (default QA_COMPARE_PAGE, at most 200).",
+                                          json_schema_extra=PER_PAGE_RULES)] = None,
 ) -> Any:
     """What each state, group or body said on the question: one search, grouped by party, best answer first."""
     filters = Filters(tuple(state), tuple(doc), date_from, date_to)
@@ -225,16 +243,17 @@ def api_compare(
 )
 def api_compare_export(
     request: Request,
-    q: Annotated[str, Query(description="The topic or question.")],
+    q: Annotated[str, Query(description="The topic or question.", json_schema_extra=QUESTION_RULES)],
     format: Annotated[Literal["csv", "markdown", "docx"], Query(description="csv, markdown or docx.")] = "csv",
     lang: Annotated[Literal["en", "zh"], Query(description="Language of headings, party names, citations.")] = "en",
-    k: Annotated[int, Query(description="Passages per party.")] = 3,
+    k: Annotated[int, Query(description="Passages per party.", json_schema_extra=K_RULES)] = 3,
     state: Annotated[list[str], STATE] = [],  # noqa: B006
     doc: Annotated[list[str], DOC] = [],  # noqa: B006
     date_from: Annotated[str, DATE_FROM] = "",
     date_to: Annotated[str, DATE_TO] = "",
-    page: Annotated[int, Query(description="Page of parties, from 1.")] = 1,
-    per_page: Annotated[int, Query(description="Parties per page (at most 200).")] = 200,
+    page: Annotated[int, Query(description="Page of parties, from 1.", json_schema_extra=PAGE_RULES)] = 1,
+    per_page: Annotated[int, Query(description="Parties per page (at most 200).",
+                                   json_schema_extra=PER_PAGE_RULES)] = 200,
 ) -> Response:
     """The comparison as a table to take away: CSV, Markdown or Word, in English or Chinese."""
     filters = Filters(tuple(state), tuple(doc), date_from, date_to)
@@ -295,3 +314,28 @@ def document_json(eng: Engine, doc_id: str) -> dict[str, Any]:
         "language": d.language, "kind": d.kind, "paragraphs": len(eng.store.searchable(doc_id)),
         "citation": citation(d, None),
     }
+
+
+def declare_corpus(app: FastAPI) -> None:
+    """Serve an OpenAPI schema that also states this server's limits (QA_MAX_K, QA_MAX_QUESTION_CHARS) and names
+    the values it knows: the corpus's document ids for `doc` and the parties table's names for `state` (any
+    other name is refused with a 400)."""
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = copy.deepcopy(base())
+        settings, eng = app.state.settings, app.state.engine
+        limits = {"q": {"maxLength": settings.max_question_chars}, "k": {"maximum": settings.max_k}}
+        known = {"doc": sorted(eng.documents), "state": sorted(p.name for p in eng.speakers.parties)} if eng else {}
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for param in operation.get("parameters", []):
+                    name = param.get("name")
+                    if param.get("in") != "query":
+                        continue
+                    param["schema"].update(limits.get(name, {}))
+                    if name in known:
+                        param["schema"]["items"] = {"type": "string", "enum": known[name]}
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

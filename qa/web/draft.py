@@ -133,6 +133,16 @@ def to_markdown(items: Sequence[Quotation], lang: str = "en", today: date | None
 _CJK_FONT = "SimSun"  # present on every Chinese Windows/Word install; Word substitutes elsewhere
 
 
+# Characters XML 1.0 cannot hold (control characters but tab and line breaks, surrogates, U+FFFE/U+FFFF):
+# python-docx refuses them, so a question typed with one would fail the Word export.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` without the characters a Word document cannot hold."""
+    return _NOT_XML.sub("", text)
+
+
 def east_asian_font(style_or_run: Any, name: str) -> None:
     from docx.oxml.ns import qn
 

@@ -14,7 +14,7 @@ from datetime import date
 
 from qa.parties.citation import citation, passage_url, where
 from qa.search.compare import Comparison, PartyGroup
-from qa.web.draft import DOCX_MEDIA_TYPE, east_asian_font, md_escape
+from qa.web.draft import DOCX_MEDIA_TYPE, east_asian_font, md_escape, xml_text
 
 TABLE_FORMATS = {"csv": "text/csv; charset=utf-8", "markdown": "text/markdown; charset=utf-8", "docx": DOCX_MEDIA_TYPE}
 _HEADERS = {
@@ -81,11 +81,12 @@ def to_docx(table: Sequence[Row], lang: str, question: str, today: date | None =
 
     lang = "zh" if lang == "zh" else "en"
     word = WordDocument()
-    word.core_properties.title = _TITLE[lang].format(q=question)
+    title = xml_text(_TITLE[lang].format(q=question))
+    word.core_properties.title = title
     word.core_properties.language = "zh-CN" if lang == "zh" else "en"
     for name in ("Normal", "Title"):
         east_asian_font(word.styles[name], "SimSun")
-    word.add_heading(_TITLE[lang].format(q=question), level=0)
+    word.add_heading(title, level=0)
     word.add_paragraph((today or date.today()).isoformat())
     headers = _HEADERS[lang][:3] + _HEADERS[lang][4:6]
     grid = word.add_table(rows=1, cols=len(headers))
@@ -96,7 +97,7 @@ def to_docx(table: Sequence[Row], lang: str, question: str, today: date | None =
         cells = grid.add_row().cells
         for cell, text in zip(cells, [str(r.rank), r.party, r.answers, "\n\n".join(r.passages),
                                       "\n\n".join(r.citations)]):
-            cell.text = text
+            cell.text = xml_text(text)
             for paragraph in cell.paragraphs:
                 for run in paragraph.runs:
                     run.font.size = Pt(9)
