@@ -1,7 +1,7 @@
 from qa.documents.document import Document
 from qa.documents.paragraph import Paragraph
 from qa.parties.citation import citation, display_label, speaker, where
-from qa.search.answer import best_span
+from qa.search.answer import PASSAGE_FIELDS, best_span, passage_json
 from qa.text.sentences import sentence_spans
 
 SWEDEN = Document(
@@ -91,3 +91,12 @@ def test_real_documents_cite_unnumbered_paragraphs_by_place_and_numbered_ones_by
     stepping = corpus.paragraph("sweden-2019:27")
     assert not stepping.numbered and where(stepping).endswith("paragraph under “采取“垫脚石”办法的理由”")
     assert where(corpus.paragraph("japan-2018:I.26.a")) == "annex I, para. 26 (a)"
+
+
+def test_a_passage_has_the_one_shape_the_api_declares(corpus) -> None:
+    from qa.web.api import Passage
+
+    p = corpus.searchable()[0]
+    shaped = passage_json(p, corpus.document(p.doc), (0, 5))
+    assert list(shaped) == [name for name, _, _ in PASSAGE_FIELDS] == list(Passage.model_fields)
+    assert Passage(**shaped).model_dump() == shaped

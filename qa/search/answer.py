@@ -13,9 +13,36 @@ from qa.documents.document import Document
 from qa.documents.paragraph import Paragraph
 from qa.parties.citation import citation, paragraph_author, passage_url, speaker, where
 
+# The one JSON shape of a passage, in order: each field, its type and what it says. `passage_json` fills it, and
+# the API's pydantic model (`api.Passage`, its OpenAPI schema) is built from it, so the shape is written here only.
+PASSAGE_FIELDS: tuple[tuple[str, type, str], ...] = (
+    ("id", str, "Paragraph id, `<doc>:<label>`."),
+    ("doc", str, ""),
+    ("title", str, ""),
+    ("title_en", str, ""),
+    ("symbol", str, "UN document symbol; empty when not confirmed."),
+    ("submitted_by", list[str], ""),
+    ("author", str, "Whose text it is when not the submitter's own; empty otherwise."),
+    ("speaker", str, "Attribution in words, e.g. 'Group of Eminent Persons…, transmitted by Japan'."),
+    ("speaker_zh", str, ""),
+    ("date", str, ""),
+    ("meeting", str, ""),
+    ("paragraph", str, "Paragraph label, e.g. '12' or 'I.12' (annex I)."),
+    ("paragraph_display", str, ""),
+    ("section", str, ""),
+    ("text", str, "The paragraph, verbatim."),
+    ("answer", str, "The sentence(s) that best answer the question, verbatim from `text`."),
+    ("answer_start", int, ""),
+    ("answer_end", int, ""),
+    ("citation", str, ""),
+    ("citation_zh", str, ""),
+    ("url", str, "The passage in its document: /documents/<doc>?hl=<label>#p-<label>."),
+)
+
 
 def passage_json(p: Paragraph, d: Document, span: tuple[int, int] = (0, 0)) -> dict[str, Any]:
-    """The one JSON shape of a passage: where it is, whose it is, its text, the marked answer and citations."""
+    """The one JSON shape of a passage (`PASSAGE_FIELDS`): where it is, whose it is, its text, the marked answer
+    and citations."""
     start, end = span
     return {
         "id": p.id,

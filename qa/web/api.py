@@ -7,17 +7,17 @@ with `--json` and the pages render, with one link per passage (`citation.passage
 from __future__ import annotations
 
 import copy
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, create_model
 
 from qa import __version__
 from qa.cli.handoff import index_id
 from qa.errors import NotFound, QAError
 from qa.parties.citation import citation, speaker
-from qa.search.answer import passage_json
+from qa.search.answer import PASSAGE_FIELDS, passage_json
 from qa.search.engine import Engine, Filters
 from qa.settings import Settings
 from qa.text.scripts import DATE
@@ -48,28 +48,11 @@ def settings_of(request: Request) -> Settings:
 # --- response schemas (documented in OpenAPI, checked by the generated-input tests) ---------------------------
 
 
-class Passage(BaseModel):
-    id: str = Field(description="Paragraph id, `<doc>:<label>`.")
-    doc: str
-    title: str
-    title_en: str
-    symbol: str = Field(description="UN document symbol; empty when not confirmed.")
-    submitted_by: list[str]
-    author: str = Field(description="Whose text it is when not the submitter's own; empty otherwise.")
-    speaker: str = Field(description="Attribution in words, e.g. 'Group of Eminent Persons…, transmitted by Japan'.")
-    speaker_zh: str
-    date: str
-    meeting: str
-    paragraph: str = Field(description="Paragraph label, e.g. '12' or 'I.12' (annex I).")
-    paragraph_display: str
-    section: str
-    text: str = Field(description="The paragraph, verbatim.")
-    answer: str = Field(description="The sentence(s) that best answer the question, verbatim from `text`.")
-    answer_start: int
-    answer_end: int
-    citation: str
-    citation_zh: str
-    url: str = Field(description="The passage in its document: /documents/<doc>?hl=<label>#p-<label>.")
+if TYPE_CHECKING:
+    Passage = BaseModel
+else:  # the model of `answer.PASSAGE_FIELDS`, the shape `answer.passage_json` fills
+    Passage = create_model("Passage", **{
+        name: (kind, Field(description=doc) if doc else ...) for name, kind, doc in PASSAGE_FIELDS})
 
 
 class Result(Passage):
