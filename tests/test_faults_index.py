@@ -128,9 +128,6 @@ def index_copy(engine, tmp_path: Path) -> Path:
 @pytest.mark.parametrize("name", INDEX_FILES)
 def test_every_damaged_index_file_is_reported_and_refused(engine, index_copy: Path, name: str, how: str,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    import qa.search.engine
-
-    monkeypatch.setattr(qa.search.engine, "load_encoder", lambda settings, **_: engine.encoder)
     damage(file_of(index_copy, name), how)
     with pytest.raises(IndexDamaged) as e:
         verify_index(index_copy, engine.corpus, engine.encoder.identity())
@@ -138,7 +135,7 @@ def test_every_damaged_index_file_is_reported_and_refused(engine, index_copy: Pa
     assert one_line(e.value.message)
     settings = engine.settings.with_(index_dir=index_copy)
     with pytest.raises(IndexDamaged):  # what `qa ask` and `qa serve` open: it must not fall back to a rebuild
-        Engine.open(settings, build_missing=True, log=lambda s: None)
+        Engine.open(settings, build_missing=True, log=lambda s: None, encoder=engine.encoder)
 
 
 DRIVER = r"""

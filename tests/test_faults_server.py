@@ -189,11 +189,10 @@ def test_qa_serve_refuses_a_damaged_index_with_one_line(engine: Any, damaged_ind
 
 def test_healthz_is_503_with_the_reason_when_the_index_is_damaged(engine: Any, damaged_index: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import qa.search.engine
     from qa.web.app import create_app
 
-    monkeypatch.setattr(qa.search.engine, "load_encoder", lambda settings, **_: engine.encoder)  # the same model, loaded once
-    with TestClient(create_app(engine.settings.with_(index_dir=damaged_index))) as client:
+    # the same model, loaded once
+    with TestClient(create_app(engine.settings.with_(index_dir=damaged_index), encoder=engine.encoder)) as client:
         health = client.get("/healthz")
         assert health.status_code == 503
         assert health.json()["status"] == "error" and "/post_tf.npy does not match its checksum" in health.json()["error"]

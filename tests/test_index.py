@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import qa.search.engine
 import qa.store.faiss.store
 import qa.store.freshness
 import qa.store.index
@@ -170,10 +169,9 @@ def test_adding_a_document_makes_the_index_stale_and_open_rebuilds_it(
     old = qa.store.index.load_index(tmp_path / "index")
     assert staleness(old.manifest, corpus, encoder.identity()) == "the corpus changed"
 
-    monkeypatch.setattr(qa.search.engine, "load_encoder", lambda settings, **_: encoder)
     log: list[str] = []
     engine = Engine.open(Settings().with_(corpus_dir=one_doc, index_dir=tmp_path / "index",
-                                          cache_dir=tmp_path / "cache"), log=log.append)
+                                          cache_dir=tmp_path / "cache"), log=log.append, encoder=encoder)
     assert "The index is out of date (the corpus changed)" in log[0]
     assert sorted(encoder.embedded) == sorted(texts_of(corpus, SECOND))
     assert set(engine.documents) == {FIRST, SECOND}
@@ -193,10 +191,9 @@ def test_changed_terminology_makes_the_index_stale_and_open_rebuilds_it(
     old = qa.store.index.load_index(tmp_path / "index")
     assert staleness(old.manifest, corpus, encoder.identity()) == "the lexical analyzer or terminology changed"
 
-    monkeypatch.setattr(qa.search.engine, "load_encoder", lambda settings, **_: encoder)
     log: list[str] = []
     engine = Engine.open(Settings().with_(corpus_dir=one_doc, index_dir=tmp_path / "index",
-                                          cache_dir=tmp_path / "cache"), log=log.append)
+                                          cache_dir=tmp_path / "cache"), log=log.append, encoder=encoder)
     assert "The index is out of date (the lexical analyzer or terminology changed)" in log[0]
     assert encoder.embedded == []  # the same texts: the tokens are rebuilt, the vectors reused
     assert engine.store.manifest["analyzer"]["terminology_sha256"] == sha256_bytes(terminology.read_bytes())
@@ -207,12 +204,11 @@ def test_open_builds_a_missing_index_and_refuses_to_without_build_missing(
     one_doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     encoder = RecordingEncoder()
-    monkeypatch.setattr(qa.search.engine, "load_encoder", lambda settings, **_: encoder)
     settings = Settings().with_(corpus_dir=one_doc, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
     with pytest.raises(IndexMissing):
-        Engine.open(settings, build_missing=False, log=lambda s: None)
+        Engine.open(settings, build_missing=False, log=lambda s: None, encoder=encoder)
     log: list[str] = []
-    engine = Engine.open(settings, log=log.append)
+    engine = Engine.open(settings, log=log.append, encoder=encoder)
     assert log[0].startswith(f"No index in {tmp_path / 'index'} yet")
     assert sorted(encoder.embedded) == sorted(first_build_texts(load_corpus(one_doc)))
     assert set(engine.documents) == {FIRST}

@@ -145,11 +145,12 @@ class Engine:
 
     @classmethod
     def open(cls, settings: Settings, build_missing: bool = True, log: Callable[[str], None] = print,
-             question_language: str = "") -> Engine:
+             question_language: str = "", encoder: Encoder | None = None) -> Engine:
         """Load model and index; build the index first when it is missing or out of date (`build_missing`).
 
         Without `build_missing` the index is served as it is, and the corpus folder is needed only when it
-        matches the index (a replica sharing a Milvus index needs none)."""
+        matches the index (a replica sharing a Milvus index needs none). `encoder`: a model already loaded (a
+        test's, or one shared by several engines) instead of the one the settings name."""
         # The question analysers (dictionaries) load on a second thread while the model loads: most of the
         # model's loading lets go of the GIL, and a one-shot `qa ask` pays for both.
         # (`question_language`: a one-shot command that knows its question loads only what that language needs)
@@ -157,8 +158,9 @@ class Engine:
                                      daemon=True)
         preparing.start()
         # auto keeps the backend that built the index; a fallback or a first build is reported on the "qa" logger
-        encoder: Encoder = load_encoder(settings, built_with=recorded_model(settings.index_dir, settings.store),
-                                        latency=True)
+        if encoder is None:
+            encoder = load_encoder(settings, built_with=recorded_model(settings.index_dir, settings.store),
+                                   latency=True)
         if settings.query_batch > 1:
             encoder = QueryBatcher(encoder, max_batch=settings.query_batch)
         preparing.join()

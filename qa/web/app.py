@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa import __version__
+from qa.embedding.encoder import Encoder
 from qa.errors import InputError, QAError
 from qa.search.engine import Engine
 from qa.settings import Settings
@@ -24,8 +25,10 @@ from qa.web import api, pages
 log = logging.getLogger("qa")
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """Build the app. Without an `engine`, the lifespan loads (and if needed builds) model and index."""
+def create_app(settings: Settings | None = None, engine: Engine | None = None,
+               encoder: Encoder | None = None) -> FastAPI:
+    """Build the app. Without an `engine`, the lifespan loads (and if needed builds) model and index, with
+    `encoder` as the model when one is given."""
     settings = settings or Settings.load()
 
     @asynccontextmanager
@@ -34,7 +37,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.error = ""
         if engine is None:
             try:
-                app.state.engine = Engine.open(settings, build_missing=True, log=log.info)
+                app.state.engine = Engine.open(settings, build_missing=True, log=log.info, encoder=encoder)
             except QAError as e:
                 app.state.error = e.message
                 log.error("%s", e.message)
