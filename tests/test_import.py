@@ -71,7 +71,7 @@ def test_csv_manifest_splits_submitters_on_semicolons(tmp_path: Path) -> None:
     assert doc.submitted_by == ("China", "Russian Federation") and doc.date == "2022"
 
 
-def test_bad_rows_are_refused_one_by_one_and_the_good_rows_are_added(tmp_path: Path) -> None:
+def test_bad_rows_are_refused_one_by_one_and_nothing_is_written_unless_skip_bad(tmp_path: Path) -> None:
     write_texts(tmp_path, {"good.txt": ENGLISH, "other.txt": CHINESE})
     (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
     rows = [{"file": "good.txt", "title": "Good", "submitted_by": ["Japan"]},
@@ -82,6 +82,9 @@ def test_bad_rows_are_refused_one_by_one_and_the_good_rows_are_added(tmp_path: P
             {"file": "good.txt", "title": "Same text again", "submitted_by": ["Japan"]}]
     (tmp_path / "m.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\nnot json\n")
     code, out = run("add", "--manifest", str(tmp_path / "m.jsonl"), "--corpus-dir", str(tmp_path / "c"))
+    assert code == 1 and "nothing written because of the refusals" in out
+    assert not (tmp_path / "c" / "documents.json").exists()
+    code, out = run("add", "--manifest", str(tmp_path / "m.jsonl"), "--corpus-dir", str(tmp_path / "c"), "--skip-bad")
     assert code == 1
     assert "row 2  missing.txt: file 'missing.txt' does not exist" in out
     assert "row 3  other.txt: date 'May 2019'" in out and "row 4  other.txt: unknown column(s) colour" in out

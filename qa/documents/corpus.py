@@ -17,11 +17,13 @@ from typing import Any
 
 from qa.documents.document import Document
 from qa.documents.ingest import read_text
-from qa.documents.manifest import Entry, Metadata, Refusal, check_metadata
+from qa.documents.manifest import Entry, Metadata, Refusal, check_metadata, merge_header
 from qa.documents.paragraph import Paragraph
 from qa.documents.segmentation import paragraphs as segment_paragraphs
+from qa.documents.un_header import read_header
 from qa.errors import Busy, CorpusError, InputError, NotFound
 from qa.files import atomic_write_bytes, sha256_bytes, write_error, writer_lock
+from qa.parties.table import Parties, load_parties
 from qa.text.scripts import detect_language
 
 MANIFEST = "documents.json"
@@ -152,6 +154,7 @@ def _document(entry: Any, path: Path, i: int) -> Document:
             part_authors=tuple((str(k), str(v)) for k, v in (entry.get("part_authors") or {}).items()),
             speaker_aliases=tuple((str(k), tuple(str(x) for x in v))
                                   for k, v in (entry.get("speaker_aliases") or {}).items()),
+            metadata_source=tuple((str(k), str(v)) for k, v in (entry.get("metadata_source") or {}).items()),
             extra={str(k): str(v) for k, v in (entry.get("extra") or {}).items()},
         )
     except (TypeError, AttributeError) as e:
@@ -171,6 +174,8 @@ def document_json(d: Document) -> dict[str, Any]:
         out["part_authors"] = dict(d.part_authors)
     if d.speaker_aliases:
         out["speaker_aliases"] = {k: list(v) for k, v in d.speaker_aliases}
+    if d.metadata_source:
+        out["metadata_source"] = dict(d.metadata_source)
     if d.extra:
         out["extra"] = dict(d.extra)
     return out
@@ -180,18 +185,42 @@ def document_json(d: Document) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class ImportRow:
+    """One file of an import as `qa add` shows it: what was read or given for it, and what became of it.
+
+    `status` is 'added' ('to add' after a dry run, or when another file's refusal stopped the import),
+    'skipped' (its text is already in the corpus) or 'refused' (`reason` says why)."""
+
+    row: int
+    source: str
+    status: str
+    reason: str = ""
+    document: Document | None = None
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ImportReport:
-    """What an import did, row by row: documents added, rows skipped (already in the corpus) and refused."""
+    """What an import did, row by row: documents added, rows skipped (already in the corpus) and refused, and
+    every row in order with what was read for it (`rows`). `written` is False after a dry run, or when a
+    refusal stopped the import."""
 
     added: tuple[Document, ...]
     skipped: tuple[Refusal, ...]
     refused: tuple[Refusal, ...]
+    rows: tuple[ImportRow, ...] = ()
+    written: bool = True
 
 
-def init_corpus(corpus_dir: Path) -> bool:
-    """Make `corpus_dir` an empty corpus (a folder with an empty documents.json); False if it already is one."""
+CORPUS_INFO = "corpus.json"
+
+
+def init_corpus(corpus_dir: Path, title: str = "") -> bool:
+    """Make `corpus_dir` an empty corpus (a folder with an empty documents.json, and its title in corpus.json
+    when given); False if it already was one (a title given is recorded all the same)."""
     corpus_dir = Path(corpus_dir)
-    if (corpus_dir / MANIFEST).exists():
+    exists = (corpus_dir / MANIFEST).exists()
+    if exists and not title:
         return False
     try:
         corpus_dir.mkdir(parents=True, exist_ok=True)
@@ -200,7 +229,19 @@ def init_corpus(corpus_dir: Path) -> bool:
     with writer_lock(corpus_dir, "creating the corpus"):
         if not (corpus_dir / MANIFEST).exists():
             atomic_write_bytes(corpus_dir / MANIFEST, b"[]\n")
-    return True
+        if title:
+            info = json.dumps({"title": title.strip()}, ensure_ascii=False, indent=2) + "\n"
+            atomic_write_bytes(corpus_dir / CORPUS_INFO, info.encode("utf-8"))
+    return not exists
+
+
+def corpus_title(corpus_dir: Path) -> str:
+    """The title `qa init --title` gave the corpus; '' when none was given (or corpus.json is unreadable)."""
+    try:
+        info = json.loads((Path(corpus_dir) / CORPUS_INFO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    return str(info.get("title", "")).strip() if isinstance(info, dict) else ""
 
 
 def add_document(corpus_dir: Path, path: Path, **metadata: Any) -> Document:
@@ -212,54 +253,99 @@ def add_document(corpus_dir: Path, path: Path, **metadata: Any) -> Document:
     return report.added[0]
 
 
-def add_documents(corpus_dir: Path, entries: Sequence[Entry], progress: bool = False) -> ImportReport:
-    """Read and check every entry's file, then write the new texts and documents.json once, atomically.
+def add_documents(corpus_dir: Path, entries: Sequence[Entry], progress: bool = False, *, dry_run: bool = False,
+                  skip_bad: bool = False, parties: Parties | None = None) -> ImportReport:
+    """Read and check every entry's file, complete its metadata from the document's first page
+    (`un_header.read_header`; what the entry gives wins, field by field), then write the new texts and
+    documents.json once, atomically.
 
-    A file whose text is already in the corpus (by SHA-256) is skipped, so importing a manifest again is a
-    no-op; a refused row never stops the others. documents.json is written only if it did not change while
-    the files were read (another `qa add`), else Busy and nothing is written.
+    A file whose text is already in the corpus (by SHA-256) is skipped, so importing a folder again is a
+    no-op. A file is refused, with its reason, when it cannot be read, has no text, repeats the symbol of a
+    document already in the corpus in the same language, names a submitter no party has, or lacks a title or a
+    submitter that was neither read nor given. Nothing is written when any file is refused, unless `skip_bad`;
+    nor in a `dry_run`. documents.json is written only if it did not change while the files were read (another
+    `qa add`), else Busy and nothing is written.
     """
     from tqdm import tqdm
 
     corpus_dir = Path(corpus_dir)
-    init_corpus(corpus_dir)
-    manifest_bytes, documents = read_documents(corpus_dir)
+    if (corpus_dir / MANIFEST).exists():
+        manifest_bytes, documents = read_documents(corpus_dir)
+    else:  # a corpus `_write` creates, or that a dry run leaves uncreated
+        manifest_bytes, documents = b"[]\n", []
+    parties = parties or load_parties()
     by_sha = {d.sha256: d for d in documents if d.sha256}
+    by_symbol = {(d.symbol, d.language): d for d in documents if d.symbol}
     taken = {d.id for d in documents}
     number = 1 + max((int(m.group(1)) for d in documents if (m := re.match(r"(\d+)_", d.file))), default=-1)
     added: list[tuple[Document, bytes]] = []
     skipped: list[Refusal] = []
     refused: list[Refusal] = []
+    rows: list[ImportRow] = []
+
+    def refuse(entry: Entry, reason: str, doc: Document | None = None, problems: tuple[str, ...] = ()) -> None:
+        refused.append(Refusal(entry.row, entry.source, reason))
+        rows.append(ImportRow(entry.row, entry.source, "refused", reason, doc, problems))
+
     for entry in tqdm(entries, desc="Reading", unit="doc", disable=not progress or len(entries) < 2):
         try:
             text = read_text(entry.path)
         except InputError as e:
-            refused.append(Refusal(entry.row, entry.source, e.message))
+            refuse(entry, e.message)
             continue
         data = text.encode("utf-8")
         digest = sha256_bytes(data)
         if digest in by_sha:
-            skipped.append(Refusal(entry.row, entry.source, f"already in the corpus as {by_sha[digest].id!r}"))
+            reason = f"already in the corpus as {by_sha[digest].id!r}"
+            skipped.append(Refusal(entry.row, entry.source, reason))
+            rows.append(ImportRow(entry.row, entry.source, "skipped", reason, by_sha[digest]))
             continue
-        m = entry.metadata
-        doc_id = m.id or new_id(m.submitted_by[0] if m.submitted_by else m.author, m.date, taken)
+        header = read_header(text, parties)
+        meta, sources = merge_header(entry.metadata, header)
+        if not meta.language:
+            meta = replace(meta, language=detect_language(text))
+            sources = (*sources, ("language", "derived"))
+        doc_id = meta.id or new_id(meta.submitted_by[0] if meta.submitted_by else meta.author, meta.date, taken)
+        doc = Document(id=doc_id, file=f"{number:03d}_{digest[:16]}.txt", title=meta.title, title_en=meta.title_en,
+                       submitted_by=meta.submitted_by, author=meta.author, date=meta.date, meeting=meta.meeting, symbol=meta.symbol,
+                       language=meta.language, kind=meta.kind, sha256=digest,
+                       notes=meta.notes or f"Added with `qa add` from {Path(entry.source).name}.", source=entry.source,
+                       metadata_source=sources, extra=dict(meta.extra))
+        who_given = bool(entry.metadata.submitted_by or entry.metadata.author)
+        if header.problems and not who_given:
+            refuse(entry, header.problems[0], doc, header.problems)
+            continue
+        try:
+            check_metadata(meta)
+        except InputError as e:
+            refuse(entry, e.message, doc)
+            continue
+        if meta.symbol and (meta.symbol, meta.language) in by_symbol:
+            refuse(entry, f"duplicate of {by_symbol[(meta.symbol, meta.language)].id!r}, which has the same symbol "
+                          f"{meta.symbol} in the same language; leave one out, or give --symbol if this one was misread",
+                   doc)
+            continue
         if doc_id in taken:
-            refused.append(Refusal(entry.row, entry.source, f"id {doc_id!r} is taken by another document"))
+            refuse(entry, f"id {doc_id!r} is taken by another document", doc)
             continue
         if not any(p.searchable for p in segment_paragraphs(doc_id, text)):
-            refused.append(Refusal(entry.row, entry.source, "has no paragraphs of text (only headings or "
-                                                            "boilerplate)"))
+            refuse(entry, "has no paragraphs of text (only headings or boilerplate)", doc)
             continue
-        doc = Document(id=doc_id, file=f"{number:03d}_{digest[:16]}.txt", title=m.title, title_en=m.title_en,
-                       submitted_by=m.submitted_by, author=m.author, date=m.date, meeting=m.meeting, symbol=m.symbol,
-                       language=m.language or detect_language(text), kind=m.kind, sha256=digest,
-                       notes=m.notes or f"Added with `qa add` from {Path(entry.source).name}.", source=entry.source)
         added.append((doc, data))
+        rows.append(ImportRow(entry.row, entry.source, "added", "", doc))
         by_sha[digest], number = doc, number + 1
+        if meta.symbol:
+            by_symbol[(meta.symbol, meta.language)] = doc
         taken.add(doc_id)
-    if added:
+    write = bool(added) and not dry_run and (skip_bad or not refused)
+    if write:
+        init_corpus(corpus_dir)
         _write(corpus_dir, manifest_bytes, added)
-    return ImportReport(tuple(d for d, _ in added), tuple(skipped), tuple(refused))
+    else:
+        rows = [replace(r, status="to add") if r.status == "added" else r for r in rows]
+    rows.sort(key=lambda r: r.row)
+    return ImportReport(tuple(d for d, _ in added) if write else (), tuple(skipped), tuple(refused), tuple(rows),
+                        write)
 
 
 def _write(corpus_dir: Path, manifest_bytes: bytes, added: list[tuple[Document, bytes]]) -> None:

@@ -36,6 +36,9 @@ class Document:
     part_authors: tuple[tuple[str, str], ...] = ()
     # Names this corpus's readers use for its parties beyond the parties table: (('Chair of …', ("Chair's summary",)),).
     speaker_aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Where each field came from when `qa add` recorded it: (('title', 'read'), ('date', 'derived'), ('kind',
+    # 'given')); empty for a document described by hand in documents.json.
+    metadata_source: tuple[tuple[str, str], ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
@@ -46,11 +49,16 @@ class Document:
         d["submitted_by"] = tuple(d.get("submitted_by", ()))
         d["part_authors"] = tuple(tuple(x) for x in d.get("part_authors", ()))
         d["speaker_aliases"] = tuple((k, tuple(v)) for k, v in d.get("speaker_aliases", ()))
+        d["metadata_source"] = tuple((str(k), str(v)) for k, v in d.get("metadata_source", ()))
         return cls(**d)
 
     def author_of(self, part: str) -> str:
         """The author of the text in `part` ('' for the body, 'I', 'II' for annexes): override or `author`."""
         return dict(self.part_authors).get(part or "body", self.author)
+
+    def source_of(self, name: str) -> str:
+        """'read', 'derived' or 'given' for a field `qa add` recorded; '' when not known."""
+        return dict(self.metadata_source).get(name, "")
 
     @property
     def year(self) -> str:

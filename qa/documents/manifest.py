@@ -1,6 +1,7 @@
 """Manifests of documents to import: one document per row, JSON Lines or CSV, each row checked on its own.
 
-Columns are those of `documents.json`: `file` (relative to the manifest), `title`, `title_en`,
+Columns are those of `documents.json`: `file` (relative to the manifest; the only column required, since
+`qa add` reads the rest from the document's first page), `title`, `title_en`,
 `submitted_by` (a list, or `;`-separated in CSV), `author`, `date`, `meeting`, `symbol`, `language`, `kind`,
 and optionally `id`, `notes`. A row that breaks a rule becomes a `Refusal` naming the row, the rule and the
 fix; the good rows go on to `corpus.add_documents`, which writes nothing until every file has been read.
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qa.documents.un_header import Header
 from qa.errors import InputError
 from qa.text.scripts import is_date
 
@@ -30,7 +32,7 @@ ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 class Metadata:
     """What a user says about a document: everything `documents.json` records except what is computed."""
 
-    title: str
+    title: str = ""  # '' = read from the document
     submitted_by: tuple[str, ...] = ()
     author: str = ""
     date: str = ""
@@ -61,16 +63,21 @@ class Refusal:
     reason: str
 
 
-def check_metadata(m: Metadata) -> Metadata:
-    """Trimmed metadata, or InputError naming the first rule it breaks and how to fix it."""
+def check_metadata(m: Metadata, complete: bool = True) -> Metadata:
+    """Trimmed metadata, or InputError naming the first rule it breaks and how to fix it.
+
+    With `complete=False` a title and a submitter or author may be missing: `qa add` reads them from the
+    document's first page, and checks the merged metadata again (`complete=True`) before anything is written.
+    """
     m = Metadata(title=m.title.strip(), submitted_by=tuple(s.strip() for s in m.submitted_by if s and s.strip()),
                  author=m.author.strip(), date=m.date.strip(), meeting=m.meeting.strip(), symbol=m.symbol.strip(),
                  title_en=m.title_en.strip(), language=m.language.strip().lower(), kind=m.kind.strip(),
                  id=m.id.strip(), notes=m.notes.strip(), extra=m.extra)
-    if not m.title:
-        raise InputError("the title is empty; give the document's title as it appears in it")
-    if not m.submitted_by and not m.author:
-        raise InputError("give submitted_by (a state or body) or author, so citations can say who said it")
+    if complete and not m.title:
+        raise InputError("no title: none was read from the first page; give --title (or a title column)")
+    if complete and not m.submitted_by and not m.author:
+        raise InputError("no submitter or author: none was read from the first page; give --submitted-by (a state "
+                         "or body) or --author, so citations can say who said it")
     if m.date and not is_date(m.date):
         raise InputError(f"date {m.date!r} is not YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2019-04-29)")
     if m.language and m.language not in LANGUAGES:
@@ -161,4 +168,44 @@ def _entry(row: int, record: Any, base: Path) -> Entry:
     values = {k: record.get(k, "") for k in COLUMNS if k not in ("file", "submitted_by")}
     if not all(isinstance(v, str) for v in values.values()):
         raise InputError("every column but submitted_by holds text")
-    return Entry(row, path, source, check_metadata(Metadata(submitted_by=tuple(submitted), **values)))
+    return Entry(row, path, source, check_metadata(Metadata(submitted_by=tuple(submitted), **values), complete=False))
+
+
+# --- what the user gave, completed by what the document prints -------------------------------------------------
+
+GIVEN = "given"
+
+
+def merge_header(given: Metadata, header: Header) -> tuple[Metadata, tuple[tuple[str, str], ...]]:
+    """The user's metadata completed field by field by what the document's first page prints (a flag or a
+    manifest column always wins), and where each field came from: 'given', 'read' or 'derived'."""
+    read = {
+        "title": header.title, "title_en": header.title_en, "submitted_by": header.submitted_by,
+        "author": header.author, "date": header.date, "meeting": header.meeting.name, "symbol": header.symbol,
+        "language": header.language if header.language in LANGUAGES else "", "kind": header.kind,
+    }
+    values: dict[str, Any] = {}
+    sources: list[tuple[str, str]] = []
+    for name, value in read.items():
+        mine = getattr(given, name)
+        if mine:
+            values[name] = mine
+            sources.append((name, GIVEN))
+        else:
+            values[name] = value
+            if value:
+                sources.append((name, header.source(name)))
+    if given.submitted_by or given.author:  # who spoke is given: the header's reading of it is not used
+        values["submitted_by"], values["author"] = given.submitted_by, given.author
+        sources = [(k, v) for k, v in sources if k not in ("submitted_by", "author")]
+        sources += [(k, GIVEN) for k in ("submitted_by", "author") if getattr(given, k)]
+    extra = dict(given.extra)
+    header_extra = {"on_behalf_of": "; ".join(header.on_behalf_of), "original_language": header.original_language,
+                    "meeting_zh": header.meeting.name_zh if header.language == "zh" else "",
+                    "meeting_dates": header.meeting.dates}
+    for key, value in header_extra.items():
+        if value and key not in extra and not (key.startswith("meeting") and given.meeting):
+            extra[key] = value
+    merged = Metadata(extra=extra, id=given.id, notes=given.notes, **values)
+    order = {name: i for i, name in enumerate(read)}
+    return merged, tuple(sorted(sources, key=lambda s: order[s[0]]))

@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .parties import Parties, Party, clean_name, fold
-from .text import HAN, detect_language, has_han
+from qa.parties.table import Parties, Party, clean_name, fold
+from qa.text.scripts import HAN, detect_language, has_han
 
 # --- the record -------------------------------------------------------------------------------------------------
 
