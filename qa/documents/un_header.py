@@ -303,6 +303,7 @@ def _unknown_message(parties: Parties, name: str) -> str:
 
 # --- the kind line --------------------------------------------------------------------------------------------------
 
+_COLON_KIND_EN = re.compile(r"^(?P<who>[^:]{2,300}): (?P<kind>(?:[Rr]evised )?[Dd]raft (?:resolution|decision))$")
 _SUBMITTED_EN = re.compile(r"^(?P<kind>.*?)\b(?:[Ss]ubmitted|[Pp]resented) by (?P<who>.+)$")
 _BY_EN = re.compile(r"^(?P<kind>(?:[A-Z][a-z]+ )?(?:[Rr]eport|[Nn]ote|[Ss]tatement|[Ww]orking paper|[Ll]etter))"
                     r"(?: (?:on the activities|on the implementation))? (?:by|of) (?:the )?(?P<who>.+?)"
@@ -315,6 +316,9 @@ _SUBMITTED_ZH = re.compile(rf"^(?P<who>[^“”《》]+?)(?:代表(?P<behalf>.+?
 _BY_ZH = re.compile(r"^(?P<who>秘书处|秘书长|主席|协调人|.{2,30}?)(?:的)?(?P<kind>说明|报告|发言)$")
 _NOTE_VERBALE_ZH = re.compile(r"(?P<who>[^\d年月日]{2,30}?)(?:常驻联合国(?:日内瓦办事处)?代表团|政府|常驻代表)"
                               r".{0,40}?的(?P<kind>普通照会|信)$")
+# A speech opens with an address or the first person; a title does neither.
+_SPOKEN = re.compile(r"^(?:Mr\.?|Mrs\.?|Ms\.?|Madam|Madame|Your|Excellenc|Distinguished|Ladies|Dear|Thank you)\b|"
+                     r"\bI (?:am|have|had|would|wish|want|will|shall|should|take|thank|stand|speak)\b|\b(?:we|my|our)\b")
 _SERIES = re.compile(r"\bSERIES\b|\bSeries\b|丛书|系列")
 _TRANSMIT = re.compile(r"transmit|转递|转交", re.IGNORECASE)
 
@@ -334,6 +338,7 @@ class _Who:
     author: Party | None = None
     kind: str = ""
     problems: list[str] = field(default_factory=list)
+    before_title: bool = False  # a line printed above the title ("X, Y and Z: draft resolution")
 
     def add(self, parties: Parties, names: str, behalf: str = "") -> None:
         found, unknown = _names(parties, names)
@@ -368,6 +373,11 @@ def _who_line(line: str, parties: Parties) -> _Who | None:
                 who.submitted_by.append(party)
             return who
         return None
+    if m := _COLON_KIND_EN.match(line):  # "Austria, Brazil and Mexico: draft resolution"
+        who.kind = m.group("kind").lower()
+        who.add(parties, m.group("who"))
+        who.before_title = True
+        return who if who.submitted_by else None
     if m := _SUBMITTED_EN.match(line):
         names, _, behalf = re.split(r",? on behalf of ", m.group("who"), maxsplit=1)[0], None, ""
         parts = re.split(r",? on behalf of ", m.group("who"), maxsplit=1)
@@ -446,9 +456,8 @@ def read_header(text: str, parties: Parties) -> Header:
             original = _LANGUAGES.get(m.group(1).lower().strip("。."), "")
         elif _LANGUAGE_LINE.match(line):
             language_line = _LANGUAGES.get(line.lower(), "")
-        elif m := _SESSION_EN.match(line):
-            word = m.group(1)
-            session = f"{word.lower()} session" if not word.isdigit() else f"{word} session"
+        elif _SESSION_EN.match(line):
+            session = line[0].lower() + line[1:]
         elif m := _SESSION_ZH.match(line):
             session = f"{ordinal(_zh_number(m.group(1)))} session"
         elif _AGENDA.match(line):
@@ -501,6 +510,10 @@ def read_header(text: str, parties: Parties) -> Header:
             k += 1
             continue
         kind_line = _who_line(_joined(lines, k), parties)
+        if kind_line is not None and kind_line.before_title and not title_lines:
+            who = kind_line
+            k = _skip_block(lines, k)
+            continue
         if kind_line is not None and not _BODY_START.match(line):
             if not title_lines and not zh and _SUBMITTED_EN.match(line):
                 who = kind_line  # "Report submitted by France under actions …": the kind line is the title
@@ -530,6 +543,8 @@ def read_header(text: str, parties: Parties) -> Header:
         blanks = 0
         k += 1
     title = _join(title_lines, zh)
+    if title.endswith((",", "，", ":", "：")) or _SPOKEN.search(title):
+        title = ""  # a salutation ("Mr. President,"), a lead-in or a speaker's first sentence, not a title
     if title:
         sources["title"] = READ
     if who is None:  # no kind line: a kind line may follow the title after a subtitle, or the title says it
@@ -553,9 +568,9 @@ def read_header(text: str, parties: Parties) -> Header:
         author = transmitted
         sources["author"] = READ
     masthead_kind = ""
-    if not submitted and not author and not seen_header:
+    if not submitted and not author and not seen_header and title:
         # A publication outside any meeting: its masthead names its author ("UNIDIR NUCLEAR DIALOGUE SERIES").
-        masthead = [x for x in lines[i:i + 12] if x and len(x) < 80]
+        masthead = [x for x in lines[i:i + 12] if x and len(x) < 80 and not x.endswith((",", "，"))]
         for x in masthead:
             bodies = [m.party for m in parties.mentions(x) if m.party.kind == "body"]
             if bodies:
@@ -579,7 +594,9 @@ def read_header(text: str, parties: Parties) -> Header:
         sources["kind"] = DERIVED
 
     # The meeting: what the header prints, completed by the symbol's series, then by what the text names.
-    meeting_body = body or series.body
+    # The symbol's series names the body in full ("General Assembly, First Committee") where the header
+    # prints part of it; a header naming another body wins.
+    meeting_body = series.body if series.body and (not body or body.lower() in series.body.lower()) else body
     meeting_session = session or series.session
     meeting_place = place or series.place
     derived_meeting = not body and not session and not place
