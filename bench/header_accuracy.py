@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.ingest import read_text
-from qa.parties import Parties, load_parties
-from qa.un_header import REVIEW_CONFERENCE, Header, compare_names, read_header
+from qa.documents.ingest import read_text
+from qa.documents.un_header import REVIEW_CONFERENCE, Header, compare_names, read_header
+from qa.parties.table import Parties, load_parties
 
 SHARED = ROOT.parent / "shared"
 NPT2014 = SHARED / "corpora" / "npt2014-reports"

@@ -16,7 +16,14 @@ from typing import Any
 import click
 
 from qa.cli.terminal import fail_cleanly, inert, with_settings
-from qa.documents.corpus import ImportReport, ImportRow, add_documents, document_json, init_corpus, load_corpus
+from qa.documents.corpus import (
+    ImportReport,
+    ImportRow,
+    add_documents,
+    document_json,
+    init_corpus,
+    load_corpus,
+)
 from qa.documents.document import Document
 from qa.documents.ingest import SUPPORTED
 from qa.documents.manifest import Entry, Metadata, check_metadata, read_manifest

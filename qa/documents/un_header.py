@@ -531,7 +531,8 @@ def read_header(text: str, parties: Parties) -> Header:
             title_lines.append(line)
             k += 1
             continue
-        if title_lines and (_BODY_START.match(line) or _is_paragraph(lines, k)):
+        if title_lines and (_BODY_START.match(line) or _is_paragraph(lines, k)
+                            or (_is_lead_in(lines, k) and not _CONTINUES.search(title_lines[-1]))):
             break
         if not title_lines and _is_paragraph(lines, k):
             break
@@ -655,6 +656,15 @@ def _is_paragraph(lines: list[str], k: int) -> bool:
     if has_han(joined):
         return len(joined) > 60 or (_ends_sentence(joined) and len(joined) > 30)
     return _ends_sentence(joined) and len(joined) > 60
+
+
+_CONTINUES = re.compile(r"\b(?:the|of|and|to|on|in|for|a|an|by|with|at)$|[-,]$")
+
+
+def _is_lead_in(lines: list[str], k: int) -> bool:
+    """A one-line block that opens the text and ends in a comma or colon ("The General Assembly,")."""
+    single = not (k + 1 < len(lines) and lines[k + 1])
+    return single and len(lines[k]) <= 60 and lines[k].endswith((",", "，", ":", "："))
 
 
 def _join(title_lines: list[str], zh: bool) -> str:

@@ -14,7 +14,17 @@ COOKIE = "lang"
 
 # key -> (English, Chinese). `{name}` placeholders are filled by `translator(lang)(key, name=...)`.
 STRINGS: dict[str, tuple[str, str]] = {
-    "brand": ("NPT working papers — cited answers", "不扩散条约工作文件 — 有出处的答案"),
+    "brand": ("UN disarmament documents — cited answers", "联合国裁军文件 — 有出处的答案"),
+    "brand_of": ("{name} — cited answers", "{name} — 有出处的答案"),
+    "brand_more_meetings": ("{names} and {n} other meetings", "{names}等 {n} 个会议"),
+    "kind": ("Kind", "类型"),
+    "author": ("Whose text", "文本作者"),
+    "metadata_from": ("Metadata", "元数据"),
+    "source_read": ("read from the document", "读自文件"),
+    "source_derived": ("derived from its symbol or meeting", "由文号或会议推出"),
+    "source_given": ("given when it was added", "添加时提供"),
+    "source_recorded": ("as recorded in the corpus's documents.json", "按语料库 documents.json 所记"),
+    "source_missing": ("not printed in the document", "文件未载"),
     "brand_short": ("NPT Q&A", "不扩散条约问答"),
     "nav_ask": ("Ask", "提问"),
     "nav_compare": ("Compare", "比较"),

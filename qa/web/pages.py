@@ -8,6 +8,8 @@ only ever escaped by the templates (the answering sentence is three escaped piec
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -19,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from qa import __version__
+from qa.documents.corpus import corpus_title
 from qa.documents.document import Document
 from qa.documents.paragraph import Paragraph
 from qa.errors import InputError, NotFound, QAError
@@ -155,6 +158,49 @@ def filter_choices(documents: dict[str, Document], filters: Filters, lang: str, 
     return {"states": states, "docs": docs}
 
 
+# Kinds of document that carry a UN symbol; a statement in a debate or a research paper has none, so the page
+# does not say "Symbol: not confirmed" on it.
+SYMBOL_KINDS = frozenset({"working paper", "national report", "report", "resolution", "draft resolution", "decision",
+                          "note verbale", "letter", "conference room paper", "information document", ""})
+MEETINGS_NAMED = 2  # meetings named in the page title before "and N other meetings"
+
+
+def corpus_name(title: str, documents: Iterable[Document], lang: str) -> str:
+    """What the pages call the corpus: the title `qa init --title` gave it, else the meetings (their bodies, without
+    session and place) its documents come from, most documents first ('' when no document names a meeting)."""
+    if title:
+        return title
+    counts = Counter(re.split(r"[,，]", meeting_in(d, lang))[0].strip() for d in documents if d.meeting)
+    names = [name for name, _ in counts.most_common()]
+    if len(names) <= MEETINGS_NAMED + 1:
+        return "; ".join(names)
+    more = len(names) - MEETINGS_NAMED
+    return translator(lang)("brand_more_meetings", names="; ".join(names[:MEETINGS_NAMED]), n=more)
+
+
+@dataclass(frozen=True)
+class MetaRow:
+    """One field of the document view's header: its label key, the value shown, and where it came from."""
+
+    key: str
+    value: str
+    source: str  # 'read', 'derived', 'given', or '' when documents.json does not say
+
+
+def metadata_rows(d: Document, lang: str, speaker_shown: str, meeting: str) -> list[MetaRow]:
+    """The fields a document of its kind has, each with its source; a field the kind does not have (a
+    speech's symbol) is left out, and one its kind has but the document does not print says so."""
+    rows = [MetaRow("col_speaker", speaker_shown, d.source_of("submitted_by") or d.source_of("author"))]
+    if d.kind:
+        rows.append(MetaRow("kind", d.kind, d.source_of("kind")))
+    rows.append(MetaRow("date", d.date, d.source_of("date")))
+    if d.meeting:
+        rows.append(MetaRow("meeting", meeting, d.source_of("meeting")))
+    if d.symbol or d.kind in SYMBOL_KINDS:
+        rows.append(MetaRow("symbol", d.symbol, d.source_of("symbol")))
+    return rows
+
+
 def active_filters(filters: Filters) -> int:
     return len(filters.states) + len(filters.docs) + bool(filters.date_from) + bool(filters.date_to)
 
@@ -184,9 +230,12 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     """A template with the context every page shares, the security headers and the language cookie."""
     lang = lang_of(request)
     other = "zh" if lang == "en" else "en"
+    t = translator(lang)
+    corpus = brand_name(request, lang)
     base = {
         "lang": lang,
-        "t": translator(lang),
+        "t": t,
+        "brand": t("brand_of", name=corpus) if corpus else t("brand"),
         "switch_url": with_lang(request, other),
         "other_lang": other,
         "path": request.url.path,
@@ -198,6 +247,21 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     if request.query_params.get("lang") in LANGS and request.cookies.get(COOKIE) != lang:
         response.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=False)
     return response
+
+
+def brand_name(request: Request, lang: str) -> str:
+    """The corpus's name for the page title, worked out once per app and language (the corpus does not change
+    under a running server: a new one is a new index)."""
+    state = request.app.state
+    cache: dict[str, str] | None = getattr(state, "corpus_names", None)
+    if cache is None:
+        cache = state.corpus_names = {}
+    if lang not in cache:
+        eng = state.engine
+        if eng is None:
+            return ""
+        cache[lang] = corpus_name(corpus_title(eng.settings.corpus_dir), eng.documents.values(), lang)
+    return cache[lang]
 
 
 def render_error(request: Request, status: int, message: str) -> Response:
@@ -300,8 +364,10 @@ def document_page(request: Request, doc_id: str, hl: str = "") -> Response:
     if hl and not any(p.label == hl for p in paragraphs):
         raise NotFound(f"Document {doc_id!r} has no paragraph {hl[:40]!r}; open /documents/{doc_id} to browse it.")
     items = [{"p": p, "card": card(p, d, lang)} for p in paragraphs]
-    context = {"doc": d, "items": items, "hl": hl, "speaker": speaker(d, None, lang),
+    who = speaker(d, None, lang)
+    context = {"doc": d, "items": items, "hl": hl, "speaker": who,
                "meeting": meeting_in(d, lang), "doc_citation": citation(d, None, lang),
+               "meta": metadata_rows(d, lang, who, meeting_in(d, lang)), "recorded": not d.metadata_source,
                "searchable": sum(1 for p in paragraphs if p.searchable)}
     return render(request, "document.html", context)
 
