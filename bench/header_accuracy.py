@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.documents.ingest import read_text
-from qa.documents.un_header import REVIEW_CONFERENCE, Header, compare_names, read_header
+from qa.documents.un_header import Header, read_header
+from qa.documents.un_submitters import compare_names
+from qa.documents.un_symbols import REVIEW_CONFERENCE
 from qa.parties.table import Parties, load_parties
 
 SHARED = ROOT.parent / "shared"

@@ -11,10 +11,10 @@ from pathlib import Path
 from click.testing import CliRunner
 from conftest import shared_file
 
-from qa.cli import cli
-from qa.corpus import load_corpus
-from qa.parties import load_parties
-from qa.un_header import compare_names
+from qa.cli.main import cli
+from qa.documents.corpus import load_corpus
+from qa.documents.un_submitters import compare_names
+from qa.parties.table import load_parties
 
 ROOT = Path(__file__).resolve().parent.parent
 NPT2014 = ROOT.parent / "shared" / "corpora" / "npt2014-reports"
@@ -213,7 +213,7 @@ def test_a_file_that_prints_no_title_or_submitter_is_refused_with_the_flag_to_gi
 
 
 def test_init_title_names_the_corpus(tmp_path: Path) -> None:
-    from qa.corpus import corpus_title
+    from qa.documents.corpus import corpus_title
 
     assert run("init", str(tmp_path / "c"), "--title", "NPT 2014 national reports")[0] == 0
     assert corpus_title(tmp_path / "c") == "NPT 2014 national reports"

@@ -11,7 +11,9 @@ import pytest
 from conftest import shared_file
 
 from qa.documents.ingest import read_text
-from qa.documents.un_header import READ, compare_names, ordinal, parse_symbol, read_header
+from qa.documents.un_header import READ, read_header
+from qa.documents.un_submitters import compare_names
+from qa.documents.un_symbols import ordinal, parse_symbol
 from qa.parties.table import Parties, load_parties
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -300,43 +300,17 @@ def add_documents(corpus_dir: Path, entries: Sequence[Entry], progress: bool = F
             skipped.append(Refusal(entry.row, entry.source, reason))
             rows.append(ImportRow(entry.row, entry.source, "skipped", reason, by_sha[digest]))
             continue
-        header = read_header(text, parties)
-        meta, sources = merge_header(entry.metadata, header)
-        if not meta.language:
-            meta = replace(meta, language=detect_language(text))
-            sources = (*sources, ("language", "derived"))
-        doc_id = meta.id or new_id(meta.submitted_by[0] if meta.submitted_by else meta.author, meta.date, taken)
-        doc = Document(id=doc_id, file=f"{number:03d}_{digest[:16]}.txt", title=meta.title, title_en=meta.title_en,
-                       submitted_by=meta.submitted_by, author=meta.author, date=meta.date, meeting=meta.meeting, symbol=meta.symbol,
-                       language=meta.language, kind=meta.kind, sha256=digest,
-                       notes=meta.notes or f"Added with `qa add` from {Path(entry.source).name}.", source=entry.source,
-                       metadata_source=sources, extra=dict(meta.extra))
-        who_given = bool(entry.metadata.submitted_by or entry.metadata.author)
-        if header.problems and not who_given:
-            refuse(entry, header.problems[0], doc, header.problems)
-            continue
-        try:
-            check_metadata(meta)
-        except InputError as e:
-            refuse(entry, e.message, doc)
-            continue
-        if meta.symbol and (meta.symbol, meta.language) in by_symbol:
-            refuse(entry, f"duplicate of {by_symbol[(meta.symbol, meta.language)].id!r}, which has the same symbol "
-                          f"{meta.symbol} in the same language; leave one out, or give --symbol if this one was misread",
-                   doc)
-            continue
-        if doc_id in taken:
-            refuse(entry, f"id {doc_id!r} is taken by another document", doc)
-            continue
-        if not any(p.searchable for p in segment_paragraphs(doc_id, text)):
-            refuse(entry, "has no paragraphs of text (only headings or boilerplate)", doc)
+        doc, reason, problems = _document_of(entry, text, digest, f"{number:03d}_{digest[:16]}.txt", taken,
+                                             by_symbol, parties)
+        if reason:
+            refuse(entry, reason, doc, problems)
             continue
         added.append((doc, data))
         rows.append(ImportRow(entry.row, entry.source, "added", "", doc))
         by_sha[digest], number = doc, number + 1
-        if meta.symbol:
-            by_symbol[(meta.symbol, meta.language)] = doc
-        taken.add(doc_id)
+        if doc.symbol:
+            by_symbol[(doc.symbol, doc.language)] = doc
+        taken.add(doc.id)
     write = bool(added) and not dry_run and (skip_bad or not refused)
     if write:
         init_corpus(corpus_dir)
@@ -346,6 +320,38 @@ def add_documents(corpus_dir: Path, entries: Sequence[Entry], progress: bool = F
     rows.sort(key=lambda r: r.row)
     return ImportReport(tuple(d for d, _ in added) if write else (), tuple(skipped), tuple(refused), tuple(rows),
                         write)
+
+
+def _document_of(entry: Entry, text: str, digest: str, file: str, taken: set[str],
+                 by_symbol: dict[tuple[str, str], Document], parties: Parties
+                 ) -> tuple[Document, str, tuple[str, ...]]:
+    """The document an entry becomes, its metadata completed from the text's first page, and why it is refused
+    ('' when it is not), with every problem found in its submitters."""
+    header = read_header(text, parties)
+    meta, sources = merge_header(entry.metadata, header)
+    if not meta.language:
+        meta = replace(meta, language=detect_language(text))
+        sources = (*sources, ("language", "derived"))
+    doc_id = meta.id or new_id(meta.submitted_by[0] if meta.submitted_by else meta.author, meta.date, taken)
+    doc = Document(id=doc_id, file=file, title=meta.title, title_en=meta.title_en, submitted_by=meta.submitted_by,
+                   author=meta.author, date=meta.date, meeting=meta.meeting, symbol=meta.symbol,
+                   language=meta.language, kind=meta.kind, sha256=digest,
+                   notes=meta.notes or f"Added with `qa add` from {Path(entry.source).name}.", source=entry.source,
+                   metadata_source=sources, extra=dict(meta.extra))
+    if header.problems and not (entry.metadata.submitted_by or entry.metadata.author):
+        return doc, header.problems[0], header.problems
+    try:
+        check_metadata(meta)
+    except InputError as e:
+        return doc, e.message, ()
+    if meta.symbol and (meta.symbol, meta.language) in by_symbol:
+        return doc, (f"duplicate of {by_symbol[(meta.symbol, meta.language)].id!r}, which has the same symbol "
+                     f"{meta.symbol} in the same language; leave one out, or give --symbol if this one was misread"), ()
+    if doc_id in taken:
+        return doc, f"id {doc_id!r} is taken by another document", ()
+    if not any(p.searchable for p in segment_paragraphs(doc_id, text)):
+        return doc, "has no paragraphs of text (only headings or boilerplate)", ()
+    return doc, "", ()
 
 
 def _write(corpus_dir: Path, manifest_bytes: bytes, added: list[tuple[Document, bytes]]) -> None:

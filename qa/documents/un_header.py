@@ -16,11 +16,22 @@ not print (left empty, never guessed). The patterns are those of the symbol seri
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from qa.parties.table import Parties, Party, clean_name, fold
-from qa.text.scripts import HAN, detect_language, has_han
+from qa.documents.un_submitters import SUBMITTED_EN, Who, kind_of, transmitted_author, who_line
+from qa.documents.un_symbols import (
+    SYMBOL,
+    SYMBOL_IN_LINE,
+    Series,
+    body_named_in_text,
+    meeting_name_at,
+    ordinal,
+    parse_symbol,
+    session_zh,
+    zh_number,
+)
+from qa.parties.table import Parties
+from qa.text.scripts import detect_language, has_han
 
 # --- the record -------------------------------------------------------------------------------------------------
 
@@ -29,8 +40,6 @@ FIELDS = ("symbol", "title", "title_en", "submitted_by", "author", "kind", "meet
 READ = "read"  # printed in the document
 DERIVED = "derived"  # worked out from what is printed (the symbol's series, the meeting's dates)
 
-NPT = "the Treaty on the Non-Proliferation of Nuclear Weapons"
-REVIEW_CONFERENCE = f"Review Conference of the Parties to {NPT}"
 
 
 @dataclass(frozen=True)
@@ -85,13 +94,7 @@ class Header:
         return tuple(f for f in FIELDS if not self.source(f))
 
 
-# --- vocabulary ---------------------------------------------------------------------------------------------------
 
-_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
-             "eleventh", "twelfth")
-_ZH_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
-_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december")
 _PLACES = {"纽约": "New York", "日内瓦": "Geneva", "维也纳": "Vienna"}
@@ -99,108 +102,6 @@ _PLACES_ZH_OF = {v: k for k, v in _PLACES.items()}
 _LANGUAGES = {"english": "en", "chinese": "zh", "french": "fr", "spanish": "es", "russian": "ru", "arabic": "ar",
               "英文": "en", "中文": "zh", "法文": "fr", "西班牙文": "es", "俄文": "ru", "阿拉伯文": "ar"}
 # Kinds as the kind line or the title words them, most specific first.
-_KINDS_EN = (("note verbale", "note verbale"), ("working paper", "working paper"),
-             ("national report", "national report"), ("report", "report"), ("statement", "statement"),
-             ("draft resolution", "draft resolution"), ("resolution", "resolution"), ("decision", "decision"),
-             ("letter", "letter"), ("note", "report"))
-_KINDS_ZH = (("普通照会", "note verbale"), ("工作文件", "working paper"), ("国家报告", "national report"),
-             ("报告", "report"), ("发言", "statement"), ("声明", "statement"), ("决议草案", "draft resolution"),
-             ("决议", "resolution"), ("决定", "decision"), ("信", "letter"), ("说明", "report"))
-
-
-def ordinal(n: int) -> str:
-    """1 -> 'first', 76 -> 'seventy-sixth' (the words of UN session names)."""
-    if 1 <= n <= len(_ORDINALS):
-        return _ORDINALS[n - 1]
-    if 20 <= n < 100:
-        tens, unit = divmod(n, 10)
-        if unit == 0:
-            return _TENS[tens][:-1] + "ieth"
-        return f"{_TENS[tens]}-{_ORDINALS[unit - 1]}"
-    return f"{n}th"
-
-
-def _ordinal_number(word: str) -> int:
-    word = word.lower()
-    if word in _ORDINALS:
-        return _ORDINALS.index(word) + 1
-    return 0
-
-
-def _zh_number(text: str) -> int:
-    """'三' -> 3, '十' -> 10, '十一' -> 11, '二十' -> 20."""
-    if not text or any(c not in _ZH_DIGITS for c in text):
-        return 0
-    if "十" not in text:
-        return _ZH_DIGITS[text]
-    tens, _, unit = text.partition("十")
-    return (_ZH_DIGITS.get(tens, 1) if tens else 1) * 10 + (_ZH_DIGITS.get(unit, 0) if unit else 0)
-
-
-# --- symbols --------------------------------------------------------------------------------------------------------
-
-SYMBOL = re.compile(r"^(?:NPT/CONF\.\d{4}(?:/PC\.[IVX]+)?|A/(?:C\.\d/|CN\.10/|RES/)?[0-9]+|A/CN\.10|CD|S(?:/RES)?)"
-                    r"(?:/[A-Za-z0-9.*()\-]+)*(?: \(\d{4}\))?$")
-_SYMBOL_IN_LINE = re.compile(r"^((?:NPT|A|CD|S)/[A-Za-z0-9./*()\-]+(?: \(\d{4}\))?)")
-
-
-@dataclass(frozen=True)
-class Series:
-    """What a symbol says by itself: the meeting's body and session, its usual place, and the kind its
-    suffix marks ('' when the suffix marks none, as the general series of a conference)."""
-
-    body: str = ""
-    session: str = ""
-    place: str = ""
-    kind: str = ""
-    conference_series: bool = False  # a conference's own numbered documents: issued by its Secretariat unless signed
-
-
-def parse_symbol(symbol: str) -> Series:
-    """The series of a UN symbol; an unknown series gives an empty `Series`."""
-    s = symbol.strip()
-    kind = _suffix_kind(s)
-    if m := re.match(r"NPT/CONF\.(\d{4})/PC\.([IVX]+)(/|$)", s):
-        return Series(f"Preparatory Committee for the {m.group(1)} {REVIEW_CONFERENCE}",
-                      f"{ordinal(_ROMAN.get(m.group(2), 0))} session" if m.group(2) in _ROMAN else "", "", kind,
-                      True)
-    if m := re.match(r"NPT/CONF\.(\d{4})(/|$)", s):
-        return Series(f"{m.group(1)} {REVIEW_CONFERENCE}", "", "", kind, True)
-    if m := re.match(r"A/CN\.10/(\d{4})/", s):
-        return Series("Disarmament Commission", f"{m.group(1)} substantive session", "New York", kind)
-    if s.startswith("A/CN.10/"):
-        return Series("Disarmament Commission", "", "New York", kind)
-    if m := re.match(r"A/C\.1/(\d+)/", s):
-        return Series("General Assembly, First Committee", f"{ordinal(int(m.group(1)))} session", "New York",
-                      kind or "report")
-    if m := re.match(r"A/(?:RES/)?(\d+)/", s):
-        return Series("General Assembly", f"{ordinal(int(m.group(1)))} session", "New York", kind)
-    if s.startswith("CD/"):
-        return Series("Conference on Disarmament", "", "Geneva", kind)
-    if s.startswith("S/"):
-        return Series("Security Council", "", "New York", kind)
-    return Series()
-
-
-def _suffix_kind(symbol: str) -> str:
-    last = symbol.rsplit("/", 1)[-1]
-    if "/RES/" in symbol:
-        return "resolution"
-    if "/DEC/" in symbol or last.startswith("DEC."):
-        return "decision"
-    if last.startswith("WP."):
-        return "working paper"
-    if last.startswith("L.") and symbol.startswith("A/"):
-        return "draft resolution"
-    if last.startswith("CRP."):
-        return "conference room paper"
-    if last.startswith("INF."):
-        return "information document"
-    if last.startswith(("SR.", "PV.")):
-        return "record"
-    return ""
-
-
 # --- lines of the first page -------------------------------------------------------------------------------------
 
 _FURNITURE = re.compile(r"^(?:\d+/\d+\s+\S+|\S+\s+\d+/\d+|\d{2}-\d{5}\s*(?:\(\w\))?.*|\*\d+\*|Please recycle.*"
@@ -221,16 +122,6 @@ _PLACE_DATES_EN = re.compile(rf"^([A-Z][A-Za-z .]+?),\s+(\d{{1,2}}(?:\s+{_M})?\s
                              rf"|\d{{1,2}}\s+{_M}\s+\d{{4}})$")
 _PLACE_DATES_ZH = re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:\s*至\s*(?:(\d{1,2})\s*月\s*)?"
                              r"\d{1,2}\s*日)?\s*[，,]\s*(纽约|日内瓦|维也纳)$")
-_BODY_EN = re.compile(rf"^(?:(Preparatory Committee for the )?(\d{{4}}|[A-Z][a-z]+) {REVIEW_CONFERENCE}"
-                      rf"(?: \(\w+\))?|General Assembly|Security Council|Conference on Disarmament|Disarmament "
-                      rf"Commission|First Committee)$".replace("the Treaty", "the Treaty"), re.IGNORECASE)
-_BODY_ZH = re.compile(r"^不扩散核武器条约缔约国\s*(?:(\d{4})\s*年|第([一二三四五六七八九十]+)次)审议大会(筹备委员会)?$|"
-                      r"^(?:联合国)?大会$|^安全理事会$|^裁军谈判会议$|^裁军审议委员会$|^第一委员会$")
-_BODIES_ZH = {"大会": "General Assembly", "联合国大会": "General Assembly", "安全理事会": "Security Council",
-              "裁军谈判会议": "Conference on Disarmament", "裁军审议委员会": "Disarmament Commission",
-              "第一委员会": "First Committee"}
-
-
 def _lines(text: str, limit: int = 120) -> list[str]:
     """The first lines of the document, Markdown marks and page furniture off, blank lines kept as ''."""
     out: list[str] = []
@@ -250,163 +141,10 @@ def _iso(day: str, month: str, year: str) -> str:
     return f"{int(year):04d}-{m:02d}-{int(day):02d}"
 
 
-# --- who: submitters and authors ----------------------------------------------------------------------------------
-
-_SPLIT_NAMES = re.compile(r"\s*(?:,\s*and\s+|,\s*|\s+and\s+|、|，|和|及|以及)\s*")
-_FILLER = re.compile(r"^(?:the|of|government of|delegation of|permanent mission of|政府|代表团)$", re.IGNORECASE)
-
-
-def resolve_loose(parties: Parties, name: str) -> Party | None:
-    """A party by any of its names; failing that, the one party whose name or an alias begins with `name`
-    ("the facilitator" -> the Facilitator for the Conference on … Middle East zone …)."""
-    name = clean_name(name)
-    party = parties.resolve(name)
-    if party is not None or len(name) < 4:
-        return party
-    key = fold(name)
-    found = {p.name: p for p in parties for form in (p.name, p.name_zh, *p.aliases)
-             if fold(form).startswith(key + (" " if key.isascii() else ""))}
-    return next(iter(found.values())) if len(found) == 1 else None
-
-
-def _names(parties: Parties, text: str) -> tuple[list[Party], list[str]]:
-    """The parties a list of names ("Brazil, Egypt and Ireland", "中国、法国和俄罗斯联邦") names, and the
-    pieces no party has."""
-    text = re.sub(r"\([^)]*\)$|（[^）]*）$", "", text.strip()).strip(" .;:，。")
-    found: list[Party] = []
-    unknown: list[str] = []
-    mentions = parties.mentions(text)
-    rest = text
-    for m in reversed(mentions):
-        rest = rest[:m.start] + " , " + rest[m.end:]
-    for m in mentions:
-        if m.party not in found:
-            found.append(m.party)
-    for piece in _SPLIT_NAMES.split(rest):
-        piece = piece.strip(" ,.;:")
-        piece = re.sub(r"^(?:the|and)\s+", "", piece, flags=re.IGNORECASE).strip()
-        if piece and not _FILLER.match(piece):
-            party = resolve_loose(parties, piece)
-            if party is not None:
-                found.append(party)
-            else:
-                unknown.append(piece)
-    return found, unknown
-
-
-def _unknown_message(parties: Parties, name: str) -> str:
-    close = parties.suggest(name, 3)
-    hint = f"closest parties: {', '.join(close)}" if close else "no party comes close"
-    return (f"submitter {name!r} is not in the parties table ({hint}); give --submitted-by with its name, or add it "
-            f"to corpus/parties-curated.json")
-
-
-# --- the kind line --------------------------------------------------------------------------------------------------
-
-_COLON_KIND_EN = re.compile(r"^(?P<who>[^:]{2,300}): (?P<kind>(?:[Rr]evised )?[Dd]raft (?:resolution|decision))$")
-_SUBMITTED_EN = re.compile(r"^(?P<kind>.*?)\b(?:[Ss]ubmitted|[Pp]resented) by (?P<who>.+)$")
-_BY_EN = re.compile(r"^(?P<kind>(?:[A-Z][a-z]+ )?(?:[Rr]eport|[Nn]ote|[Ss]tatement|[Ww]orking paper|[Ll]etter))"
-                    r"(?: (?:on the activities|on the implementation))? (?:by|of) (?:the )?(?P<who>.+?)"
-                    r"(?= (?:to|on|under|pursuant|in|at|for|concerning|regarding)\b|,|$)")
-_NOTE_VERBALE_EN = re.compile(r"^(?P<kind>Note verbale|Letter) dated .+? from (?:the )?(?:Permanent Mission|"
-                              r"Permanent Representative|Government|Chargé d'affaires a\.i\.|Minister)[^,]*? of "
-                              r"(?:the )?(?P<who>.+?) to the (?:United Nations|Conference|Chair|President|"
-                              r"Secretary)")
-_SUBMITTED_ZH = re.compile(rf"^(?P<who>[^“”《》]+?)(?:代表(?P<behalf>.+?))?(?:提交|提出)的(?P<kind>[{HAN}]*)$")
-_BY_ZH = re.compile(r"^(?P<who>秘书处|秘书长|主席|协调人|.{2,30}?)(?:的)?(?P<kind>说明|报告|发言)$")
-_NOTE_VERBALE_ZH = re.compile(r"(?P<who>[^\d年月日]{2,30}?)(?:常驻联合国(?:日内瓦办事处)?代表团|政府|常驻代表)"
-                              r".{0,40}?的(?P<kind>普通照会|信)$")
 # A speech opens with an address or the first person; a title does neither.
 _SPOKEN = re.compile(r"^(?:Mr\.?|Mrs\.?|Ms\.?|Madam|Madame|Your|Excellenc|Distinguished|Ladies|Dear|Thank you)\b|"
                      r"\bI (?:am|have|had|would|wish|want|will|shall|should|take|thank|stand|speak)\b|\b(?:we|my|our)\b")
 _SERIES = re.compile(r"\bSERIES\b|\bSeries\b|丛书|系列")
-_TRANSMIT = re.compile(r"transmit|转递|转交", re.IGNORECASE)
-
-
-def _kind_of(words: str, zh: bool) -> str:
-    low = words.lower()
-    for key, kind in (_KINDS_ZH if zh else _KINDS_EN):
-        if key in low:
-            return kind
-    return ""
-
-
-@dataclass
-class _Who:
-    submitted_by: list[Party] = field(default_factory=list)
-    on_behalf_of: list[Party] = field(default_factory=list)
-    author: Party | None = None
-    kind: str = ""
-    problems: list[str] = field(default_factory=list)
-    before_title: bool = False  # a line printed above the title ("X, Y and Z: draft resolution")
-
-    def add(self, parties: Parties, names: str, behalf: str = "") -> None:
-        found, unknown = _names(parties, names)
-        self.submitted_by += [p for p in found if p not in self.submitted_by]
-        self.problems += [_unknown_message(parties, u) for u in unknown]
-        if behalf:
-            found, _ = _names(parties, behalf)
-            self.on_behalf_of += [p for p in found if p not in self.on_behalf_of]
-
-
-def _who_line(line: str, parties: Parties) -> _Who | None:
-    """The submitters, author and kind a kind line prints ("Working paper submitted by Ireland, on behalf of
-    the New Agenda Coalition", "Note by the Secretariat", "瑞典提交的工作文件"); None if it is no kind line."""
-    who = _Who()
-    if has_han(line):
-        if m := _SUBMITTED_ZH.match(line):
-            who.kind = _kind_of(m.group("kind"), True) or "working paper"
-            who.add(parties, m.group("who"), m.group("behalf") or "")
-            return who
-        if m := _NOTE_VERBALE_ZH.search(line):
-            who.kind = _kind_of(m.group("kind"), True)
-            who.add(parties, m.group("who"))
-            return who if who.submitted_by else None
-        if m := _BY_ZH.match(line):
-            party = resolve_loose(parties, m.group("who"))
-            if party is None:
-                return None
-            who.kind = _kind_of(m.group("kind"), True)
-            if party.kind in ("body",):
-                who.author = party
-            else:
-                who.submitted_by.append(party)
-            return who
-        return None
-    if m := _COLON_KIND_EN.match(line):  # "Austria, Brazil and Mexico: draft resolution"
-        who.kind = m.group("kind").lower()
-        who.add(parties, m.group("who"))
-        who.before_title = True
-        return who if who.submitted_by else None
-    if m := _SUBMITTED_EN.match(line):
-        names, _, behalf = re.split(r",? on behalf of ", m.group("who"), maxsplit=1)[0], None, ""
-        parts = re.split(r",? on behalf of ", m.group("who"), maxsplit=1)
-        names, behalf = parts[0], (parts[1] if len(parts) > 1 else "")
-        names = re.split(r"\s+(?:pursuant|under|in accordance|in its capacity)\b", names)[0]
-        behalf = re.split(r"\s+(?:pursuant|under|in accordance)\b", behalf)[0]
-        who.kind = _kind_of(m.group("kind"), False)
-        who.add(parties, names, behalf)
-        return who
-    if m := _NOTE_VERBALE_EN.match(line):
-        who.kind = _kind_of(m.group("kind"), False)
-        who.add(parties, m.group("who"))
-        return who if who.submitted_by else None
-    if m := _BY_EN.match(line):
-        party = resolve_loose(parties, m.group("who"))
-        if party is None:
-            found = [x.party for x in parties.mentions(m.group("who")[:80])]
-            if not found:
-                return None
-            party = found[0]
-        who.kind = _kind_of(m.group("kind"), False)
-        if party.kind == "body":
-            who.author = party
-        else:
-            who.submitted_by.append(party)
-        return who
-    return None
-
-
 # --- the body of a document starts -------------------------------------------------------------------------------
 
 _BODY_START = re.compile(r"^(?:\d{1,3}\.\s|\(\w\)\s|[IVX]{1,5}\.\s|[A-H]\.\s|Section [IVX]+|Introduction$|"
@@ -424,121 +162,148 @@ def _ends_sentence(line: str) -> bool:
 def read_header(text: str, parties: Parties) -> Header:
     """The metadata a document prints on its first page(s); see the module docstring for the series read."""
     lines = _lines(text)
-    sources: dict[str, str] = {}
-    symbol = ""
-    date = ""
-    language_line = ""
-    original = ""
-    session = ""
-    place = ""
-    dates = ""
-    start = ""
-    body = ""
-    body_zh = ""
-    body_zh_parts: list[str] = []
-    i = 0
-    n = len(lines)
-    seen_header = False
+    top = _read_masthead(lines)
+    series = parse_symbol(top.symbol) if top.symbol else Series()
+    zh = detect_language(text[:4000]) == "zh"
+    title, who, k = _read_title(lines, top.end, zh, parties)
+    sources: dict[str, str] = {"symbol": READ if top.symbol else "", "title": READ if title else ""}
+    if who is None:  # no kind line: a kind line may follow the title after a subtitle, or the title says it
+        for j in range(k, min(k + 12, len(lines))):
+            if lines[j] and not _BODY_START.match(lines[j]) and (w := who_line(_joined(lines, j), parties)):
+                who = w
+                break
+        if who is None and title:
+            who = who_line(title, parties)
+    who = who or Who()
+    submitted = tuple(p.name for p in who.submitted_by)
+    author, sources["author"] = (who.author.name, READ) if who.author else ("", "")
+    sources["submitted_by"] = READ if submitted else ""
+    if not author and (transmitted := transmitted_author(lines[k:k + 40], parties, set(submitted), zh)):
+        author, sources["author"] = transmitted, READ
+    masthead_kind = ""
+    if not submitted and not author and not top.seen and title:
+        author, masthead_kind = _masthead_author(lines[top.end:top.end + 12], parties)
+        sources["author"] = READ if author else ""
+    if not submitted and not author and series.conference_series:
+        author = "United Nations Secretariat"  # a conference's document signed by no one is its Secretariat's
+        sources["author"] = DERIVED
+    kind = series.kind or who.kind or (kind_of(title, zh) if title else "") or masthead_kind
+    sources["kind"] = READ if kind else ""
+    if not kind and series.conference_series:
+        kind, sources["kind"] = "report", DERIVED
+    meeting, sources["meeting"] = _read_meeting(top, series, text)
+    date, sources["date"] = (top.date, READ) if top.date else (top.start, DERIVED if top.start else "")
+    language = top.language or ("zh" if zh else "en")
+    sources["language"] = READ if top.language else DERIVED
+    sources["original_language"] = READ if top.original else ""
+    title_en = title if title and not zh else ""
+    sources["title_en"] = READ if title_en else ""
+    return Header(symbol=top.symbol, title=title, title_en=title_en, submitted_by=submitted,
+                  on_behalf_of=tuple(p.name for p in who.on_behalf_of), author=author, kind=kind, meeting=meeting,
+                  date=date, language=language, original_language=top.original,
+                  sources=tuple((f, sources[f]) for f in FIELDS if sources.get(f)), problems=tuple(who.problems))
+
+
+@dataclass
+class _Masthead:
+    """What the lines above the title print, and where the title starts (`end`); `seen` is False when the
+    document has no UN masthead at all."""
+
+    symbol: str = ""
+    date: str = ""
+    language: str = ""
+    original: str = ""
+    session: str = ""
+    place: str = ""
+    dates: str = ""
+    start: str = ""
+    body: str = ""
+    body_zh: str = ""
+    end: int = 0
+    seen: bool = False
+
+
+def _read_masthead(lines: list[str]) -> _Masthead:
+    top = _Masthead()
+    i, n = 0, len(lines)
     while i < n:
         line = lines[i]
         if not line:
             i += 1
             continue
-        if (m := _SYMBOL_IN_LINE.match(line)) and SYMBOL.match(m.group(1)) and not symbol:
-            symbol = m.group(1)
+        if (m := SYMBOL_IN_LINE.match(line)) and SYMBOL.match(m.group(1)) and not top.symbol:
+            top.symbol = m.group(1)
         elif _DISTR.match(line):
             pass
         elif m := _DATE_EN.match(line):
-            date = date or _iso(m.group(1), m.group(2), m.group(3))
+            top.date = top.date or _iso(m.group(1), m.group(2), m.group(3))
         elif m := _DATE_ZH.match(line):
-            date = date or _iso(m.group(3), m.group(2), m.group(1))
+            top.date = top.date or _iso(m.group(3), m.group(2), m.group(1))
         elif m := _ORIGINAL.match(line):
-            original = _LANGUAGES.get(m.group(1).lower().strip("。."), "")
+            top.original = _LANGUAGES.get(m.group(1).lower().strip("。."), "")
         elif _LANGUAGE_LINE.match(line):
-            language_line = _LANGUAGES.get(line.lower(), "")
+            top.language = _LANGUAGES.get(line.lower(), "")
         elif _SESSION_EN.match(line):
-            session = line[0].lower() + line[1:]
+            top.session = line[0].lower() + line[1:]
         elif m := _SESSION_ZH.match(line):
-            session = f"{ordinal(_zh_number(m.group(1)))} session"
-        elif _AGENDA.match(line):
-            i += 1  # the agenda item's own title follows on the next line(s): not the document's title
+            top.session = f"{ordinal(zh_number(m.group(1)))} session"
+        elif _AGENDA.match(line):  # the agenda item's own title follows: not the document's title
+            i += 1
             while i < n and not lines[i]:
                 i += 1
-            i += 1
-            seen_header = True
-            continue
         elif m := _PLACE_DATES_EN.match(line):
-            place, dates = m.group(1).strip(), m.group(2)
-            start = _start_date_en(dates)
+            top.place, top.dates = m.group(1).strip(), m.group(2)
+            top.start = _start_date_en(top.dates)
         elif m := _PLACE_DATES_ZH.match(line):
-            place = _PLACES[m.group(5)]
-            start = _iso(m.group(3), m.group(2), m.group(1))
-            dates = _dates_zh(line)
-        else:
-            found = _body_at(lines, i)
-            if found is None:
-                break
-            j, name, name_zh = found
-            body = body or name
-            if name_zh:
-                body_zh_parts.append(name_zh)
-            i = j
-            seen_header = True
+            top.place, top.start, top.dates = _PLACES[m.group(5)], _iso(m.group(3), m.group(2), m.group(1)), _dates_zh(line)
+        elif found := meeting_name_at(lines, i):
+            i, name, name_zh = found
+            top.body = top.body or name
+            top.body_zh += name_zh
+            top.seen = True
             continue
-        seen_header = True
+        else:
+            break
+        top.seen = True
         i += 1
-    body_zh = "".join(body_zh_parts)
-    if not seen_header:
-        i = 0
-        while i < n and not lines[i]:
-            i += 1
-    series = parse_symbol(symbol) if symbol else Series()
-    if symbol:
-        sources["symbol"] = READ
-    zh = detect_language(text[:4000]) == "zh"
+    top.end = i if top.seen else next((j for j, x in enumerate(lines) if x), 0)
+    return top
 
-    # The title: the lines up to the kind line or the first paragraph of the body.
+
+def _read_title(lines: list[str], k: int, zh: bool, parties: Parties) -> tuple[str, Who | None, int]:
+    """The title (the lines from `k` up to the kind line or the first paragraph), the kind line read on the way,
+    and the line after them."""
     title_lines: list[str] = []
-    who: _Who | None = None
+    who: Who | None = None
     who_from_title = False
-    k = i
     blanks = 0
+    n = len(lines)
     while k < n and len(" ".join(title_lines)) < 600:
         line = lines[k]
         if not line:
             blanks += 1
             k += 1
             continue
-        kind_line = _who_line(_joined(lines, k), parties)
+        kind_line = who_line(_joined(lines, k), parties)
         if kind_line is not None and kind_line.before_title and not title_lines:
-            who = kind_line
-            k = _skip_block(lines, k)
+            who, k = kind_line, _skip_block(lines, k)
             continue
         if kind_line is not None and not _BODY_START.match(line):
-            if not title_lines and not zh and _SUBMITTED_EN.match(line):
+            if not title_lines and not zh and SUBMITTED_EN.match(line):
                 who = kind_line  # "Report submitted by France under actions …": the kind line is the title
-                title_lines.append(line)
-                k += 1
-                continue
-            if title_lines or zh or kind_line.kind in ("note verbale", "letter"):
+            elif title_lines or zh or kind_line.kind in ("note verbale", "letter"):
                 # a kind line below the title wins over the title's own wording ("Statement by …")
                 who = kind_line if who is None or who_from_title else who
                 if not title_lines and kind_line.kind in ("note verbale", "letter"):
                     title_lines.append(_joined(lines, k))  # a note verbale's own line is its title
                 k = _skip_block(lines, k)
                 break
-            who, who_from_title = kind_line, True
+            else:
+                who, who_from_title = kind_line, True
             title_lines.append(line)
             k += 1
             continue
-        if title_lines and (_BODY_START.match(line) or _is_paragraph(lines, k)
-                            or (_is_lead_in(lines, k) and not _CONTINUES.search(title_lines[-1]))):
-            break
-        if not title_lines and _is_paragraph(lines, k):
-            break
-        if zh and title_lines and not (len(title_lines[-1]) >= 28 and has_han(line) and blanks == 0):
-            break  # a Chinese title goes on to the next line only when the line before it is full
-        if title_lines and has_han(title_lines[-1]) != has_han(line):
+        if _title_ends(title_lines, lines, k, zh, blanks):
             break
         title_lines.append(line)
         blanks = 0
@@ -546,84 +311,51 @@ def read_header(text: str, parties: Parties) -> Header:
     title = _join(title_lines, zh)
     if title.endswith((",", "，", ":", "：")) or _SPOKEN.search(title):
         title = ""  # a salutation ("Mr. President,"), a lead-in or a speaker's first sentence, not a title
-    if title:
-        sources["title"] = READ
-    if who is None:  # no kind line: a kind line may follow the title after a subtitle, or the title says it
-        for j in range(k, min(k + 12, n)):
-            if lines[j] and (w := _who_line(_joined(lines, j), parties)) is not None and not _BODY_START.match(lines[j]):
-                who = w
-                break
-        if who is None and title:
-            who = _who_line(title, parties)
+    return title, who, k
 
-    submitted = tuple(p.name for p in who.submitted_by) if who else ()
-    behalf = tuple(p.name for p in who.on_behalf_of) if who else ()
-    author = who.author.name if who and who.author else ""
-    problems = tuple(who.problems) if who else ()
-    if submitted:
-        sources["submitted_by"] = READ
-    if author:
-        sources["author"] = READ
-    transmitted = _transmitted_author(lines[k:k + 40], parties, set(submitted), zh)
-    if transmitted and not author:
-        author = transmitted
-        sources["author"] = READ
-    masthead_kind = ""
-    if not submitted and not author and not seen_header and title:
-        # A publication outside any meeting: its masthead names its author ("UNIDIR NUCLEAR DIALOGUE SERIES").
-        masthead = [x for x in lines[i:i + 12] if x and len(x) < 80 and not x.endswith((",", "，"))]
-        for x in masthead:
-            bodies = [m.party for m in parties.mentions(x) if m.party.kind == "body"]
+
+def _title_ends(title_lines: list[str], lines: list[str], k: int, zh: bool, blanks: int) -> bool:
+    """Line k starts the body, not more of the title."""
+    line = lines[k]
+    if not title_lines:
+        return _is_paragraph(lines, k)
+    if _BODY_START.match(line) or _is_paragraph(lines, k):
+        return True
+    if _is_lead_in(lines, k) and not _CONTINUES.search(title_lines[-1]):
+        return True
+    if zh and not (len(title_lines[-1]) >= 28 and has_han(line) and blanks == 0):
+        return True  # a Chinese title goes on to the next line only when the line before it is full
+    return has_han(title_lines[-1]) != has_han(line)
+
+
+def _masthead_author(lines: list[str], parties: Parties) -> tuple[str, str]:
+    """A publication outside any meeting: the body its masthead names ("UNIDIR NUCLEAR DIALOGUE SERIES"), and
+    'research paper' when the masthead names a publication series."""
+    for line in lines:
+        if line and len(line) < 80 and not line.endswith((",", "，")):
+            bodies = [m.party for m in parties.mentions(line) if m.party.kind == "body"]
             if bodies:
-                author = bodies[0].name
-                sources["author"] = READ
-                if _SERIES.search(x):  # a research institute's publication series: one of its papers
-                    masthead_kind = "research paper"
-                break
-    if not submitted and not author and series.conference_series:
-        author = "United Nations Secretariat"  # a conference's document signed by no one is its Secretariat's
-        sources["author"] = DERIVED
+                return bodies[0].name, "research paper" if _SERIES.search(line) else ""
+    return "", ""
 
-    kind = series.kind or (who.kind if who else "") or _kind_of(title, zh) if title else series.kind
-    if not kind and who:
-        kind = who.kind
-    kind = kind or masthead_kind
-    if kind:
-        sources["kind"] = READ
-    elif series.conference_series:
-        kind = "report"
-        sources["kind"] = DERIVED
 
-    # The meeting: what the header prints, completed by the symbol's series, then by what the text names.
-    # The symbol's series names the body in full ("General Assembly, First Committee") where the header
-    # prints part of it; a header naming another body wins.
+def _read_meeting(top: _Masthead, series: Series, text: str) -> tuple[Meeting, str]:
+    """The meeting: what the masthead prints, completed by the symbol's series, then by what the text names.
+    The series names a body in full ("General Assembly, First Committee") where the masthead prints part of it;
+    a masthead naming another body wins."""
+    body = top.body
     meeting_body = series.body if series.body and (not body or body.lower() in series.body.lower()) else body
-    meeting_session = session or series.session
-    meeting_place = place or series.place
-    derived_meeting = not body and not session and not place
-    if not meeting_body and (session or place):
-        meeting_body = _body_named_in_text(text[:6000], bool(session), start)
-        derived_meeting = True
-    meeting = Meeting(meeting_body, meeting_session if meeting_body or session else "", meeting_place, dates, start,
-                      body_zh + (_session_zh(session) if body_zh and session else ""))
-    if meeting.name:
-        sources["meeting"] = DERIVED if derived_meeting or not meeting_body else READ
-    if date:
-        sources["date"] = READ
-    elif start:
-        date = start
-        sources["date"] = DERIVED
-    language = language_line or ("zh" if zh else "en")
-    sources["language"] = READ if language_line else DERIVED
-    if original:
-        sources["original_language"] = READ
-    title_en = title if title and not zh else ""
-    if title_en:
-        sources["title_en"] = READ
-    return Header(symbol=symbol, title=title, title_en=title_en, submitted_by=submitted, on_behalf_of=behalf,
-                  author=author, kind=kind, meeting=meeting, date=date, language=language,
-                  original_language=original, sources=tuple((f, sources[f]) for f in FIELDS if f in sources),
-                  problems=problems)
+    derived = not body and not top.session and not top.place
+    if not meeting_body and (top.session or top.place):
+        meeting_body = body_named_in_text(text[:6000], bool(top.session), top.start)
+        derived = True
+    session = top.session or series.session
+    meeting = Meeting(meeting_body, session if meeting_body or top.session else "", top.place or series.place,
+                      top.dates, top.start, top.body_zh + (session_zh(top.session) if top.body_zh and top.session
+                                                           else ""))
+    if not meeting.name:
+        return meeting, ""
+    return meeting, DERIVED if derived or not meeting_body else READ
 
 
 def _joined(lines: list[str], k: int) -> str:
@@ -702,91 +434,3 @@ def _dates_zh(line: str) -> str:
     if m2 and m2 != m1:
         return f"{first}-{int(d2)} {_MONTH_NAMES[int(m2) - 1]} {y}"
     return f"{int(d1)}-{int(d2)} {_MONTH_NAMES[int(m1) - 1]} {y}"
-
-
-def _session_zh(session: str) -> str:
-    word = session.removesuffix(" session")
-    n = _ordinal_number(word)
-    digits = "零一二三四五六七八九十"
-    if 1 <= n <= 10:
-        return f"第{digits[n]}届会议"
-    return ""
-
-
-def _body_at(lines: list[str], i: int) -> tuple[int, str, str] | None:
-    """A meeting's name printed over one to four lines starting at line i: (next line, English name, Chinese
-    name as printed); None when line i does not start one."""
-    for width in range(4, 0, -1):  # the longest name wins: 筹备委员会 on a third line belongs to it
-        chunk = lines[i:i + width]
-        if not all(chunk) or len(chunk) < width:
-            continue
-        zh = has_han(chunk[0])
-        joined = ("" if zh else " ").join(chunk)
-        if zh:
-            if m := _BODY_ZH.match(joined):
-                if m.group(1) or m.group(2):
-                    name = f"{m.group(1)} {REVIEW_CONFERENCE}" if m.group(1) else \
-                        f"{ordinal(_zh_number(m.group(2))).capitalize()} {REVIEW_CONFERENCE}"
-                    if m.group(3):
-                        name = f"Preparatory Committee for the {name}"
-                    return i + width, name, joined.replace(" ", "")
-                return i + width, _BODIES_ZH.get(joined, ""), joined
-        elif m := _BODY_EN.match(joined):
-            name = joined
-            if m.group(2) and not m.group(2).isdigit():
-                name = name[0].upper() + name[1:]
-            return i + width, name, ""
-    return None
-
-
-_TEXT_RC_ZH = re.compile(r"不扩散核武器条约缔约国\s*(?:(\d{4})\s*年|第([一二三四五六七八九十]+)次)审议大会")
-_TEXT_RC_EN = re.compile(rf"(?:(\d{{4}})|([A-Z][a-z]+)) {REVIEW_CONFERENCE}")
-
-
-def _body_named_in_text(text: str, has_session: bool, start: str) -> str:
-    """The meeting a document with a session or place line but no body line is for, from the review
-    conference its text names: a session held before that conference's year is of its Preparatory Committee."""
-    for m in _TEXT_RC_ZH.finditer(text):
-        name = f"{m.group(1)} {REVIEW_CONFERENCE}" if m.group(1) else \
-            f"{ordinal(_zh_number(m.group(2))).capitalize()} {REVIEW_CONFERENCE}"
-        return _prepcom(name, m.group(1), has_session, start)
-    for m in _TEXT_RC_EN.finditer(text):
-        year = m.group(1)
-        if not year and _ordinal_number(m.group(2)) == 0:
-            continue
-        name = f"{year} {REVIEW_CONFERENCE}" if year else f"{m.group(2).capitalize()} {REVIEW_CONFERENCE}"
-        return _prepcom(name, year, has_session, start)
-    return ""
-
-
-def _prepcom(name: str, year: str | None, has_session: bool, start: str) -> str:
-    if has_session and (not year or not start or start[:4] < year):
-        return f"Preparatory Committee for the {name}"
-    return name
-
-
-def _transmitted_author(lines: list[str], parties: Parties, submitters: set[str], zh: bool) -> str:
-    """Whose text a note verbale or letter transmits: the first body or group named after "transmit"/"转递" in
-    the sentence that transmits it, other than the submitter (a chair's summary, a group's recommendations)."""
-    text = ("" if zh else " ").join(x for x in lines if x)
-    m = _TRANSMIT.search(text[:3000])
-    if not m:
-        return ""
-    end = re.search(r"[。.](?:\s|$)", text[m.end():])
-    sentence = text[m.end(): m.end() + (end.start() if end else 400)]
-    sentence = re.sub(r"“[^”]*”|\"[^\"]*\"|《[^》]*》", "", sentence)
-    for mention in parties.mentions(sentence):
-        if mention.party.kind in ("body", "group") and mention.party.name not in submitters:
-            return mention.party.name
-    return ""
-
-
-def compare_names(parties: Parties, a: Iterable[str], b: Iterable[str]) -> bool:
-    """Two lists of names name the same parties (in any of their names), in any order."""
-    def canon(names: Iterable[str]) -> set[str]:
-        out = set()
-        for x in names:
-            p = resolve_loose(parties, x) if x else None
-            out.add(p.name if p else clean_name(x))
-        return out - {""}
-    return canon(a) == canon(b)
