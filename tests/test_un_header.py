@@ -254,3 +254,44 @@ def test_each_symbol_series_names_its_body_session_and_kind(symbol: str, body: s
 
 def test_session_ordinals_are_spelled_as_the_un_spells_them() -> None:
     assert [ordinal(n) for n in (1, 3, 10, 20, 76)] == ["first", "third", "tenth", "twentieth", "seventy-sixth"]
+
+
+CHINESE_RENDER = """NPT/CONF.2015/PC.III/WP.18
+
+第三届会议
+
+2014年4月28日至5月9日，纽约
+
+核裁军的核查
+
+由爱尔兰代表新议程联盟(巴西、埃及、爱尔兰、墨西哥、新西兰和南非)提交的工作文件
+
+1. 新议程联盟回顾核武器国家明确承诺彻底消除其核武库，从而实现核裁军，这是所有缔约国根据《条约》第六条所作的承诺。
+"""
+
+
+def test_chinese_working_paper_of_a_session_keeps_on_behalf_of_and_derives_the_meeting(parties: Parties) -> None:
+    h = read_header(CHINESE_RENDER, parties)
+    assert h.title == "核裁军的核查" and h.submitted_by == ("Ireland",) and h.on_behalf_of == ("New Agenda Coalition",)
+    assert h.meeting.name.startswith("Preparatory Committee for the 2015 Review Conference") and h.language == "zh"
+
+
+PDF_MASTHEAD = """United Nations NPT/CONF.2015/PC.III/WP.3
+Preparatory Committee for the 2015 Review Conference of the Parties to the Treaty on the Non-Proliferation of Nuclear Weapons
+Distr.: General 10 April 2014
+Original: English
+14-29530 (E) 160414
+*1429530*
+Third session
+New York, 28 April-9 May 2014
+Nuclear disarmament
+Working paper submitted by the members of the Vienna Group of Ten (Australia, Austria, Denmark)
+1. The Group welcomes the progress made in implementing the 2010 action plan, and calls on all States to do more.
+"""
+
+
+def test_a_pdf_masthead_on_few_lines_reads_symbol_date_and_a_group_with_its_qualifiers(parties: Parties) -> None:
+    h = read_header(PDF_MASTHEAD, parties)
+    assert h.symbol == "NPT/CONF.2015/PC.III/WP.3" and h.date == "2014-04-10" and h.title == "Nuclear disarmament"
+    assert h.submitted_by == ("Vienna Group of Ten",) and h.problems == ()
+    assert h.meeting.name.endswith("third session, New York")

@@ -106,7 +106,8 @@ _LANGUAGES = {"english": "en", "chinese": "zh", "french": "fr", "spanish": "es",
 
 _FURNITURE = re.compile(r"^(?:\d+/\d+\s+\S+|\S+\s+\d+/\d+|\d{2}-\d{5}\s*(?:\(\w\))?.*|\*\d+\*|Please recycle.*"
                         r"|GE\.\d{2}-\d+.*)$")
-_DISTR = re.compile(r"^(?:Distr\.?:?\s*\w+|Distr\.|General|Limited|Restricted|\u5206\u53d1\uff1a?.*|"
+_UNITED_NATIONS = re.compile(r"^(?:United Nations|联合国)(?:\s+((?:NPT|A|CD|S)/\S+(?: \(\d{4}\))?))?$")
+_DISTR = re.compile(r"^(?:Distr\.?:?\s*\w+(?:\s+(.+))?|Distr\.|General|Limited|Restricted|\u5206\u53d1\uff1a?.*|"
                     r"\u4e00\u822c\u5206\u53d1|\u9650\u5236\u5206\u53d1)$", re.IGNORECASE)
 _DATE_EN = re.compile(r"^(\d{1,2}) (January|February|March|April|May|June|July|August|September|October|November|"
                       r"December) (\d{4})$", re.IGNORECASE)
@@ -127,9 +128,7 @@ def _lines(text: str, limit: int = 120) -> list[str]:
     out: list[str] = []
     for raw in text.replace("\f", "\n").split("\n"):
         line = " ".join(raw.replace("\u3000", " ").split())
-        line = re.sub(r"^#{1,6}\s+", "", line).strip("*_ ")
-        if _FURNITURE.match(line):
-            line = ""
+        line = "" if _FURNITURE.match(line) else re.sub(r"^#{1,6}\s+", "", line).strip("*_ ")
         out.append(line)
         if len(out) >= limit:
             break
@@ -233,8 +232,11 @@ def _read_masthead(lines: list[str]) -> _Masthead:
             continue
         if (m := SYMBOL_IN_LINE.match(line)) and SYMBOL.match(m.group(1)) and not top.symbol:
             top.symbol = m.group(1)
-        elif _DISTR.match(line):
-            pass
+        elif m := _UNITED_NATIONS.match(line):  # a PDF's first line: "United Nations   NPT/CONF.2015/PC.III/WP.3"
+            top.symbol = top.symbol or (m.group(1) if m.group(1) and SYMBOL.match(m.group(1)) else "")
+        elif m := _DISTR.match(line):
+            if m.group(1) and (d := _DATE_EN.match(m.group(1))):
+                top.date = top.date or _iso(d.group(1), d.group(2), d.group(3))
         elif m := _DATE_EN.match(line):
             top.date = top.date or _iso(m.group(1), m.group(2), m.group(3))
         elif m := _DATE_ZH.match(line):

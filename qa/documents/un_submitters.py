@@ -44,26 +44,29 @@ def resolve_loose(parties: Parties, name: str) -> Party | None:
 
 def _names(parties: Parties, text: str) -> tuple[list[Party], list[str]]:
     """The parties a list of names ("Brazil, Egypt and Ireland", "中国、法国和俄罗斯联邦") names, and the
-    pieces no party has."""
+    names no party has. Words around a name in the same list item qualify it ("the members of the Vienna Group
+    of Ten", "Group of Non-Aligned States Parties to the Treaty …"): they are not names of their own."""
     text = re.sub(r"\([^)]*\)$|（[^）]*）$", "", text.strip()).strip(" .;:，。")
+    text = re.sub(r"^由", "", text)
     found: list[Party] = []
     unknown: list[str] = []
     mentions = parties.mentions(text)
     rest = text
     for m in reversed(mentions):
-        rest = rest[:m.start] + " , " + rest[m.end:]
+        rest = rest[:m.start] + "\x00" + rest[m.end:]
     for m in mentions:
         if m.party not in found:
             found.append(m.party)
     for piece in _SPLIT_NAMES.split(rest):
         piece = piece.strip(" ,.;:")
         piece = re.sub(r"^(?:the|and)\s+", "", piece, flags=re.IGNORECASE).strip()
-        if piece and not _FILLER.match(piece):
-            party = resolve_loose(parties, piece)
-            if party is not None:
-                found.append(party)
-            else:
-                unknown.append(piece)
+        if not piece or "\x00" in piece or _FILLER.match(piece):
+            continue
+        party = resolve_loose(parties, piece)
+        if party is not None:
+            found.append(party)
+        else:
+            unknown.append(piece)
     return found, unknown
 
 
