@@ -55,6 +55,8 @@ class Settings:
     max_body_bytes: int = _field(1_000_000, "Largest HTTP request body accepted, in bytes.")
     rrf_k: float = _field(10.0, "Reciprocal rank fusion constant: smaller trusts the top ranks of each channel more.")
     candidates: int = _field(100, "Candidates taken from each retrieval channel before fusion.")
+    relevance_model: str = _field("", "The relevance judgement's model file (JSON from scripts/train_relevance.py); "
+                                      "empty for the one shipped with the package.")
     compare_candidates: int = _field(600, "Candidates the compare view groups by party (one search, any number of parties).")
     compare_page: int = _field(20, "Parties per page of the compare view.")
     query_batch: int = _field(32, "Most questions encoded in one batch when several arrive at once (`qa serve`: "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ def with_ranking(engine: Engine, ranking: Ranking) -> Engine:
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n not in SECOND_PASS])
 def test_one_channel_alone_ranks_exactly_as_that_channel_does(engine: Engine, name: str) -> None:
-    ablated = with_ranking(engine, engine.ranking.only([name]))
+    ablated = with_ranking(engine, replace(engine.ranking.only([name]), judge=False))
     answer = ablated.ask(question_for(name), 5)
     assert len(answer.hits) == 5
     assert [set(h.channels) for h in answer.hits] == [{name, "dense_score"}] * 5
@@ -109,3 +110,14 @@ def test_feedback_reads_the_first_ranking_and_alone_has_nothing_to_read(engine: 
     with_sentence = with_ranking(engine, engine.ranking.only(["sentence", "feedback"])).ask(QUESTION, 5)
     assert any(h.channels["feedback"] > 0 for h in with_sentence.hits)
     assert not with_ranking(engine, engine.ranking.only(["feedback"])).ask(QUESTION, 5).hits
+
+
+def test_without_the_judgement_nothing_is_judged_reordered_or_narrowed(engine: Engine) -> None:
+    plain = with_ranking(engine, replace(engine.ranking, judge=False))
+    answer = plain.ask(QUESTION, 10)
+    fused = plain.rank(plain.analyse(QUESTION), ALL, plain.ranking.candidates).fused
+    assert [h.paragraph.id for h in answer.hits] == [pid for pid, _ in fused[:10]]
+    assert all(h.relevance is None and h.answers for h in answer.hits)
+    judged = engine.ask(QUESTION, 10)
+    assert all(h.relevance is not None for h in judged.hits)
+    assert {h.document.submitted_by for h in judged.hits} == {("Sweden",)}  # "What does Sweden propose": Sweden's

@@ -136,7 +136,8 @@ def test_user_filters_give_the_same_answers(pair: tuple[Engine, Engine], filters
     faiss_engine, milvus_engine = pair
     for question in QUESTIONS[:3]:
         expected = answer_rows(faiss_engine, question, filters)
-        assert len(expected) > 2
+        # "What did Austria say …" under a filter that leaves none of Austria's passages answers with no passage
+        assert len(expected) > 2 or "has no passages under these filters" in str(expected)
         assert answer_rows(milvus_engine, question, filters) == expected
 
 

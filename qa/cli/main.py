@@ -136,7 +136,8 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
     if not answer["covered"]:
         click.echo(click.style("Not covered: ", bold=True) + answer["message"])
     for r in answer["results"]:
-        click.echo(inert(f"\n[{r['rank']}] {r['speaker']} · {r['title']} · {r['paragraph_display']}"))
+        closest = "" if r.get("answers", True) else click.style(" (closest; does not answer)", dim=True)
+        click.echo(inert(f"\n[{r['rank']}] {r['speaker']} · {r['title']} · {r['paragraph_display']}") + closest)
         click.echo("    " + _mark(inert(r["text"]), r["answer_start"], r["answer_end"], color=color))
         click.echo(click.style("    Cite: ", dim=True) + inert(r["citation"]))
     if not answer["results"]:
@@ -151,10 +152,14 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
               help="Ablation: the channels to fuse, comma-separated, from dense, sentence, lexical, crosslingual, "
                    "speaker, feedback ('all' for every one). Channels left out do not run.")
 @click.option("--no-translate", is_flag=True, help="Ablation: no English<->Chinese query translation.")
+@click.option("--no-judge", is_flag=True, help="Ablation: no relevance judgement (the fused order as it is, no party "
+                                                "named as the speaker taken as a condition, 'not covered' without it).")
 @with_settings
 @fail_cleanly
-def eval_cmd(settings: Settings, file: str, k: int, as_json: bool, channels: str, no_translate: bool) -> None:
-    """Score retrieval on a question set: recall@1/5/10, MRR@10, attribution, negatives.
+def eval_cmd(settings: Settings, file: str, k: int, as_json: bool, channels: str, no_translate: bool,
+             no_judge: bool) -> None:
+    """Score retrieval on a question set (recall@1/5/10, MRR@10, attribution, negatives), or who said what on a
+    topic file (party precision, recall, F1 and passage precision per topic, as `/api/compare` reports them).
 
     \b
     Examples:
@@ -163,20 +168,39 @@ def eval_cmd(settings: Settings, file: str, k: int, as_json: bool, channels: str
       qa eval ../shared/eval/dev.jsonl --channels dense,sentence,lexical --no-translate
       qa eval ../shared/eval/dev.jsonl --channels dense,sentence,lexical,crosslingual,speaker  # no feedback
       qa eval ../shared/eval/ungdc-2021-dev.jsonl --corpus-dir /tmp/ungdc
+      qa eval ../shared/eval/topics/ungdc-2021.jsonl --corpus-dir /tmp/ungdc
+      qa eval ../shared/eval/dev.jsonl --no-judge   # the ranking before the relevance judgement
     """
     import json
     from pathlib import Path
 
     from qa.errors import InputError
-    from qa.search.evaluate import document_files, evaluate, format_report, load_questions
+    from qa.search.evaluate import (
+        document_files,
+        evaluate,
+        evaluate_topics,
+        format_report,
+        format_topic_report,
+        is_topic_file,
+        load_questions,
+        load_topics,
+    )
     from qa.search.fusion import Ranking
 
-    ranking = Ranking(rrf_k=settings.rrf_k, candidates=settings.candidates, translate=not no_translate)
+    ranking = Ranking(rrf_k=settings.rrf_k, candidates=settings.candidates, translate=not no_translate,
+                      judge=not no_judge)
     if channels.strip() not in ("all", "fused"):
         try:
             ranking = ranking.only([c.strip() for c in channels.split(",") if c.strip()])
         except ValueError as e:
             raise InputError(f"--channels {channels!r}: {e}.") from None
+    if is_topic_file(Path(file)):
+        topics = load_topics(Path(file))
+        engine = _engine(settings)
+        engine.ranking = ranking
+        result = evaluate_topics(topics, lambda q: reported_parties(engine, q), progress=not as_json)
+        click.echo(json.dumps(result, ensure_ascii=False, indent=1) if as_json else format_topic_report(result))
+        return
     questions = load_questions(Path(file))
     engine = _engine(settings)
     engine.ranking = ranking
@@ -191,6 +215,21 @@ def eval_cmd(settings: Settings, file: str, k: int, as_json: bool, channels: str
         click.echo(json.dumps(result, ensure_ascii=False, indent=1))
     else:
         click.echo(format_report(result))
+
+
+def reported_parties(engine: Any, question: str) -> list[tuple[str, str]]:
+    """The parties a comparison (every page, as `/api/compare` pages it) reports as addressing the question, each
+    with the text of its first shown passage."""
+    out: list[tuple[str, str]] = []
+    page = 1
+    while True:
+        comparison = engine.compare(question, 3, page=page)
+        for g in comparison.groups:
+            if g.covered:
+                out.append((g.speaker, g.hits[0].paragraph.text if g.hits else ""))
+        if page * comparison.per_page >= comparison.total:
+            return out
+        page += 1
 
 
 @cli.command("verify")

@@ -79,6 +79,8 @@ class Hit:
     document: Document
     answer_span: tuple[int, int] = (0, 0)  # character offsets of the answering sentence(s) in the text
     channels: dict[str, float] = field(default_factory=dict, compare=False)  # rank in each channel, dense cosine
+    relevance: float | None = None  # the judgement's probability that the passage answers (None: not judged)
+    answers: bool = True  # the judgement's verdict: False shows the passage as "closest, does not answer"
 
     @property
     def answer(self) -> str:
@@ -91,7 +93,9 @@ class Hit:
 
     def to_json(self) -> dict[str, Any]:
         return {"rank": self.rank, "score": round(float(self.score), 6),
-                **passage_json(self.paragraph, self.document, self.answer_span), "channels": dict(self.channels)}
+                **passage_json(self.paragraph, self.document, self.answer_span), "channels": dict(self.channels),
+                "answers": self.answers,
+                "relevance": None if self.relevance is None else round(float(self.relevance), 4)}
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ class Answer:
     covered: bool = True
     language: str = "zh"
     message: str = ""
+    # A question naming its speaker that the speaker's documents do not answer: who did (see `Engine.search`)
+    addressed_by: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -110,6 +116,7 @@ class Answer:
             "language": self.language,
             "covered": self.covered,
             "message": self.message,
+            "addressed_by": list(self.addressed_by),
             "results": [h.to_json() for h in self.hits],
         }
 

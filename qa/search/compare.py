@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from qa.documents.document import Document
 from qa.errors import InputError
 from qa.parties.citation import paragraph_author, speaker
 from qa.search.answer import Hit
 from qa.search.coverage import verdict
 from qa.search.query import Query
+from qa.search.relevance import candidate_features
 from qa.store.base import Filter
 
 if TYPE_CHECKING:
@@ -65,44 +67,84 @@ class Comparison:
                 "side_by_side": self.side_by_side, "groups": [g.to_json() for g in self.groups]}
 
 
+JUDGED_PER_PARTY = 3  # a party's best passages that the judgement reads (its verdict is the best of them)
+
+
 def compare(engine: Engine, query: Query, where: Filter, per_party: int, page: int, per_page: int,
             named_by_filter: bool = False) -> Comparison:
-    """Group one ranked search by voice; a page of voices, each with its best `per_party` passages."""
+    """Every party in scope, those whose passages are judged to answer first, each with its best passages.
+
+    One search whatever the number of parties; a party's verdict is the relevance judgement's on its best
+    passages, and a party none of whose passages reached the candidates is reported as not addressing it, so
+    the answer accounts for every party of the corpus (or of the filter)."""
     if page < 1 or not 1 <= per_page <= 200:
         raise InputError(f"page = {page}, per_page = {per_page}: pages count from 1 and hold 1 to 200 parties.")
-    side_by_side = named_by_filter or bool(query.parties)
-    if query.parties and not named_by_filter:
-        where = where.narrowed(query.speakers)
+    side_by_side = named_by_filter or bool(query.asked)
+    if query.asked and not named_by_filter:
+        where = where.narrowed(frozenset().union(*query.asked))
     ranking = engine.rank(query, where, engine.settings.compare_candidates)
     paragraphs = engine.store.paragraphs([pid for pid, _ in ranking.fused])
-    voices: dict[tuple[tuple[str, ...], str], list[int]] = {}
+    voices: dict[tuple[tuple[str, ...], str], list[int]] = {key: [] for key in voices_in(engine.documents, where)}
     for i, p in enumerate(paragraphs):
         d = engine.documents[p.doc]
         voices.setdefault((d.submitted_by, paragraph_author(d, p)), []).append(i)
-    ordered = sorted(voices.items(), key=lambda item: item[1][0])
+    judged = _judge(engine, query, ranking, [i for rows in voices.values() for i in rows[:JUDGED_PER_PARTY]])
     why = verdict(query, engine.store, engine.coverage)
-    everyday = float((engine.store.background @ query.vector).max()) if len(engine.store.background) else -1.0
+    threshold = engine.judgement.threshold
+    order: list[tuple[tuple[int, float, int, str], tuple[tuple[str, ...], str], list[int], bool]] = []
+    for key, rows in voices.items():
+        answering = [i for i in rows[:JUDGED_PER_PARTY] if judged.get(i, 0.0) >= threshold] if not why else []
+        shown = sorted(answering, key=lambda i: -judged[i]) + [i for i in rows if i not in answering]
+        best = rows[0] if rows else len(paragraphs)
+        order.append(((0 if answering else 1 if rows else 2, best, 0, " ".join(key[0]) + key[1]), key, shown,
+                       bool(answering)))
+    order.sort(key=lambda item: item[0])
     groups = []
-    covered_total = 0
-    for n, ((_subs, _author), rows) in enumerate(ordered):
-        on_page = (page - 1) * per_page <= n < page * per_page
-        best_cosine = engine.store.paragraph_scores([paragraphs[rows[0]].id], query.vector)[0]
-        covered = not why and best_cosine > everyday + engine.coverage.margin
-        covered_total += covered
-        if on_page:
-            docs = tuple(dict.fromkeys(paragraphs[i].doc for i in rows))
-            groups.append(_group(engine, query, ranking, paragraphs, rows[:per_party], covered, docs))
+    for _sort, key, shown, covered in order[(page - 1) * per_page:page * per_page]:
+        groups.append(_group(engine, query, ranking, paragraphs, key, shown[:per_party], covered, judged))
+    covered_total = sum(1 for *_, covered in order if covered)
+    if not why and not covered_total:
+        why = "No passage is judged to answer it."
     message = f"{NOT_COVERED} {why}" if why else ""
-    return Comparison(query.text, query.language, not why, message, tuple(groups), len(ordered), covered_total,
+    return Comparison(query.text, query.language, not why, message, tuple(groups), len(order), covered_total,
                       page, per_page, side_by_side)
 
 
-def _group(engine: Engine, query: Query, ranking: Any, paragraphs: list[Any], rows: list[int],
-           covered: bool, docs: tuple[str, ...]) -> PartyGroup:
-    p = paragraphs[rows[0]]
-    d = engine.documents[p.doc]
-    hits = engine.hits(query, [ranking.fused[i] for i in rows], ranking)
-    hits = [Hit(r + 1, h.score, h.paragraph, h.document, h.answer_span, {**h.channels, "rank": float(i + 1)})
+def voices_in(documents: dict[str, Document], where: Filter) -> list[tuple[tuple[str, ...], str]]:
+    """Every voice (submitters, author) of the documents a filter admits, keyed as `compare` groups passages:
+    the parties an answer accounts for, whether or not their passages reached the candidates."""
+    out: dict[tuple[tuple[str, ...], str], None] = {}
+    for d in documents.values():
+        if not where.admits_document(d):
+            continue
+        for author in dict.fromkeys((d.author, *(a for _, a in d.part_authors))):
+            if where.speakers is None or ({*d.submitted_by, author} - {""}) & where.speakers:
+                out.setdefault((d.submitted_by, author), None)
+    return list(out)
+
+
+def _judge(engine: Engine, query: Query, ranking: Any, rows: list[int]) -> dict[int, float]:
+    """The judgement's probability for the fused ranking's passages at `rows` (0-based)."""
+    if not rows or not engine.ranking.judge:
+        return {i: 1.0 for i in rows}
+    x = candidate_features(engine.store, query, [ranking.fused[i] for i in rows], ranking.lists, [i + 1 for i in rows])
+    return dict(zip(rows, (float(p) for p in engine.judgement.probability(x))))
+
+
+def _group(engine: Engine, query: Query, ranking: Any, paragraphs: list[Any], key: tuple[tuple[str, ...], str],
+           rows: list[int], covered: bool, judged: dict[int, float]) -> PartyGroup:
+    submitted_by, author = key
+    if rows:
+        p = paragraphs[rows[0]]
+        d = engine.documents[p.doc]
+        name, name_zh = speaker(d, p), speaker(d, p, "zh")
+    else:
+        d = Document(id="", file="", title="", title_en="", submitted_by=submitted_by, author=author)
+        name, name_zh = speaker(d), speaker(d, None, "zh")
+    docs = tuple(dict.fromkeys(paragraphs[i].doc for i in rows))
+    hits = engine.hits(query, [ranking.fused[i] for i in rows], ranking, {ranking.fused[i][0]: judged[i]
+                                                                          for i in rows if i in judged})
+    hits = [Hit(r + 1, h.score, h.paragraph, h.document, h.answer_span, {**h.channels, "rank": float(i + 1)},
+                h.relevance, h.answers and covered)
             for r, (h, i) in enumerate(zip(hits, rows))]
-    return PartyGroup(d.submitted_by, paragraph_author(d, p), speaker(d, p), speaker(d, p, "zh"), docs, covered,
-                      rows[0] + 1, tuple(hits))
+    return PartyGroup(submitted_by, author, name, name_zh, docs, covered, rows[0] + 1 if rows else 0, tuple(hits))

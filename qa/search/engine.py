@@ -21,7 +21,7 @@ from qa.embedding.encoder import Encoder
 from qa.embedding.factory import load_encoder
 from qa.embedding.query_batcher import QueryBatcher
 from qa.errors import IndexMissing, IndexOutdated, InputError, NotFound
-from qa.parties.citation import paragraph_author, speakers_of
+from qa.parties.citation import paragraph_author, speaker, speakers_of
 from qa.parties.speakers import Speakers
 from qa.search.answer import Answer, Hit, best_span
 from qa.search.channels import CHANNELS, SECOND_PASS
@@ -30,6 +30,15 @@ from qa.search.coverage import CoveragePolicy, verdict
 from qa.search.fusion import Ranking as RankingConfig
 from qa.search.fusion import fuse, interleave_by_party
 from qa.search.query import Query, analyse, prepare
+from qa.search.relevance import (
+    HEAD,
+    RelevanceModel,
+    asked_names,
+    candidate_features,
+    load_model,
+    not_addressed,
+    reorder,
+)
 from qa.settings import Settings
 from qa.store.base import Filter, Ranked, Store
 from qa.store.freshness import staleness
@@ -133,13 +142,15 @@ class Engine:
     """Loaded model + store; `ask` and `compare` are safe to call from many threads at once."""
 
     def __init__(self, settings: Settings, store: Store, encoder: Encoder, ranking: RankingConfig | None = None,
-                 corpus: Corpus | None = None, coverage: CoveragePolicy | None = None) -> None:
+                 corpus: Corpus | None = None, coverage: CoveragePolicy | None = None,
+                 judgement: RelevanceModel | None = None) -> None:
         self.settings = settings
         self.store = store
         self.corpus = corpus
         self.encoder = encoder
         self.ranking = ranking or RankingConfig(rrf_k=settings.rrf_k, candidates=settings.candidates)
         self.coverage = coverage or CoveragePolicy()
+        self.judgement = judgement or load_model(settings.relevance_model)
         self.documents: dict[str, Document] = store.documents
         self.speakers = corpus_speakers(self.documents)
 
@@ -195,7 +206,8 @@ class Engine:
         return list(self.store.document_paragraphs(doc_id))
 
     def analyse(self, question: str) -> Query:
-        return analyse(question, self.encoder, self.speakers, self.ranking.translate)
+        return analyse(question, self.encoder, self.speakers, self.ranking.translate,
+                       lambda token: self.store.document_frequency(token) > 0)
 
     # -- public API --
 
@@ -218,17 +230,68 @@ class Engine:
     # -- the stages --
 
     def search(self, query: Query, k: int, where: Filter) -> Answer:
-        """Channels, fusion, the coverage verdict and answer sentences for an analysed question."""
-        ranking = self.rank(query, where, self.ranking.candidates)
+        """Channels, fusion, the relevance judgement over the head, the coverage verdict and answer sentences.
+
+        A party the question names as the speaker ("What did Ireland say about …") is a condition: only its
+        passages are searched, and when none of them answers, the answer says so and names who did."""
+        scope = where.narrowed(frozenset().union(*query.asked)) if query.asked and self.ranking.judge else where
+        ranking = self.rank_within(query, where, scope)
         if not ranking.fused:
-            return Answer(query.text, (), False, query.language, "No paragraphs match the filters.")
-        fused = ranking.fused
+            why = (f"{asked_names(query.asked, 'en')} has no passages under these filters." if scope is not where
+                   else "No paragraphs match the filters.")
+            return Answer(query.text, (), False, query.language, why)
+        fused, judged = self.judged_head(query, ranking)
         if self.ranking.interleave_named and len(query.parties) > 1 and query.compare:
             paragraphs = dict(zip((pid for pid, _ in fused), self.store.paragraphs([pid for pid, _ in fused])))
             fused = interleave_by_party(fused, [self._party_of(paragraphs[pid], query) for pid, _ in fused])
-        hits = self.hits(query, fused[:k], ranking)
-        why = verdict(query, self.store, self.coverage, ranking.lists.get("dense") if where.is_empty() else None)
-        return Answer(query.text, tuple(hits), not why, query.language, f"{NOT_COVERED} {why}" if why else "")
+        hits = self.hits(query, fused[:k], ranking, judged)
+        why = verdict(query, self.store, self.coverage, ranking.lists.get("dense") if scope.is_empty() else None)
+        others = self.addressed_instead(query, where, judged) if scope is not where and not why else ()
+        message = not_addressed(query.asked, others, query.language) if others else (
+            f"{NOT_COVERED} {why}" if why else "")
+        return Answer(query.text, tuple(hits), not (why or others), query.language, message, others)
+
+    def rank_within(self, query: Query, where: Filter, scope: Filter) -> Ranking:
+        """The ranking under `scope`, a narrowing of `where` to the parties the question asks about: their
+        passages in the order the whole ranking gives them (a party's own best passage is the one that ranks
+        best against everyone's), then the rest of their passages as the narrowed search ranks them."""
+        narrowed = self.rank(query, scope, self.ranking.candidates)
+        if scope is where or not narrowed.fused:
+            return narrowed
+        whole = self.rank(query, where, self.ranking.candidates)
+        names = scope.speakers or frozenset()
+        paragraphs = self.store.paragraphs([pid for pid, _ in whole.fused])
+        own = [item for item, p in zip(whole.fused, paragraphs)
+               if ({*self.documents[p.doc].submitted_by, paragraph_author(self.documents[p.doc], p)} & names)]
+        seen = {pid for pid, _ in own}
+        return Ranking(narrowed.lists, own + [item for item in narrowed.fused if item[0] not in seen])
+
+    def judged_head(self, query: Query, ranking: Ranking) -> tuple[list[tuple[str, float]], dict[str, float]]:
+        """The fused ranking with its head re-ordered by the judgement, and each head passage's probability."""
+        if not self.ranking.judge:
+            return ranking.fused, {}
+        head = ranking.fused[:HEAD]
+        probabilities = self.judgement.probability(
+            candidate_features(self.store, query, head, ranking.lists))
+        order = reorder(probabilities)
+        return [head[i] for i in order] + ranking.fused[HEAD:], {
+            pid: float(p) for (pid, _), p in zip(head, probabilities)}
+
+    def addressed_instead(self, query: Query, where: Filter, judged: dict[str, float], limit: int = 10
+                          ) -> tuple[str, ...]:
+        """When no passage of the parties a question asks about is judged to answer it: who else does (best
+        first), if others clearly do (their best passage answers, at more than twice the odds of the asked
+        parties' best); () otherwise, and the question is then judged as any other."""
+        own_best = max(judged.values(), default=1.0)
+        if own_best >= self.judgement.threshold:
+            return ()
+        _, everyone = self.judged_head(query, self.rank(query, where, self.ranking.candidates))
+        if max(everyone.values(), default=0.0) < max(2 * own_best, self.judgement.threshold):
+            return ()
+        out: dict[str, None] = {}
+        for p in self.store.paragraphs([pid for pid, prob in everyone.items() if prob >= self.judgement.threshold]):
+            out.setdefault(speaker(self.documents[p.doc], p), None)
+        return tuple(out)[:limit]
 
     def rank(self, query: Query, where: Filter, candidates: int) -> Ranking:
         """Each channel's list (up to `candidates` paragraphs) and their fusion, best first."""
@@ -239,7 +302,8 @@ class Engine:
             lists[name] = SECOND_PASS[name](query, self.store, where, candidates, fused)
         return Ranking(lists, fuse(lists, self.ranking) if len(lists) > len(first) else fused)
 
-    def hits(self, query: Query, fused: list[tuple[str, float]], ranking: Ranking) -> list[Hit]:
+    def hits(self, query: Query, fused: list[tuple[str, float]], ranking: Ranking,
+             judged: dict[str, float] | None = None) -> list[Hit]:
         """Cited hits for fused (paragraph id, score) pairs: rank in each channel, cosine, answering sentence."""
         paragraphs = self.store.paragraphs([pid for pid, _ in fused])
         cosines = self.store.paragraph_scores([pid for pid, _ in fused], query.vector)
@@ -248,7 +312,9 @@ class Engine:
         for rank, ((pid, score), p, cosine) in enumerate(zip(fused, paragraphs, cosines), start=1):
             channels = {name: float(pos.get(pid, 0)) for name, pos in positions.items()}
             channels["dense_score"] = round(cosine, 4)
-            out.append(Hit(rank, score, p, self.documents[p.doc], self._answer_span(p, query), channels))
+            relevance = judged.get(pid) if judged else None
+            out.append(Hit(rank, score, p, self.documents[p.doc], self._answer_span(p, query), channels, relevance,
+                           relevance is None or relevance >= self.judgement.threshold))
         return out
 
     def _party_of(self, p: Paragraph, query: Query) -> str:

@@ -157,3 +157,86 @@ def format_report(result: dict[str, Any]) -> str:
         f"answerable questions said not covered: {s['answerable_said_not_covered']}/{s['answerable_total']}",
     ]
     return "\n".join(lines)
+
+
+# --- who said what: a topic file ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic as `../shared/eval/topics/*.jsonl` gives it: the parties whose documents match `pattern`."""
+
+    id: str
+    lang: str
+    question: str
+    pattern: str
+    parties: frozenset[str]
+
+
+def is_topic_file(path: Path) -> bool:
+    """A topic file's rows carry `pattern` and `parties` instead of gold quotes."""
+    try:
+        first = next(line for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip())
+        row = json.loads(first)
+    except (OSError, UnicodeDecodeError, StopIteration, ValueError):
+        return False
+    return isinstance(row, dict) and "pattern" in row and "parties" in row
+
+
+def load_topics(path: Path) -> list[Topic]:
+    out = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            re.compile(d["pattern"])
+            out.append(Topic(d["id"], d.get("lang", ""), d["question"], d["pattern"], frozenset(d["parties"])))
+        except (ValueError, KeyError, TypeError, re.error) as e:
+            raise InputError(f"{path}:{n} is not a valid topic ({e}); see ../shared/eval/README.md.") from None
+    if not out:
+        raise InputError(f"{path} holds no topics.")
+    return out
+
+
+def score_topic(topic: Topic, reported: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """Party precision, recall and F1, and passage precision, for the parties a comparison reports as
+    addressing the topic, each as (party name, text of its first shown passage)."""
+    pattern = re.compile(topic.pattern, re.IGNORECASE)
+    names = [name for name, _ in reported]
+    right = sum(1 for name in names if name in topic.parties)
+    precision = right / len(names) if names else 0.0
+    recall = len(set(names) & topic.parties) / len(topic.parties) if topic.parties else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    passages = sum(1 for _, text in reported if pattern.search(text)) / len(reported) if reported else 0.0
+    return {"id": topic.id, "lang": topic.lang, "question": topic.question, "reported": len(names),
+            "expected": len(topic.parties), "party_precision": round(precision, 4), "party_recall": round(recall, 4),
+            "f1": round(f1, 4), "passage_precision": round(passages, 4),
+            "wrong": sorted(set(names) - topic.parties)[:20], "missed": sorted(topic.parties - set(names))[:20]}
+
+
+def evaluate_topics(topics: Sequence[Topic], reported: Callable[[str], list[tuple[str, str]]],
+                    progress: bool = False) -> dict[str, Any]:
+    """Run every topic through `reported` (the parties a comparison says address it) and score it."""
+    from tqdm import tqdm
+
+    rows = [score_topic(t, reported(t.question)) for t in tqdm(topics, desc="comparing", unit="topic",
+                                                                 disable=not progress)]
+    summary: dict[str, Any] = {}
+    for key in ("all", *sorted({r["lang"] for r in rows})):
+        rs = [r for r in rows if key in ("all", r["lang"])]
+        summary[key] = {"n": len(rs), **{m: _mean(r[m] for r in rs) for m in (
+            "party_precision", "party_recall", "f1", "passage_precision")}}
+    return {"summary": summary, "topics": rows}
+
+
+def format_topic_report(result: dict[str, Any]) -> str:
+    lines = [f"{'topic':<8}{'lang':<6}{'reported':>9}{'expected':>9}{'P':>7}{'R':>7}{'F1':>7}{'passage P':>11}"]
+    for r in result["topics"]:
+        lines.append(f"{r['id']:<8}{r['lang']:<6}{r['reported']:>9}{r['expected']:>9}{r['party_precision']:>7.3f}"
+                     f"{r['party_recall']:>7.3f}{r['f1']:>7.3f}{r['passage_precision']:>11.3f}")
+    lines.append("")
+    for key, m in result["summary"].items():
+        lines.append(f"mean ({key}, {int(m['n'])} topics): party precision {m['party_precision']:.3f}, recall "
+                     f"{m['party_recall']:.3f}, F1 {m['f1']:.3f}, passage precision {m['passage_precision']:.3f}")
+    return "\n".join(lines)

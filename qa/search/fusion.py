@@ -25,6 +25,7 @@ class Ranking:
     candidates: int = 100  # taken from each channel before fusion
     translate: bool = True  # English questions also search with their Chinese terms (and back)
     interleave_named: bool = True  # "what do A and B each say": the named parties' passages take turns
+    judge: bool = True  # the relevance judgement re-orders the head and decides "not covered" (`relevance`)
 
     @property
     def channels(self) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,11 +18,12 @@ import numpy as np
 from qa.embedding.encoder import Encoder
 from qa.errors import QAError
 from qa.parties.speakers import Speakers
+from qa.search.units import Unit, topic_units
 from qa.text.analyzers import chinese_parts, chinese_words, han_runs, proper_names, tagger, tokenize
 from qa.text.cedict import cedict, english_for, load_cedict, translate_phrase
 from qa.text.english import STOPWORDS, WORD, is_acronym, stem
 from qa.text.english import words as english_words
-from qa.text.scripts import detect_language
+from qa.text.scripts import detect_language, has_han
 from qa.text.terminology import (
     CONCEPT,
     Term,
@@ -80,6 +82,9 @@ class Query:
     names: tuple[tuple[str, str], ...]  # (proper name, its language) the corpus must mention to answer
     parties: tuple[frozenset[str], ...]  # each party the question names as a speaker, by the corpus's names
     compare: bool  # "what do A and B each say": the named parties should take turns
+    asked: tuple[frozenset[str], ...]  # the parties the question asks about as speakers ("What did X say about
+    # Y?"): a condition on the answer, where `parties` (any party named as a speaker) is only a hint
+    units: tuple[Unit, ...]  # what the question is about, for the relevance judgement (`relevance.topic_units`)
     vector: np.ndarray = field(repr=False, compare=False)  # L2-normalised query embedding
 
     @property
@@ -99,8 +104,10 @@ def prepare(cache_dir: Path, chinese_names: bool = True) -> None:
             tagger()
 
 
-def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool = True) -> Query:
-    """Everything the search needs to know about a question, computed once."""
+def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool = True,
+            known: Callable[[str], bool] = lambda token: False) -> Query:
+    """Everything the search needs to know about a question, computed once (`known`: whether the corpus has a
+    token, so that a compound of the question also matches its two words)."""
     language = detect_language(question)
     terms = field_terms(question)
     concepts = tuple(dict.fromkeys(concept(t) for t in terms))
@@ -115,6 +122,8 @@ def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool
         names=names_in(question, language, speakers),
         parties=speakers.named_in(question),
         compare=asks_to_compare(question),
+        asked=(asked := asked_of(question, speakers)),
+        units=units_of(question, language, speakers, asked, known),
         vector=encoder.encode_queries([question])[0].astype(np.float32),
     )
 
@@ -137,6 +146,55 @@ def names_in(question: str, language: str, speakers: Speakers) -> tuple[tuple[st
             party = speakers.parties.resolve(name)
             if not (party and speakers.names_for(party)):
                 out[(name, "zh")] = None
+    return tuple(out)
+
+
+def units_of(question: str, language: str, speakers: Speakers, asked: tuple[frozenset[str], ...],
+             known: Callable[[str], bool] = lambda token: False) -> tuple[Unit, ...]:
+    """The units of the question's topic (see `relevance.topic_units`): a party the question asks about as the
+    speaker is a condition, not a topic; every other party it names ("Afghanistan", "各国如何谈论阿富汗局势")
+    is part of what it is about."""
+    conditions = frozenset().union(*asked)
+    mentions = [(m.start, m.end, "speaker" if speakers.names_for(m.party) & conditions else "topic",
+                 (m.party.name, *m.party.aliases), m.party.name_zh)
+                for m in speakers.parties.mentions(question)]
+    return topic_units(question, language, mentions, QUESTION_WORDS, ZH_QUESTION_WORDS, known)
+
+
+_SPEECH_EN = re.compile(
+    r"\b(?:say|says|said|saying|stated|propose[sd]?|proposing|think|thinks|thought|argue[sd]?|suggest(?:s|ed)?|"
+    r"recommend(?:s|ed)?|call(?:s|ed)?\s+(?:for|on)|stress(?:es|ed)?|emphasi[sz]e[sd]?|want(?:s|ed)?|ask(?:s|ed)?|"
+    r"urge[sd]?|express(?:es|ed)?|announce[sd]?|pledge[sd]?|believe[sd]?|mention(?:s|ed)?|declare[sd]?|"
+    r"warn(?:s|ed)?|insist(?:s|ed)?|demand(?:s|ed)?|support(?:s|ed)?|oppose[sd]?|view|see)\b", re.IGNORECASE)
+_POSSESSIVE_STANCE = re.compile(r"^(?:'s|’s|s'|’)\s+(?:\w+\s+){0,2}?(?:position|positions|view|views|stance|"
+                                r"statement|statements|remarks|proposals?|policy|policies|comments?|thinking|"
+                                r"approach)\b", re.IGNORECASE)
+_ACCORDING_TO = re.compile(r"\b(?:according to|in the view of)\s+(?:the\s+)?$", re.IGNORECASE)
+_ASKS_WHO = re.compile(r"\b(?:which|who|whose|whom)\b|哪|谁", re.IGNORECASE)
+_SPEECH_ZH = re.compile(r"说|表示|讲|谈|提出|主张|认为|立场|看法|态度|观点|意见|表态|发言|呼吁|建议|强调|承诺|"
+                        r"宣布|声明|指出|警告|支持|反对|提议|希望|要求")
+
+
+def asked_of(question: str, speakers: Speakers) -> tuple[frozenset[str], ...]:
+    """The parties a question asks about as the ones speaking ("What did Ireland say about the TPNW?",
+    "Ireland's position on …", "according to Ireland", "爱尔兰对《禁核条约》说了什么？", "爱尔兰的立场"):
+    named as a speaker, before the verb of saying (or with a possessive stance noun), in a question that does
+    not ask which party spoke ("Which document says the five nuclear-weapon States …" names a topic)."""
+    out: list[frozenset[str]] = []
+    for m in speakers.parties.mentions(question):
+        names = speakers.names_for(m.party) if m.role == "speaker" else frozenset()
+        if not names or names in out:
+            continue
+        before, after = question[:m.start], question[m.end:]
+        stance = bool(_POSSESSIVE_STANCE.match(after) or _ACCORDING_TO.search(before))
+        if has_han(question):
+            clause = re.split(r"[，。？?！!；;]", after, maxsplit=1)[0]
+            stance = stance or after.startswith("的") and bool(_SPEECH_ZH.match(after[1:]))
+            said = bool(_SPEECH_ZH.search(clause)) and not _SPEECH_ZH.search(before)
+        else:
+            said = bool(_SPEECH_EN.search(after.split("?")[0])) and not _SPEECH_EN.search(before)
+        if (stance or said) and not _ASKS_WHO.search(before):
+            out.append(names)
     return tuple(out)
 
 

@@ -1,0 +1,176 @@
+"""What a question is about, as units a paragraph either carries or not: the relevance judgement's view of it.
+
+A unit is one piece of the topic (a field concept, a content word, a party spoken about) with the forms that show
+it in a paragraph of either language: the terminology's concept token, the word's stem, its CC-CEDICT
+translations, a compound's two words. Words that frame a question about what was said ("How did countries talk
+about …", "各方对……的立场") are not units.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from qa.text.analyzers import chinese_parts, chinese_words, han_runs, normalise, token_set, tokenize
+from qa.text.cedict import STOP_STEMS, cedict, translate_phrase
+from qa.text.english import STOPWORDS, WORD, is_acronym, stem
+from qa.text.terminology import CONCEPT, chinese_matches, concept, concepts_in, match_terminology
+
+# Words that frame a question about what was said rather than name its topic ("How did countries talk about the
+# situation in …", "各方对……的立场"): left out of its units, beside the question words of `query`.
+SCAFFOLD_EN = frozenset({
+    "state", "states", "country", "countries", "nation", "nations", "party", "parties", "delegation",
+    "delegations", "government", "governments", "speaker", "speakers", "talk", "talked", "talks", "discuss",
+    "discussed", "discusses", "address", "addressed", "addresses", "position", "positions", "stance",
+    "stances", "statement", "statements", "remark", "remarks", "comment", "comments", "situation", "issue",
+    "issues", "question", "questions", "matter", "matters", "topic", "topics", "subject", "how", "what",
+    "which", "who", "whom", "whose",
+})
+SCAFFOLD_ZH = frozenset({
+    "各国", "各方", "国家", "哪些", "哪些国家", "谈论", "论及", "谈及", "讨论", "发言", "表态", "看待", "看法",
+    "立场", "态度", "观点", "意见", "局势", "情况", "问题", "议题", "事项", "方面", "论述", "声明",
+})
+ANY = "*"  # a unit form that matches in a paragraph of any language (a concept token)
+TRANSLATIONS = 4  # forms kept per word in the other language
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One piece of what a question is about, and the forms that show a paragraph carries it.
+
+    `forms` maps a paragraph language (or `ANY`) to alternatives, each a set of tokens that must all be present
+    (a Chinese word that jieba splits in one text and not in another is matched by its parts)."""
+
+    label: str
+    forms: tuple[tuple[str, tuple[frozenset[str], ...]], ...]
+
+    def alternatives(self, language: str) -> tuple[frozenset[str], ...]:
+        found: tuple[frozenset[str], ...] = ()
+        for lang, alts in self.forms:
+            if lang in (language, ANY):
+                found += alts
+        return found
+
+    def found_in(self, tokens: frozenset[str], language: str) -> bool:
+        return any(alt <= tokens for alt in self.alternatives(language))
+
+
+def _unit(label: str, en: Sequence[frozenset[str]] = (), zh: Sequence[frozenset[str]] = (),
+          anywhere: Sequence[frozenset[str]] = ()) -> Unit:
+    forms = tuple((lang, tuple(dict.fromkeys(a for a in alts if a)))
+                  for lang, alts in (("en", en), ("zh", zh), (ANY, anywhere)) if any(alts))
+    return Unit(label, forms)
+
+
+def _zh_forms(word: str) -> frozenset[str]:
+    """A Chinese word as paragraph tokens: the whole word when jieba keeps it whole, else all of its parts."""
+    tokens = tokenize(word)
+    whole = normalise(word)
+    return frozenset({whole}) if whole in tokens else frozenset(tokens)
+
+
+def chinese_forms(word: str) -> list[frozenset[str]]:
+    found = translate_phrase((stem(word),), cedict())[:TRANSLATIONS]
+    return [_zh_forms(zh) for zh, score in found if score >= 0.5]
+
+
+def english_forms(word: str, senses: int = 3) -> list[frozenset[str]]:
+    """A Chinese word as English paragraph tokens: each of its first CC-CEDICT senses, all of that sense's
+    content words together (核冬天 is "nuclear winter", not "nuclear" alone)."""
+    out = []
+    for sense in cedict().by_chinese.get(word, ())[: senses * 2]:
+        words = [w for w in sense.stems if w not in STOP_STEMS and not w.isdigit()]
+        if sense.order < senses and 0 < len(words) <= 3:
+            out.append(frozenset(words))
+            if len(words) > 1:  # the gloss's head noun alone: "novel coronavirus" is also just "coronavirus"
+                out.append(frozenset(words[-1:]))
+    return list(dict.fromkeys(out))[:TRANSLATIONS]
+
+
+def _party_unit(text: str, names: Sequence[str], name_zh: str) -> Unit:
+    """A party spoken about ("about Ukraine"): any of its names, in either language."""
+    en = [frozenset(stem(w) for w in WORD.findall(n) if w.lower() not in STOPWORDS) for n in names]
+    return _unit(text, en=en, zh=[_zh_forms(name_zh)] if name_zh else ())
+
+
+def _compounds(word: str, known: Callable[[str], bool]) -> list[frozenset[str]]:
+    """An English compound as the corpus may write it in two words ("cybersecurity", "cyber-security")."""
+    low = word.lower()
+    return [frozenset({stem(low[:i]), stem(low[i:])}) for i in range(3, len(low) - 2)
+            if known(stem(low[:i])) and known(stem(low[i:]))][:2]
+
+
+def topic_units(question: str, language: str, mentions: Sequence[tuple[int, int, str, tuple[str, ...], str]],
+                skip_words: frozenset[str], skip_words_zh: frozenset[str],
+                known: Callable[[str], bool] = lambda token: False) -> tuple[Unit, ...]:
+    """The units of a question's topic: its field terms, its parties spoken about, and its other content words.
+
+    `mentions` are the parties the question names, as (start, end, role, names, name_zh): a speaker is a
+    condition on who said the passage, not part of its topic, so its words are left out; a party spoken about
+    is one unit in all its names. `skip_words` are words about documents rather than their topic ('say')."""
+    units: list[Unit] = []
+    taken = [(s, e) for s, e, *_ in mentions]
+    for s, e, role, names, name_zh in mentions:
+        if role == "topic":
+            units.append(_party_unit(question[s:e], names, name_zh))
+
+    def free(a: int, b: int) -> bool:
+        return not any(s < b and a < e for s, e in taken)
+
+    if language == "en":
+        spans = [(m.start(), m.end(), m.group()) for m in WORD.finditer(question)]
+        words = [w for _, _, w in spans]
+        in_terms: set[int] = set()
+        for i, j, term in match_terminology(words):
+            if free(spans[i][0], spans[j - 1][1]):
+                units.append(_unit(term.english, anywhere=[frozenset({CONCEPT + concept(term)})]))
+            in_terms.update(range(i, j))
+        for i, (a, b, w) in enumerate(spans):
+            low = w.lower()
+            if i in in_terms or not free(a, b) or low in STOPWORDS or low in skip_words or low in SCAFFOLD_EN:
+                continue
+            own = frozenset({stem(w)})
+            zh = [own] if (is_acronym(w) or w.isdigit()) else chinese_forms(w)
+            split = _compounds(w, known) if len(w) >= 8 and not is_acronym(w) else []
+            units.append(_unit(w, en=[own, *split], zh=zh))
+        for run in han_runs(question):
+            units.append(_unit(run, zh=[_zh_forms(run)]))
+        return _distinct(units)
+    rest = question
+    for a, b, term in sorted(chinese_matches(question), key=lambda m: m[0], reverse=True):
+        if free(a, b):
+            units.append(_unit(term.english, anywhere=[frozenset({CONCEPT + concept(term)})]))
+        rest = rest[:a] + "，" * (b - a) + rest[b:]
+    for s, e in taken:
+        rest = rest[:s] + "，" * (e - s) + rest[e:]
+    for word in chinese_words(rest):
+        if word in skip_words_zh or word in SCAFFOLD_ZH:
+            continue
+        en = english_forms(word)
+        if en or len(word) < 3:
+            units.append(_unit(word, en=en, zh=[_zh_forms(word)]))
+            continue
+        # a word CC-CEDICT does not have (新冠疫苗): its dictionary parts, each a unit of its own
+        for part in chinese_parts(word) or [word]:
+            if part not in skip_words_zh and part not in SCAFFOLD_ZH:
+                units.append(_unit(part, en=english_forms(part), zh=[_zh_forms(part)]))
+    for m in WORD.finditer(rest):
+        w = m.group()
+        if w.lower() not in STOPWORDS and w.lower() not in skip_words and w.lower() not in SCAFFOLD_EN:
+            units.append(_unit(w, en=[frozenset({stem(w)})], zh=[frozenset({stem(w)})]))
+    return _distinct(units)
+
+
+def _distinct(units: list[Unit]) -> tuple[Unit, ...]:
+    seen: dict[tuple[tuple[str, tuple[frozenset[str], ...]], ...], Unit] = {}
+    for u in units:
+        if u.forms:
+            seen.setdefault(u.forms, u)
+    return tuple(seen.values())
+
+
+@functools.lru_cache(maxsize=16384)
+def passage_tokens(text: str) -> frozenset[str]:
+    """A paragraph's tokens as the index holds them: its words and one token per field concept it names."""
+    return token_set(text) | {CONCEPT + c for c in concepts_in(text)}
