@@ -59,13 +59,20 @@ class Result(Passage):
     rank: int
     score: float
     channels: dict[str, float] = Field(description="Rank of the passage in each retrieval channel; its cosine.")
+    answers: bool = Field(description="The relevance judgement's verdict: false marks a passage shown as the "
+                                      "closest one, which does not answer.")
+    relevance: float | None = Field(description="The judgement's probability that the passage answers (0-1, the "
+                                                "same scale on any corpus); null when not judged.")
 
 
 class AskResponse(BaseModel):
     query: str
     language: str
-    covered: bool = Field(description="False when the documents do not appear to cover the question.")
+    covered: bool = Field(description="False when the documents do not appear to cover the question, or when the "
+                                      "party it asks about did not address it.")
     message: str
+    addressed_by: list[str] = Field(description="When the party the question asks about did not address it: the "
+                                                "parties that did, best first.")
     results: list[Result]
 
 
@@ -75,7 +82,9 @@ class Group(BaseModel):
     speaker: str
     speaker_zh: str
     docs: list[str] = Field(description="The documents of this voice that have passages on the question.")
-    covered: bool = Field(description="False when none of this voice's passages answers (same test as /api/ask).")
+    covered: bool = Field(description="True when one of this voice's passages is judged to answer the question "
+                                      "(the relevance judgement of /api/ask); every voice in scope is listed, "
+                                      "those that answer first.")
     best_rank: int = Field(description="Rank of this voice's best passage among all passages of the search.")
     results: list[Result]
 
@@ -85,8 +94,8 @@ class CompareResponse(BaseModel):
     language: str
     covered: bool
     message: str
-    total: int = Field(description="Voices (states, groups, bodies) with passages on the question.")
-    covered_total: int = Field(description="Of those, how many have a passage that answers.")
+    total: int = Field(description="Every voice (state, group, body) of the corpus or of the filter.")
+    covered_total: int = Field(description="Of those, how many have a passage judged to answer.")
     page: int
     per_page: int
     pages: int
