@@ -23,6 +23,7 @@ import json
 import random
 import re
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -223,9 +224,15 @@ def main() -> None:
               args, [str(c) for c in args.corpora])
         return
     engines = []
+    # the search runs without a judgement of its own while the judgement is trained (any previous model may
+    # compute other features): a model that judges nothing, only so that the engine opens
+    neutral = Path(tempfile.mkdtemp()) / "neutral.json"
+    n = len(FEATURES)
+    neutral.write_text(json.dumps(RelevanceModel(FEATURES, np.zeros(n), np.ones(n), np.zeros(n), 0.0).to_json()))
     for i, folder in enumerate(args.corpora):
-        settings = Settings.load({"corpus_dir": folder.resolve()}) if folder.resolve() != (ROOT / "corpus") \
-            else Settings.load()
+        base = {"relevance_model": str(neutral)}
+        settings = Settings.load({**base, "corpus_dir": folder.resolve()}) if folder.resolve() != (ROOT / "corpus") \
+            else Settings.load(base)
         engine = Engine.open(settings, build_missing=True, log=lambda m: print(m, file=sys.stderr))
         engines.append((folder, engine, Maker(engine, random.Random(args.seed + i))))
     xs, ys = [], []

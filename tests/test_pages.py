@@ -137,18 +137,22 @@ def test_question_is_escaped_everywhere_it_is_shown(app_client):
 # --- compare ---------------------------------------------------------------------------------------------------
 
 
-def test_compare_ranks_every_voice_with_passages_and_keeps_each_voice_to_its_own_passages(app_client, engine):
+def test_compare_lists_every_voice_those_addressing_first_each_with_its_own_passages(app_client, engine):
     r = app_client.get("/compare", params={"q": NSA, "lang": "en"})
     assert r.status_code == 200 and r.template.name == "compare.html"
     comparison, groups = r.context["comparison"], r.context["groups"]
-    assert not comparison.side_by_side and comparison.total == len(groups) >= 4
-    assert [g.best_rank for g in groups] == sorted(g.best_rank for g in groups)
-    assert any("Sweden" in g.submitted_by for g in groups if g.covered), "no voice judged to cover NSAs"
+    assert not comparison.side_by_side and comparison.total == len(groups) >= 6  # every voice of the seeds
+    addressing = [g for g in groups if g.covered]
+    assert groups[:len(addressing)] == addressing, "a voice that addresses the question comes first"
+    assert [g.best_rank for g in addressing] == sorted(g.best_rank for g in addressing)
+    assert any("Sweden" in g.submitted_by for g in addressing), "no voice judged to cover NSAs"
+    assert 0 < comparison.covered_total == len(addressing) < comparison.total
     for g in groups:
         assert all(set(c.submitted_by) == set(g.submitted_by) and c.author == g.author for c in g.cards)
-        assert 1 <= len(g.cards) <= 3
+        assert len(g.cards) <= 3 and all(c.answers for c in g.cards[:1]) == g.covered
     assert r.text.count('<li class="party') == len(groups)
-    assert "parties answer the question" in r.text and "format=csv" in r.text
+    assert r.text.count('data-addresses="no"') == comparison.total - comparison.covered_total
+    assert "parties address the question" in r.text and "format=csv" in r.text
 
 
 def test_compare_naming_parties_shows_them_side_by_side(app_client):
@@ -175,8 +179,10 @@ def test_comparison_exports_one_row_per_party(app_client, fmt, magic):
         import csv
 
         table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-        assert table[0][:2] == ["排名", "发言方"] and len(table) == total + 1
-        assert all(row[6].startswith("http://testserver/documents/") for row in table[1:])
+        assert table[0][:3] == ["排名", "发言方", "是否论及"] and len(table) == total + 1
+        assert all(row[6].startswith("http://testserver/documents/") for row in table[1:] if row[2] == "论及")
+        assert all(row[4] == row[6] == "" for row in table[1:] if row[2] == "未论及")
+        assert {row[2] for row in table[1:]} == {"论及", "未论及"}
     elif fmt == "markdown":
         assert r.content.decode().count("\n| ") == total + 1
     else:

@@ -290,7 +290,7 @@ class Engine:
             return ()
         out: dict[str, None] = {}
         for p in self.store.paragraphs([pid for pid, prob in everyone.items() if prob >= self.judgement.threshold]):
-            out.setdefault(speaker(self.documents[p.doc], p), None)
+            out.setdefault(speaker(self.documents[p.doc], p, query.language), None)
         return tuple(out)[:limit]
 
     def rank(self, query: Query, where: Filter, candidates: int) -> Ranking:

@@ -37,7 +37,7 @@ HEAD = 30  # passages at the top of the fused ranking that the judgement reads a
 
 # --- features ------------------------------------------------------------------------------------------------
 
-FEATURES = ("coverage", "key_unit", "absent_share", "dense_margin", "sentence_margin", "dense_gap",
+FEATURES = ("coverage", "cross_coverage", "complete", "absent_share", "dense_margin", "sentence_margin", "dense_gap",
             "reciprocal_rank", "dense_rank", "sentence_rank", "lexical_rank", "other_language", "no_units")
 
 
@@ -84,7 +84,6 @@ def features(units: Sequence[Unit], weighted: Weighted, question_language: str, 
     weights = weighted.weights
     total = sum(weights)
     absent_share = sum(w for w, a in zip(weights, weighted.absent) if a) / total if total else 0.0
-    key = max(range(len(units)), key=lambda i: weights[i]) if units else -1
     best = max((c.cosine for c in candidates), default=0.0)
     rows = []
     for c in candidates:
@@ -92,7 +91,11 @@ def features(units: Sequence[Unit], weighted: Weighted, question_language: str, 
         found = [u.found_in(tokens, c.language) for u in units]
         coverage = sum(w for w, f in zip(weights, found) if f) / total if total else 0.0
         dense, sentence, lexical = (1.0 / r if r else 0.0 for r in c.channel_ranks)
-        rows.append((coverage, float(found[key]) if key >= 0 else 0.0, absent_share, c.cosine - everyday,
+        other = c.language != question_language
+        # coverage is split by language: a translated question loses words, so half of it carried across
+        # languages is not the same evidence as half of it in the question's own language
+        rows.append((0.0 if other else coverage, coverage if other else 0.0, float(bool(units) and all(found)),
+                     absent_share, c.cosine - everyday,
                      c.sentence_cosine - everyday, c.cosine - best, 1.0 / c.rank, dense, sentence, lexical,
                      float(c.language != question_language), float(not units)))
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))

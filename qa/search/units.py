@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from qa.text.analyzers import chinese_parts, chinese_words, han_runs, normalise, token_set, tokenize
 from qa.text.cedict import STOP_STEMS, cedict, translate_phrase
 from qa.text.english import STOPWORDS, WORD, is_acronym, stem
-from qa.text.terminology import CONCEPT, chinese_matches, concept, concepts_in, match_terminology
+from qa.text.terminology import CONCEPT, Term, chinese_matches, concept, concepts_in, match_terminology
 
 # Words that frame a question about what was said rather than name its topic ("How did countries talk about the
 # situation in …", "各方对……的立场"): left out of its units, beside the question words of `query`.
@@ -138,7 +138,7 @@ def topic_units(question: str, language: str, mentions: Sequence[tuple[int, int,
             units.append(_unit(run, zh=[_zh_forms(run)]))
         return _distinct(units)
     rest = question
-    for a, b, term in sorted(chinese_matches(question), key=lambda m: m[0], reverse=True):
+    for a, b, term in sorted(_matches_across_quotes(question), key=lambda m: m[0], reverse=True):
         if free(a, b):
             units.append(_unit(term.english, anywhere=[frozenset({CONCEPT + concept(term)})]))
         rest = rest[:a] + "，" * (b - a) + rest[b:]
@@ -160,6 +160,17 @@ def topic_units(question: str, language: str, mentions: Sequence[tuple[int, int,
         if w.lower() not in STOPWORDS and w.lower() not in skip_words and w.lower() not in SCAFFOLD_EN:
             units.append(_unit(w, en=[frozenset({stem(w)})], zh=[frozenset({stem(w)})]))
     return _distinct(units)
+
+
+_QUOTE_MARKS = frozenset("“”‘’「」『』《》〈〉\"'")
+
+
+def _matches_across_quotes(text: str) -> list[tuple[int, int, Term]]:
+    """The terminology's Chinese terms in a text, quotation marks inside a term ignored (“垫脚石”办法 is the
+    term 垫脚石办法), with their places in the text as written."""
+    kept = [i for i, c in enumerate(text) if c not in _QUOTE_MARKS]
+    clean = "".join(text[i] for i in kept)
+    return [(kept[a], kept[b - 1] + 1, term) for a, b, term in chinese_matches(clean) if b > a]
 
 
 def _distinct(units: list[Unit]) -> tuple[Unit, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -84,6 +84,8 @@ class Card:
     citation_en: str
     citation_zh: str
     url: str
+    answers: bool = True  # the relevance judgement's verdict: False shows the card as "closest, does not answer"
+    relevance: float | None = None
 
     @property
     def text(self) -> str:
@@ -116,7 +118,8 @@ def card(p: Paragraph, d: Document, lang: str, span: tuple[int, int] = (0, 0), r
 
 
 def cards(hits: tuple[Hit, ...], lang: str) -> list[Card]:
-    return [card(h.paragraph, h.document, lang, h.answer_span, h.rank) for h in hits]
+    return [replace(card(h.paragraph, h.document, lang, h.answer_span, h.rank), answers=h.answers,
+                    relevance=h.relevance) for h in hits]
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from qa.web.draft import DOCX_MEDIA_TYPE, east_asian_font, md_escape, xml_text
 
 TABLE_FORMATS = {"csv": "text/csv; charset=utf-8", "markdown": "text/markdown; charset=utf-8", "docx": DOCX_MEDIA_TYPE}
 _HEADERS = {
-    "en": ("Rank", "Party", "Answers the question", "Documents", "Passages", "Citations", "Links"),
-    "zh": ("排名", "发言方", "是否回答问题", "文件", "段落", "出处", "链接"),
+    "en": ("Rank", "Party", "Addressed", "Documents", "Passages", "Citations", "Links"),
+    "zh": ("排名", "发言方", "是否论及", "文件", "段落", "出处", "链接"),
 }
-_YES_NO = {"en": ("yes", "closest passage only"), "zh": ("是", "仅为最接近的段落")}
+_YES_NO = {"en": ("addressed", "not addressed"), "zh": ("论及", "未论及")}
 _TITLE = {"en": "What each party said: {q}", "zh": "各方立场：{q}"}
 
 
@@ -49,9 +49,11 @@ def rows(groups: Sequence[PartyGroup], lang: str, base_url: str = "", first_rank
             party=g.speaker_zh if lang == "zh" else g.speaker,
             answers=_YES_NO[lang][0 if g.covered else 1],
             documents=", ".join(g.docs),
-            passages=tuple(f"[{where(h.paragraph, lang)}] {h.paragraph.text}" for h in g.hits),
-            citations=tuple(citation(h.document, h.paragraph, lang) for h in g.hits),
-            links=tuple(base_url.rstrip("/") + passage_url(h.paragraph) for h in g.hits),
+            # a party that does not address the question is listed with no passage: its closest are not its words
+            # on the question
+            passages=tuple(f"[{where(h.paragraph, lang)}] {h.paragraph.text}" for h in g.hits if g.covered),
+            citations=tuple(citation(h.document, h.paragraph, lang) for h in g.hits if g.covered),
+            links=tuple(base_url.rstrip("/") + passage_url(h.paragraph) for h in g.hits if g.covered),
         ))
     return out
 

@@ -1,0 +1,203 @@
+"""The relevance judgement: what a question is about, whether a passage answers it, and how ask, "not covered" and
+who said what read that one verdict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from qa.cli.main import cli
+from qa.errors import CorpusError
+from qa.parties.speakers import Speakers
+from qa.search.evaluate import Topic, score_topic
+from qa.search.query import asked_of
+from qa.search.relevance import FEATURES, RelevanceModel, fit, load_model
+from qa.search.units import topic_units
+from qa.store.base import ALL
+
+TPNW_EN = "What did {} say about the Treaty on the Prohibition of Nuclear Weapons?"
+TPNW_ZH = "{}对《禁止核武器条约》说了什么？"
+
+
+def labels(units) -> list[str]:
+    return [u.label for u in units]
+
+
+# --- what a question is about -------------------------------------------------------------------------------
+
+
+def test_a_question_about_what_states_said_keeps_only_its_topic() -> None:
+    units = topic_units("各国如何谈论阿富汗局势？", "zh", [(6, 9, "topic", ("Afghanistan",), "阿富汗")],
+                        frozenset(), frozenset())
+    assert labels(units) == ["阿富汗"]
+    question = "How did countries talk about the situation in Myanmar?"
+    at = question.index("Myanmar")
+    english = topic_units(question, "en", [(at, at + 7, "topic", ("Myanmar", "Burma"), "缅甸")], frozenset(),
+                          frozenset())
+    assert labels(english) == ["Myanmar"]
+
+
+def test_a_field_term_is_one_unit_matched_by_its_concept_in_either_language() -> None:
+    units = topic_units("negative security assurances", "en", [], frozenset(), frozenset())
+    assert len(units) == 1
+    tokens = {t for alt in units[0].alternatives("zh") for t in alt}
+    assert any(t.startswith("\u2261") for t in tokens)  # the concept token, found in Chinese paragraphs too
+
+
+def test_an_english_compound_also_matches_its_two_words_when_the_corpus_has_them() -> None:
+    known = {"cyber", "secur"}.__contains__
+    (unit,) = topic_units("cybersecurity", "en", [], frozenset(), frozenset(), known)
+    assert unit.found_in(frozenset({"cyber", "secur", "threat"}), "en")
+    assert unit.found_in(frozenset({"cybersecur"}), "en")
+    assert not unit.found_in(frozenset({"secur"}), "en")
+
+
+def test_a_chinese_word_matches_an_english_paragraph_through_cc_cedict() -> None:
+    (unit,) = topic_units("疫苗", "zh", [], frozenset(), frozenset())
+    assert unit.found_in(frozenset({"vaccin", "equiti"}), "en")
+    assert not unit.found_in(frozenset({"pandem"}), "en")
+
+
+def test_the_party_asked_about_is_the_speaker_not_the_party_spoken_about(engine) -> None:
+    speakers: Speakers = engine.speakers
+    sweden = speakers.resolve("Sweden")
+    assert asked_of("What does Sweden propose about negative security assurances?", speakers) == (sweden,)
+    assert asked_of("瑞典对消极安全保证提出了什么建议？", speakers) == (sweden,)
+    assert asked_of("Sweden's position on nuclear testing", speakers) == (sweden,)
+    assert asked_of("Which state proposed a stepping-stone approach?", speakers) == ()
+    assert asked_of("What did the P5 say about Sweden?", speakers) == (speakers.resolve("P5"),)
+    assert asked_of("哪份文件提出由五个核武器国家和无核武器国家发表多边声明？", speakers) == ()
+
+
+# --- the model ------------------------------------------------------------------------------------------------
+
+
+def test_the_shipped_model_rises_with_the_share_of_the_topic_a_passage_carries() -> None:
+    model = load_model()
+    base = np.zeros((5, len(FEATURES)))
+    base[:, FEATURES.index("coverage")] = [0.0, 0.25, 0.5, 0.75, 1.0]
+    p = model.probability(base)
+    assert list(p) == sorted(p) and p[0] < model.threshold < p[-1]
+
+
+def test_a_model_fitted_on_separable_rows_says_which_side_a_row_is_on() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(400, len(FEATURES)))
+    y = (x[:, 0] + 0.5 * x[:, 3] > 0).astype(float)
+    model = fit(x, y)
+    assert ((model.probability(x) >= 0.5) == (y > 0)).mean() > 0.95
+    assert RelevanceModel.from_json(json.loads(json.dumps(model.to_json()))).probability(x[:3]) == pytest.approx(
+        model.probability(x[:3]))
+
+
+def test_a_broken_model_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "model.json"
+    bad.write_text('{"features": ["coverage"], "mean": [0], "scale": [1]}', encoding="utf-8")
+    with pytest.raises(CorpusError, match="train_relevance.py"):
+        load_model(str(bad))
+    with pytest.raises(CorpusError, match="QA_RELEVANCE_MODEL"):
+        load_model(str(tmp_path / "missing.json"))
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"features": ["shoe_size"], "mean": [0], "scale": [1], "coef": [1], "bias": 0}),
+                     encoding="utf-8")
+    with pytest.raises(CorpusError, match="does not compute"):
+        load_model(str(other))
+
+
+# --- ask, not covered, who said what ---------------------------------------------------------------------------
+
+
+def test_every_passage_of_an_answer_carries_the_verdict(engine) -> None:
+    answer = engine.ask("Which state proposed a stepping-stone approach?", 5)
+    top = answer.hits[0]
+    assert top.document.submitted_by == ("Sweden",) and top.answers and top.relevance >= engine.judgement.threshold
+    assert all(h.relevance is not None and h.answers == (h.relevance >= engine.judgement.threshold)
+               for h in answer.hits)
+    row = answer.to_json()["results"][0]
+    assert row["answers"] is True and 0 < row["relevance"] <= 1
+
+
+@pytest.mark.parametrize("question", ["What did Russia say about the stepping-stone approach?",
+                                      "俄罗斯对“垫脚石”办法说了什么？"])
+def test_a_party_that_did_not_address_the_question_is_told_so_with_who_did(engine, question: str) -> None:
+    answer = engine.ask(question, 3)
+    assert not answer.covered and answer.addressed_by[0] in ("Sweden", "瑞典")  # named in the question's language
+    assert answer.hits and all(h.document.submitted_by == ("Russian Federation",) and not h.answers
+                               for h in answer.hits)
+    assert ("do not address" in answer.message) if question.isascii() else ("未论及" in answer.message)
+
+
+def test_the_party_asked_about_answers_first_when_it_did_address_it(engine) -> None:
+    answer = engine.ask("What does Sweden say about the stepping-stone approach?", 5)
+    assert answer.covered and not answer.addressed_by
+    assert {h.document.submitted_by for h in answer.hits} == {("Sweden",)} and answer.hits[0].answers
+
+
+@pytest.mark.parametrize("template", [TPNW_EN, TPNW_ZH])
+def test_on_english_statements_the_named_state_is_a_condition(statements_engine, template: str) -> None:
+    ireland = statements_engine.ask(template.format("Ireland" if template == TPNW_EN else "爱尔兰"), 3)
+    assert ireland.covered and ireland.hits[0].document.submitted_by == ("Ireland",)
+    assert "prohibition" in ireland.hits[0].paragraph.text.lower() or "TPNW" in ireland.hits[0].paragraph.text
+    kiribati = statements_engine.ask(template.format("Kiribati" if template == TPNW_EN else "基里巴斯"), 3)
+    assert not kiribati.covered and kiribati.addressed_by
+    assert all(h.document.submitted_by == ("Kiribati",) and not h.answers for h in kiribati.hits)
+
+
+def test_compare_accounts_for_every_party_of_the_corpus(statements_engine) -> None:
+    comparison = statements_engine.compare("Treaty on the Prohibition of Nuclear Weapons", 2, per_page=2)
+    assert comparison.total == len(statements_engine.documents) == 6
+    pages = [statements_engine.compare("Treaty on the Prohibition of Nuclear Weapons", 2, page=n, per_page=2)
+             for n in (1, 2, 3)]
+    groups = [g for c in pages for g in c.groups]
+    assert len({g.speaker for g in groups}) == 6
+    addressing = [g.speaker for g in groups if g.covered]
+    assert "Ireland" in addressing and "Kiribati" not in addressing  # only Ireland's statement names the treaty
+    assert groups[:len(addressing)] == [g for g in groups if g.covered]  # those that address it come first
+    assert all(g.hits[0].answers for g in groups if g.covered)
+
+
+def test_without_the_judgement_compare_reports_every_party_with_passages(statements_engine) -> None:
+    from dataclasses import replace
+
+    from qa.search.engine import Engine
+
+    plain = Engine(statements_engine.settings, statements_engine.store, statements_engine.encoder,
+                   ranking=replace(statements_engine.ranking, judge=False), corpus=statements_engine.corpus)
+    comparison = plain.compare("Treaty on the Prohibition of Nuclear Weapons", 2, per_page=10)
+    assert comparison.covered_total == sum(1 for g in comparison.groups if g.hits)
+
+
+# --- measured as users meet it -------------------------------------------------------------------------------
+
+
+def test_a_topic_is_scored_by_the_parties_reported_and_their_first_passages() -> None:
+    topic = Topic("t", "en", "nuclear weapons", "nuclear weapon", frozenset({"Ireland", "Austria"}))
+    row = score_topic(topic, [("Ireland", "… nuclear weapons …"), ("Fiji", "climate")])
+    assert (row["party_precision"], row["party_recall"], row["passage_precision"]) == (0.5, 0.5, 0.5)
+    assert row["wrong"] == ["Fiji"] and row["missed"] == ["Austria"]
+
+
+def test_qa_eval_scores_a_topic_file(statements_engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import qa.cli.main
+
+    topics = tmp_path / "topics.jsonl"
+    topics.write_text(json.dumps({"id": "t1", "lang": "en", "question": "the Treaty on the Prohibition of Nuclear "
+                                  "Weapons", "pattern": "prohibition of nuclear weapons|TPNW",
+                                  "parties": ["Ireland"]}) + "\n", encoding="utf-8")
+    monkeypatch.setattr(qa.cli.main, "_engine", lambda settings, **_: statements_engine)
+    result = CliRunner().invoke(cli, ["eval", str(topics), "--json"])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output)["topics"][0]
+    assert row["party_recall"] == 1.0 and row["party_precision"] >= 0.5 and row["passage_precision"] >= 0.5
+
+
+def test_the_judgement_reads_the_head_of_the_ranking_only(engine) -> None:
+    query = engine.analyse("Which state proposed a stepping-stone approach?")
+    ranking = engine.rank(query, ALL, engine.ranking.candidates)
+    fused, judged = engine.judged_head(query, ranking)
+    assert len(judged) == min(30, len(ranking.fused)) and fused[30:] == ranking.fused[30:]
+    assert sorted(fused[:30]) == sorted(ranking.fused[:30])
