@@ -76,9 +76,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "n_results": ("{n} passages", "{n} 个段落"),
     "not_covered_title": ("Not covered by these documents", "这些文件未涉及此问题"),
     "not_covered": (
-        ("The working papers in this collection do not appear to address this question. The closest passages are "
+        ("The documents in this collection do not appear to address this question. The closest passages are "
          "listed below for reference only; they are not answers."),
-        "本资料库中的工作文件似乎没有涉及这个问题。下列最接近的段落仅供参考，并非答案。",
+        "本资料库中的文件似乎没有涉及这个问题。下列最接近的段落仅供参考，并非答案。",
     ),
     "closest": ("Closest passages (not answers)", "最接近的段落（并非答案）"),
     "does_not_answer": ("closest; does not answer", "最接近，但未回答"),
@@ -169,9 +169,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error_503": ("The index is not available", "索引不可用"),
     "error_back": ("Back to the search page", "返回搜索页"),
     "footer": (
-        ("Passages are quoted verbatim from the Chinese versions of the working papers. Check the cited source "
-         "before relying on a quotation."),
-        "段落逐字引自工作文件的中文本。引用前请核对原始出处。",
+        ("Passages are quoted verbatim from the documents, in the language each was filed in. Check the cited "
+         "source before relying on a quotation."),
+        "段落逐字引自各文件的原文。引用前请核对原始出处。",
     ),
     "api_link": ("JSON API", "JSON 接口"),
 }
