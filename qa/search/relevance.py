@@ -207,10 +207,13 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iterations: int = 50,
 
 
 def reorder(probabilities: np.ndarray) -> list[int]:
-    """The head's new order: sqrt(probability) / fused rank. The fused rank is the channels' agreement, which
-    the probability only partly carries, so the judgement moves a passage by a few places, not from 30th to
-    first; stable, so ties keep the fused order."""
-    score = np.sqrt(probabilities) / np.arange(1, len(probabilities) + 1)
+    """The head's new order: p^(1/4) / fused rank. The fused rank is the channels' agreement, which the
+    probability only partly carries (its features are mostly lexical, and a paraphrase shares few words), so the
+    judgement moves a passage by a few places, not from 30th to first; stable, so ties keep the fused order.
+
+    The exponent was chosen among 1/4, 1/2 and 1 as the only one that gains on both halves of both development
+    sets (MRR@10 and recall@5 alike); 1/2 and 1 gain more on average but lose on one half each."""
+    score = probabilities ** 0.25 / np.arange(1, len(probabilities) + 1)
     return [int(i) for i in np.argsort(-score, kind="stable")]
 
 
