@@ -240,7 +240,7 @@ class Engine:
             why = (f"{asked_names(query.asked, 'en')} has no passages under these filters." if scope is not where
                    else "No paragraphs match the filters.")
             return Answer(query.text, (), False, query.language, why)
-        fused, judged = self.judged_head(query, ranking)
+        fused, judged = self.judged_head(query, ranking, answers_first=scope is not where)
         if self.ranking.interleave_named and len(query.parties) > 1 and query.compare:
             paragraphs = dict(zip((pid for pid, _ in fused), self.store.paragraphs([pid for pid, _ in fused])))
             fused = interleave_by_party(fused, [self._party_of(paragraphs[pid], query) for pid, _ in fused])
@@ -266,14 +266,20 @@ class Engine:
         seen = {pid for pid, _ in own}
         return Ranking(narrowed.lists, own + [item for item in narrowed.fused if item[0] not in seen])
 
-    def judged_head(self, query: Query, ranking: Ranking) -> tuple[list[tuple[str, float]], dict[str, float]]:
-        """The fused ranking with its head re-ordered by the judgement, and each head passage's probability."""
+    def judged_head(self, query: Query, ranking: Ranking, answers_first: bool = False
+                    ) -> tuple[list[tuple[str, float]], dict[str, float]]:
+        """The fused ranking with its head re-ordered by the judgement, and each head passage's probability.
+
+        `answers_first`: the passages judged to answer before the others, each in the order `reorder` gives (for
+        "What did X say about Y?", where X's passages about Y are the answer and X's others are not)."""
         if not self.ranking.judge:
             return ranking.fused, {}
         head = ranking.fused[:HEAD]
         probabilities = self.judgement.probability(
             candidate_features(self.store, query, head, ranking.lists))
         order = reorder(probabilities)
+        if answers_first:
+            order = sorted(order, key=lambda i: probabilities[i] < self.judgement.threshold)
         return [head[i] for i in order] + ranking.fused[HEAD:], {
             pid: float(p) for (pid, _), p in zip(head, probabilities)}
 
@@ -313,7 +319,7 @@ class Engine:
             channels = {name: float(pos.get(pid, 0)) for name, pos in positions.items()}
             channels["dense_score"] = round(cosine, 4)
             relevance = judged.get(pid) if judged else None
-            out.append(Hit(rank, score, p, self.documents[p.doc], self._answer_span(p, query), channels, relevance,
+            out.append(Hit(rank, score, p, self.documents[p.doc], answer_span(self.store, p, query), channels, relevance,
                            relevance is None or relevance >= self.judgement.threshold))
         return out
 
@@ -323,17 +329,18 @@ class Engine:
         own = {*d.submitted_by, paragraph_author(d, p)}
         return "|".join(str(i) for i, names in enumerate(query.parties) if own & names)
 
-    def _answer_span(self, p: Paragraph, query: Query) -> tuple[int, int]:
-        """The sentence (or two) of the paragraph closest to the question, nudged by shared query terms."""
-        from qa.text.analyzers import token_set
 
-        sentences = self.store.sentence_scores(p.id, query.vector)
-        if not sentences:
-            return (0, len(p.text))
-        spans = [(s, e) for s, e, _ in sentences]
-        if len(spans) == 1:
-            return spans[0]
-        term_set = {t for t, _ in query.terms}
-        overlap = [len(term_set & token_set(p.text[s:e])) / (1 + len(term_set)) for s, e in spans]
-        scores = [sim + 0.15 * o for (_, _, sim), o in zip(sentences, overlap)]
-        return best_span(spans, scores, len(p.text))
+def answer_span(store: Store, p: Paragraph, query: Query) -> tuple[int, int]:
+    """The sentence (or two) of the paragraph closest to the question, nudged by shared query terms."""
+    from qa.text.analyzers import token_set
+
+    sentences = store.sentence_scores(p.id, query.vector)
+    if not sentences:
+        return (0, len(p.text))
+    spans = [(s, e) for s, e, _ in sentences]
+    if len(spans) == 1:
+        return spans[0]
+    term_set = {t for t, _ in query.terms}
+    overlap = [len(term_set & token_set(p.text[s:e])) / (1 + len(term_set)) for s, e in spans]
+    scores = [sim + 0.15 * o for (_, _, sim), o in zip(sentences, overlap)]
+    return best_span(spans, scores, len(p.text))
