@@ -285,14 +285,14 @@ class Engine:
 
     def addressed_instead(self, query: Query, where: Filter, judged: dict[str, float], limit: int = 10
                           ) -> tuple[str, ...]:
-        """When no passage of the parties a question asks about is judged to answer it: who else does (best
-        first), if others clearly do (their best passage answers, at more than twice the odds of the asked
-        parties' best); () otherwise, and the question is then judged as any other."""
+        """When the parties a question asks about have no passage judged to answer it, not even near the line
+        (their best below half the threshold): who else does (best first), if any other party's passage is judged
+        to answer; () otherwise, and the question is then judged as any other."""
         own_best = max(judged.values(), default=1.0)
-        if own_best >= self.judgement.threshold:
+        if own_best >= self.judgement.threshold / 2:
             return ()
         _, everyone = self.judged_head(query, self.rank(query, where, self.ranking.candidates))
-        if max(everyone.values(), default=0.0) < max(2 * own_best, self.judgement.threshold):
+        if max(everyone.values(), default=0.0) < self.judgement.threshold:
             return ()
         out: dict[str, None] = {}
         for p in self.store.paragraphs([pid for pid, prob in everyone.items() if prob >= self.judgement.threshold]):

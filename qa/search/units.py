@@ -30,6 +30,8 @@ SCAFFOLD_EN = frozenset({
 SCAFFOLD_ZH = frozenset({
     "各国", "各方", "国家", "哪些", "哪些国家", "谈论", "论及", "谈及", "讨论", "发言", "表态", "看待", "看法",
     "立场", "态度", "观点", "意见", "局势", "情况", "问题", "议题", "事项", "方面", "论述", "声明",
+    # verbs of saying, as `query.QUESTION_WORDS` has them in English (propose, suggest, recommend, describe …)
+    "建议", "提出", "提议", "描述", "解释", "称",
 })
 ANY = "*"  # a unit form that matches in a paragraph of any language (a concept token)
 TRANSLATIONS = 4  # forms kept per word in the other language
