@@ -8,9 +8,11 @@ servers in turn (which goes first alternates), then compared on both, for `--rou
 p50/p90 of ask and compare on each, the ratios new/old and compare/ask, and the load average at start and end.
 Prints, asserts nothing.
 
-Usage: .venv/bin/python bench/ask_speed_versions.py --old-tree /work/wt-old --old-python /work/venv-old/bin/python
-           --old-corpus /work/data/ungdc-old [--new-tree .] [--new-python /work/venv-bench/bin/python]
-           [--new-corpus /work/data/ungdc] [--eval /work/shared/eval/ungdc-2021-dev.jsonl] [--rounds 3] [--limit 60]
+Usage (an old commit checked out with `git worktree add /tmp/old COMMIT`, a venv for it as above, and two copies
+of a corpus folder made with `qa init` + `qa add --manifest ../shared/corpora/ungdc-2021/manifest.jsonl`):
+  .venv/bin/python bench/ask_speed_versions.py --old-tree /tmp/old --old-python /tmp/venv-old/bin/python \
+      --old-corpus /tmp/ungdc-old --new-corpus /tmp/ungdc [--new-tree .] [--new-python .venv/bin/python] \
+      [--eval ../shared/eval/ungdc-2021-dev.jsonl] [--rounds 3] [--limit 60]
 """
 
 from __future__ import annotations
@@ -55,13 +57,13 @@ def start(python: str, tree: Path, corpus: str, log: Path) -> tuple[subprocess.P
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--old-tree", default="/work/wt-old")
-    ap.add_argument("--old-python", default="/work/venv-old/bin/python")
-    ap.add_argument("--old-corpus", default="/work/data/ungdc-old")
+    ap.add_argument("--old-tree", required=True, help="a checkout of the old commit")
+    ap.add_argument("--old-python", required=True, help="a python that imports the old tree")
+    ap.add_argument("--old-corpus", required=True, help="the old server's own copy of the corpus folder")
     ap.add_argument("--new-tree", default=str(ROOT))
     ap.add_argument("--new-python", default=sys.executable)
-    ap.add_argument("--new-corpus", default="/work/data/ungdc")
-    ap.add_argument("--eval", default="/work/shared/eval/ungdc-2021-dev.jsonl")
+    ap.add_argument("--new-corpus", required=True, help="the new server's corpus folder")
+    ap.add_argument("--eval", default=str(ROOT.parent / "shared" / "eval" / "ungdc-2021-dev.jsonl"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--limit", type=int, default=60)
     args = ap.parse_args()

@@ -12,8 +12,10 @@ It prints p50/p90 per stage, the judgement's ms per question and per compared pa
 without the judgement. The load average is printed at start and end (the figures are wall-clock times on a
 shared machine). Prints, asserts nothing.
 
-Usage: .venv/bin/python bench/judgement_cost.py [--corpus-dir /work/data/ungdc]
-           [--eval /work/shared/eval/ungdc-2021-dev.jsonl] [--rounds 2] [--limit 60]
+Usage: .venv/bin/python bench/judgement_cost.py --corpus-dir /tmp/ungdc
+           [--eval ../shared/eval/ungdc-2021-dev.jsonl] [--rounds 2] [--limit 60]
+(/tmp/ungdc: `qa init /tmp/ungdc && qa add --manifest ../shared/corpora/ungdc-2021/manifest.jsonl --corpus-dir
+/tmp/ungdc && qa index --corpus-dir /tmp/ungdc`)
 """
 
 from __future__ import annotations
@@ -43,9 +45,9 @@ def timed(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--corpus-dir", default="/work/data/ungdc")
+    ap.add_argument("--corpus-dir", required=True)
     ap.add_argument("--index-dir", default="")
-    ap.add_argument("--eval", default="/work/shared/eval/ungdc-2021-dev.jsonl")
+    ap.add_argument("--eval", default=str(ROOT.parent / "shared" / "eval" / "ungdc-2021-dev.jsonl"))
     ap.add_argument("--rounds", type=int, default=2, help="passes over the questions (default 2)")
     ap.add_argument("--limit", type=int, default=60, help="at most this many questions (default 60)")
     args = ap.parse_args()
