@@ -194,5 +194,7 @@ def test_compare_parties_expand_one_and_export_the_table_in_a_real_browser(chrom
 
         rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
         assert rows[0][0] == header and len(rows) == parties.count() + 1
-        assert all(r[6].startswith(statements_server + "/documents/") for r in rows[1:])
+        addressed = [r for r in rows[1:] if r[2] in ("addressed", "论及")]
+        assert addressed and all(r[6].startswith(statements_server + "/documents/") for r in addressed)
+        assert all(r[6] == "" for r in rows[1:] if r not in addressed)  # no passage for a party that is silent
         assert errors == []
