@@ -235,7 +235,8 @@ class Engine:
         A party the question names as the speaker ("What did Ireland say about …") is a condition: only its
         passages are searched, and when none of them answers, the answer says so and names who did."""
         scope = where.narrowed(frozenset().union(*query.asked)) if query.asked and self.ranking.judge else where
-        ranking = self.rank_within(query, where, scope)
+        whole = self.rank(query, where, self.ranking.candidates)
+        ranking = self.rank_within(query, whole, scope) if scope is not where else whole
         if not ranking.fused:
             why = (f"{asked_names(query.asked, 'en')} has no passages under these filters." if scope is not where
                    else "No paragraphs match the filters.")
@@ -246,19 +247,18 @@ class Engine:
             fused = interleave_by_party(fused, [self._party_of(paragraphs[pid], query) for pid, _ in fused])
         hits = self.hits(query, fused[:k], ranking, judged)
         why = verdict(query, self.store, self.coverage, ranking.lists.get("dense") if scope.is_empty() else None)
-        others = self.addressed_instead(query, where, judged) if scope is not where and not why else ()
+        others = self.addressed_instead(query, whole, judged) if scope is not where and not why else ()
         message = not_addressed(query.asked, others, query.language) if others else (
             f"{NOT_COVERED} {why}" if why else "")
         return Answer(query.text, tuple(hits), not (why or others), query.language, message, others)
 
-    def rank_within(self, query: Query, where: Filter, scope: Filter) -> Ranking:
-        """The ranking under `scope`, a narrowing of `where` to the parties the question asks about: their
-        passages in the order the whole ranking gives them (a party's own best passage is the one that ranks
-        best against everyone's), then the rest of their passages as the narrowed search ranks them."""
+    def rank_within(self, query: Query, whole: Ranking, scope: Filter) -> Ranking:
+        """The ranking under `scope`, a narrowing to the parties the question asks about of the filter `whole`
+        was ranked under: their passages in the order `whole` gives them (a party's own best passage is the one
+        that ranks best against everyone's), then the rest of their passages as the narrowed search ranks them."""
         narrowed = self.rank(query, scope, self.ranking.candidates)
-        if scope is where or not narrowed.fused:
+        if not narrowed.fused:
             return narrowed
-        whole = self.rank(query, where, self.ranking.candidates)
         names = scope.speakers or frozenset()
         paragraphs = self.store.paragraphs([pid for pid, _ in whole.fused])
         own = [item for item, p in zip(whole.fused, paragraphs)
@@ -283,7 +283,7 @@ class Engine:
         return [head[i] for i in order] + ranking.fused[HEAD:], {
             pid: float(p) for (pid, _), p in zip(head, probabilities)}
 
-    def addressed_instead(self, query: Query, where: Filter, judged: dict[str, float], limit: int = 10
+    def addressed_instead(self, query: Query, whole: Ranking, judged: dict[str, float], limit: int = 10
                           ) -> tuple[str, ...]:
         """When the parties a question asks about have no passage judged to answer it, not even near the line
         (their best below half the threshold): who else does (best first), if any other party's passage is judged
@@ -291,7 +291,7 @@ class Engine:
         own_best = max(judged.values(), default=1.0)
         if own_best >= self.judgement.threshold / 2:
             return ()
-        _, everyone = self.judged_head(query, self.rank(query, where, self.ranking.candidates))
+        _, everyone = self.judged_head(query, whole)
         if max(everyone.values(), default=0.0) < self.judgement.threshold:
             return ()
         out: dict[str, None] = {}
