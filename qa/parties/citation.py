@@ -58,6 +58,11 @@ def speaker(doc: Document, p: Paragraph | None = None, lang: str = "en") -> str:
     return name_in(author, lang) if author else subs
 
 
+def speaks_for(doc: Document, p: Paragraph) -> set[str]:
+    """The names a speaker filter matches a paragraph by: its document's submitters and its own author."""
+    return {*doc.submitted_by, paragraph_author(doc, p)} - {""}
+
+
 def voice(doc: Document, p: Paragraph | None = None) -> frozenset[str]:
     """Who a passage speaks for: its own author when another body wrote it, else its submitters."""
     author = paragraph_author(doc, p)

@@ -2,8 +2,9 @@
 
 A voice is who said a passage: its document's submitters and the passage's own author, so Russia's own paper,
 the P5's joint paper and the Group of Eminent Persons' annex transmitted by Japan are three voices. The cost
-is one search whatever the number of parties; a party's "not covered" uses the same test as `/api/ask`: its
-best passage must be closer to the question than everyday text is.
+is one search whatever the number of parties; a party addresses the question when the relevance judgement
+(`relevance`) finds that one of its best passages answers it, and every other voice in scope is listed as not
+addressing it.
 """
 
 from __future__ import annotations
@@ -15,16 +16,13 @@ from qa.documents.document import Document
 from qa.errors import InputError
 from qa.parties.citation import paragraph_author, speaker
 from qa.search.answer import Hit
-from qa.search.coverage import verdict
+from qa.search.coverage import NOT_COVERED, verdict
 from qa.search.query import Query
 from qa.search.relevance import candidate_features
 from qa.store.base import Filter
 
 if TYPE_CHECKING:
     from qa.search.engine import Engine
-
-NOT_COVERED = "The documents do not appear to cover this question; the closest passages follow."
-
 
 @dataclass(frozen=True)
 class PartyGroup:
@@ -47,7 +45,8 @@ class PartyGroup:
 
 @dataclass(frozen=True)
 class Comparison:
-    """A page of voices, ranked; `total` voices have passages among the candidates, `covered_total` answer."""
+    """A page of voices, those that address the question first; `total` voices in scope, `covered_total` of them
+    address it."""
 
     query: str
     language: str
@@ -91,12 +90,12 @@ def compare(engine: Engine, query: Query, where: Filter, per_party: int, page: i
     judged = _judge(engine, query, ranking, [i for rows in voices.values() for i in rows[:JUDGED_PER_PARTY]])
     why = verdict(query, engine.store, engine.coverage)
     threshold = engine.judgement.threshold
-    order: list[tuple[tuple[int, float, int, str], tuple[tuple[str, ...], str], list[int], bool]] = []
+    order: list[tuple[tuple[int, int, str], tuple[tuple[str, ...], str], list[int], bool]] = []
     for key, rows in voices.items():
         answering = [i for i in rows[:JUDGED_PER_PARTY] if judged.get(i, 0.0) >= threshold] if not why else []
         shown = sorted(answering, key=lambda i: -judged[i]) + [i for i in rows if i not in answering]
         best = rows[0] if rows else len(paragraphs)
-        order.append(((0 if answering else 1 if rows else 2, best, 0, " ".join(key[0]) + key[1]), key, shown,
+        order.append(((0 if answering else 1 if rows else 2, best, " ".join(key[0]) + key[1]), key, shown,
                        bool(answering)))
     order.sort(key=lambda item: item[0])
     groups = []

@@ -16,12 +16,21 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from qa.search.query import Query
 from qa.store.base import Ranked, Store
 from qa.text.analyzers import normalise, tokenize
 from qa.text.cedict import cedict, english_for
 from qa.text.english import stem
 from qa.text.terminology import CONCEPT
+
+NOT_COVERED = "The documents do not appear to cover this question; the closest passages follow."
+
+
+def everyday(store: Store, vector: np.ndarray) -> float:
+    """How close everyday text comes to the question: the corpus's own measure of an unrelated question."""
+    return float((store.background @ vector).max()) if len(store.background) else -1.0
 
 
 @dataclass(frozen=True)
@@ -43,8 +52,7 @@ def verdict(query: Query, store: Store, policy: CoveragePolicy = CoveragePolicy(
     if store.size == 0:
         return "The collection is empty."
     best = best[:1] if best else store.search_paragraphs(query.vector, 1)
-    everyday = float((store.background @ query.vector).max()) if len(store.background) else -1.0
-    if best and best[0][1] <= everyday + policy.margin:
+    if best and best[0][1] <= everyday(store, query.vector) + policy.margin:
         return "No passage is closer to the question than everyday text is."
     for term, key in zip(query.field_terms, query.concepts):
         if store.document_frequency(CONCEPT + key) == 0:

@@ -21,14 +21,14 @@ from qa.embedding.encoder import Encoder
 from qa.embedding.factory import load_encoder
 from qa.embedding.query_batcher import QueryBatcher
 from qa.errors import IndexMissing, IndexOutdated, InputError, NotFound
-from qa.parties.citation import paragraph_author, speaker, speakers_of
+from qa.parties.citation import speaker, speakers_of, speaks_for
 from qa.parties.speakers import Speakers
 from qa.search.answer import Answer, Hit, best_span
 from qa.search.channels import CHANNELS, SECOND_PASS
 from qa.search.compare import Comparison, compare
-from qa.search.coverage import CoveragePolicy, verdict
+from qa.search.coverage import NOT_COVERED, CoveragePolicy, verdict
 from qa.search.fusion import Ranking as RankingConfig
-from qa.search.fusion import fuse, interleave_by_party
+from qa.search.fusion import fuse, interleave_by_party, positions
 from qa.search.query import Query, analyse, prepare
 from qa.search.relevance import (
     HEAD,
@@ -44,8 +44,6 @@ from qa.store.base import Filter, Ranked, Store
 from qa.store.freshness import staleness
 from qa.store.index import build_index, load_index, recorded_model
 from qa.text.scripts import is_date
-
-NOT_COVERED = "The documents do not appear to cover this question; the closest passages follow."
 
 
 @dataclass(frozen=True)
@@ -261,8 +259,7 @@ class Engine:
             return narrowed
         names = scope.speakers or frozenset()
         paragraphs = self.store.paragraphs([pid for pid, _ in whole.fused])
-        own = [item for item, p in zip(whole.fused, paragraphs)
-               if ({*self.documents[p.doc].submitted_by, paragraph_author(self.documents[p.doc], p)} & names)]
+        own = [item for item, p in zip(whole.fused, paragraphs) if speaks_for(self.documents[p.doc], p) & names]
         seen = {pid for pid, _ in own}
         return Ranking(narrowed.lists, own + [item for item in narrowed.fused if item[0] not in seen])
 
@@ -313,10 +310,10 @@ class Engine:
         """Cited hits for fused (paragraph id, score) pairs: rank in each channel, cosine, answering sentence."""
         paragraphs = self.store.paragraphs([pid for pid, _ in fused])
         cosines = self.store.paragraph_scores([pid for pid, _ in fused], query.vector)
-        positions = {name: {pid: i + 1 for i, (pid, _) in enumerate(ranked)} for name, ranked in ranking.lists.items()}
+        ranks = positions(ranking.lists)
         out = []
         for rank, ((pid, score), p, cosine) in enumerate(zip(fused, paragraphs, cosines), start=1):
-            channels = {name: float(pos.get(pid, 0)) for name, pos in positions.items()}
+            channels = {name: float(pos.get(pid, 0)) for name, pos in ranks.items()}
             channels["dense_score"] = round(cosine, 4)
             relevance = judged.get(pid) if judged else None
             out.append(Hit(rank, score, p, self.documents[p.doc], answer_span(self.store, p, query), channels, relevance,
@@ -325,8 +322,7 @@ class Engine:
 
     def _party_of(self, p: Paragraph, query: Query) -> str:
         """Which of the parties the question names a paragraph speaks for ('' for none)."""
-        d = self.documents[p.doc]
-        own = {*d.submitted_by, paragraph_author(d, p)}
+        own = speaks_for(self.documents[p.doc], p)
         return "|".join(str(i) for i, names in enumerate(query.parties) if own & names)
 
 

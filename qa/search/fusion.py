@@ -69,6 +69,11 @@ def fuse(lists: Mapping[str, Sequence[tuple[T, float]]], ranking: Ranking) -> li
                                   [weights[n] for n in names])
 
 
+def positions(lists: Mapping[str, Sequence[tuple[T, float]]]) -> dict[str, dict[T, int]]:
+    """Each channel's 1-based rank of every id it lists."""
+    return {name: {item: i + 1 for i, (item, _) in enumerate(listed)} for name, listed in lists.items()}
+
+
 def interleave_by_party(ranked: list[tuple[T, float]], parties: list[str]) -> list[tuple[T, float]]:
     """When the ranking holds passages of two or more named parties, let them take turns, each in its own
     order (the party whose best passage ranks first goes first); passages of no named party follow.

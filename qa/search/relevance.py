@@ -28,6 +28,8 @@ import numpy as np
 from qa.errors import CorpusError
 from qa.parties.citation import join_names
 from qa.resources import data_file
+from qa.search.coverage import everyday
+from qa.search.fusion import positions
 from qa.search.query import Query
 from qa.search.units import Unit, passage_tokens
 from qa.store.base import Ranked, Store
@@ -78,9 +80,9 @@ def weigh(units: Sequence[Unit], corpus_languages: Sequence[str], size: int,
     return Weighted(tuple(weights), tuple(absent))
 
 
-def features(units: Sequence[Unit], weighted: Weighted, question_language: str, everyday: float,
+def features(units: Sequence[Unit], weighted: Weighted, question_language: str, background: float,
              candidates: Sequence[Candidate]) -> np.ndarray:
-    """One row of `FEATURES` per candidate."""
+    """One row of `FEATURES` per candidate; `background` is how close everyday text comes to the question."""
     weights = weighted.weights
     total = sum(weights)
     absent_share = sum(w for w, a in zip(weights, weighted.absent) if a) / total if total else 0.0
@@ -95,9 +97,8 @@ def features(units: Sequence[Unit], weighted: Weighted, question_language: str, 
         # coverage is split by language: a translated question loses words, so half of it carried across
         # languages is not the same evidence as half of it in the question's own language
         rows.append((0.0 if other else coverage, coverage if other else 0.0, float(bool(units) and all(found)),
-                     absent_share, c.cosine - everyday,
-                     c.sentence_cosine - everyday, c.cosine - best, 1.0 / c.rank, dense, sentence, lexical,
-                     float(c.language != question_language), float(not units)))
+                     absent_share, c.cosine - background, c.sentence_cosine - background, c.cosine - best,
+                     1.0 / c.rank, dense, sentence, lexical, float(other), float(not units)))
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
 
 
@@ -107,10 +108,10 @@ def candidate_features(store: Store, query: Query, ranked: Sequence[tuple[str, f
     rankings (their ranks are features) and `fused_ranks` the paragraphs' places in the fused ranking when they
     are not its head in order."""
     ids = [pid for pid, _ in ranked]
-    positions = {name: {pid: i + 1 for i, (pid, _) in enumerate(listed)} for name, listed in lists.items()}
+    ranks = positions(lists)
 
     def best_rank(pid: str, names: tuple[str, ...]) -> int:
-        return min((positions[n][pid] for n in names if pid in positions.get(n, {})), default=0)
+        return min((ranks[n][pid] for n in names if pid in ranks.get(n, {})), default=0)
 
     candidates = []
     for rank, p, cosine in zip(fused_ranks or range(1, len(ids) + 1), store.paragraphs(ids),
@@ -119,10 +120,9 @@ def candidate_features(store: Store, query: Query, ranked: Sequence[tuple[str, f
         candidates.append(Candidate(p.text, store.documents[p.doc].language, float(cosine), float(best), rank,
                                     (best_rank(p.id, ("dense",)), best_rank(p.id, ("sentence", "speaker")),
                                      best_rank(p.id, ("lexical", "crosslingual", "feedback")))))
-    everyday = float((store.background @ query.vector).max()) if len(store.background) else -1.0
     languages = sorted(store.manifest.get("languages", {})) or ["zh", "en"]
     return features(query.units, weigh(query.units, languages, store.size, store.document_frequency),
-                    query.language, everyday, candidates)
+                    query.language, everyday(store, query.vector), candidates)
 
 
 # --- the model -----------------------------------------------------------------------------------------------

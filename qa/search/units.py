@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from qa.text.analyzers import chinese_parts, chinese_words, han_runs, normalise, token_set, tokenize
 from qa.text.cedict import STOP_STEMS, cedict, translate_phrase
 from qa.text.english import STOPWORDS, WORD, is_acronym, stem
-from qa.text.terminology import CONCEPT, Term, chinese_matches, concept, concepts_in, match_terminology
+from qa.text.terminology import (
+    CONCEPT,
+    QUOTE_MARKS,
+    Term,
+    chinese_matches,
+    concept,
+    concepts_in,
+    match_terminology,
+)
 
 # Words that frame a question about what was said rather than name its topic ("How did countries talk about the
 # situation in …", "各方对……的立场"): left out of its units, beside the question words of `query`.
@@ -164,13 +172,10 @@ def topic_units(question: str, language: str, mentions: Sequence[tuple[int, int,
     return _distinct(units)
 
 
-_QUOTE_MARKS = frozenset("“”‘’「」『』《》〈〉\"'")
-
-
 def _matches_across_quotes(text: str) -> list[tuple[int, int, Term]]:
     """The terminology's Chinese terms in a text, quotation marks inside a term ignored (“垫脚石”办法 is the
     term 垫脚石办法), with their places in the text as written."""
-    kept = [i for i, c in enumerate(text) if c not in _QUOTE_MARKS]
+    kept = [i for i, c in enumerate(text) if c not in QUOTE_MARKS]
     clean = "".join(text[i] for i in kept)
     return [(kept[a], kept[b - 1] + 1, term) for a, b, term in chinese_matches(clean) if b > a]
 

@@ -173,7 +173,8 @@ def field_terms(question: str) -> list[Term]:
 
 
 CONCEPT = "\u2261"  # '≡': the prefix of concept tokens, which no analyzer makes from text
-_QUOTES = str.maketrans("", "", "“”‘’「」『』《》〈〉\"'")
+QUOTE_MARKS = "“”‘’「」『』《》〈〉\"'"  # quotation marks, which a term written in a text may carry inside it
+_QUOTES = str.maketrans("", "", QUOTE_MARKS)
 
 
 def concepts_in(text: str) -> list[str]:
