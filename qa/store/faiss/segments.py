@@ -180,7 +180,7 @@ def open_segment(folder: Path, meta: dict[str, Any], index_dir: Path, full_check
             raise _damaged(index_dir, f"{folder.name}/{name} does not match its checksum")
     try:
         arrays = {name: ReadByRow(folder / f"{name}.npy") if name in READ_BY_ROW else
-                  np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
+                  _mapped(folder / f"{name}.npy") for name in ARRAYS}
         dense = _read_index(folder / "dense.faiss")
         sentence_index = _read_index(folder / "sentences.faiss")
         paragraphs_file = ReadByRow(folder / "paragraphs.jsonl")
@@ -189,6 +189,13 @@ def open_segment(folder: Path, meta: dict[str, Any], index_dir: Path, full_check
     segment = OpenSegment(folder, meta, arrays, dense, sentence_index, paragraphs_file)
     _check_consistent(segment, index_dir)
     return segment
+
+
+def _mapped(path: Path) -> np.ndarray:
+    """A `.npy` file memory-mapped, as a plain ndarray view of the mapping (which the view keeps open): a question
+    indexes these arrays thousands of times, and each index of an `np.memmap` runs a subclass's Python hooks
+    (`__getitem__`, `__array_finalize__`): a scalar and a slice took 3.7 µs mapped, 0.6 µs through the view."""
+    return np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
 
 
 def _read_index(path: Path) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -36,6 +37,8 @@ from qa.store.lexical import bm25_top, idf, matching_rows, posting_count
 from qa.store.masks import Masks
 
 FORMAT_VERSION = 3  # 3: segments and commits
+LOCATED = 1 << 16  # paragraph ids whose (segment, row) a loaded store remembers
+PARSED = 1 << 13  # paragraphs it keeps parsed (a question reads some 250 distinct ones, 380 times; bench/scale.py)
 
 
 class FaissStore:
@@ -63,6 +66,12 @@ class FaissStore:
         self._admitted = Masks(segs, self._live, self._whole, self.documents)
         tokens = sum(s.meta["counts"]["tokens"] for s in segs)
         self._avg_len = tokens / max(1, sum(s.size for s in segs))
+        # first row of each document, per segment (a document's rows are contiguous)
+        self._doc_rows = [np.searchsorted(s.arrays["row_doc"], np.arange(len(s.docs) + 1)).tolist() for s in segs]
+        # Each channel, the fusion, the judged head and the hits look up the same paragraphs again; the segments
+        # never change under a loaded store, so what was found stays true.
+        self._locate = functools.lru_cache(maxsize=LOCATED)(self._find)
+        self._paragraph = functools.lru_cache(maxsize=PARSED)(self._read)
 
     @property
     def size(self) -> int:
@@ -79,19 +88,22 @@ class FaissStore:
 
     # -- records --
 
-    def _locate(self, pid: str) -> tuple[int, int]:
+    def _find(self, pid: str) -> tuple[int, int]:
         """(segment, row) of a searchable paragraph id; KeyError when the index does not hold it."""
         doc, _, label = pid.partition(":")
         si, di = self._where[doc]
-        s = self._segments[si]
-        lo, hi = between(s.arrays["row_doc"], di)  # a document's rows are contiguous
-        hit = np.flatnonzero(s.arrays["row_label"][lo:hi] == label)
+        lo, hi = self._doc_rows[si][di], self._doc_rows[si][di + 1]
+        hit = np.flatnonzero(self._segments[si].arrays["row_label"][lo:hi] == label)
         if not len(hit):
             raise KeyError(pid)
         return si, int(lo + hit[0])
 
+    def _read(self, pid: str) -> Paragraph:
+        si, row = self._locate(pid)
+        return self._segments[si].row_paragraph(row)
+
     def paragraphs(self, ids: Sequence[str]) -> list[Paragraph]:
-        return [self._segments[si].row_paragraph(r) for si, r in (self._locate(i) for i in ids)]
+        return [self._paragraph(i) for i in ids]
 
     def document_paragraphs(self, doc_id: str) -> tuple[Paragraph, ...]:
         if doc_id not in self._where:
