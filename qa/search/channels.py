@@ -79,4 +79,5 @@ def feedback(query: Query, store: Store, where: Filter, n: int, first: Ranked, d
 
 CHANNELS: dict[str, Channel] = {"dense": dense, "sentence": sentence, "lexical": lexical,
                                 "crosslingual": crosslingual, "speaker": speaker}
+WORDS_ONLY = frozenset({"lexical", "crosslingual"})  # channels that never read the question's vector
 SECOND_PASS = {"feedback": feedback}  # channels that read the first ranking
