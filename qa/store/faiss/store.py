@@ -32,7 +32,7 @@ from qa.files import TMP_PREFIX, atomic_write_bytes, atomic_write_text, fsync_di
 from qa.parties.citation import paragraph_author
 from qa.store.base import ALL, Change, Filter, Ranked
 from qa.store.faiss import segments
-from qa.store.faiss.segments import OpenSegment, between, search_vectors
+from qa.store.faiss.segments import OpenSegment, between, inner, search_vectors
 from qa.store.lexical import bm25_top, idf, matching_rows, posting_count
 from qa.store.masks import Masks
 
@@ -160,7 +160,7 @@ class FaissStore:
         si, row = self._locate(paragraph_id)
         a = self._segments[si].arrays
         lo, hi = between(a["sentence_row"], row)
-        sims = a["sentences"][lo:hi].astype(np.float32) @ vector
+        sims = inner(a["sentences"][lo:hi], vector)
         return [(int(a["sentence_span"][i][0]), int(a["sentence_span"][i][1]), float(sims[i - lo])) for i in range(lo, hi)]
 
     def paragraph_scores(self, ids: Sequence[str], vector: np.ndarray) -> list[float]:
