@@ -121,7 +121,9 @@ def serve(index_dir: Path, profile: Path | None) -> dict[str, Any]:
             pstats.Stats(profiler, stream=f).sort_stats("cumulative").print_stats(80)
     serving_rss = round(peak_rss_mb())  # before the exact scans below
     sources = np.load(index_dir.parent / f"{index_dir.name}.sources.npz")
-    return {"startup_s": round(startup, 2), "serving_peak_rss_mb": serving_rss,
+    (seg,) = engine.store._segments
+    return {"ann": f"{type(seg.dense).__name__}, {type(seg.sentence_index).__name__}",
+            "startup_s": round(startup, 2), "serving_peak_rss_mb": serving_rss,
             "ask_p50_ms": pct([w for w, _ in ask], 50), "ask_p90_ms": pct([w for w, _ in ask], 90),
             "ask_cpu_p50_ms": pct([c for _, c in ask], 50),
             "compare_p50_ms": pct([w for w, _ in compare], 50), "compare_p90_ms": pct([w for w, _ in compare], 90),
