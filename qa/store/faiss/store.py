@@ -128,7 +128,9 @@ class FaissStore:
         for si, (s, sentence_mask) in enumerate(zip(self._segments, self._admitted.sentences(where))):
             admitted = (s.sentence_index.ntotal if sentence_mask is None else
                         int(sentence_mask.sum()) if sentence_mask.dtype == bool else len(sentence_mask))
-            want = min(admitted, 4 * k)
+            # twice as many sentences as paragraphs wanted, more only when they name too few paragraphs: four times
+            # (before) gave the same paragraphs at 100,000 (recall@10 0.993, @100 0.990) and re-scored twice the rows
+            want = min(admitted, 2 * k)
             best: dict[int, float] = {}
             while True:
                 hits = search_vectors(s.sentence_index, s.arrays["sentences"], vector, want, sentence_mask)
