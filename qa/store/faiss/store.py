@@ -33,7 +33,7 @@ from qa.parties.citation import paragraph_author
 from qa.store.base import ALL, Change, Filter, Ranked
 from qa.store.faiss import segments
 from qa.store.faiss.segments import OpenSegment, between, inner, search_vectors
-from qa.store.lexical import bm25_top, idf, matching_rows, posting_count
+from qa.store.lexical import Impacts, bm25_top, idf, matching_rows, posting_count
 from qa.store.masks import Masks
 
 FORMAT_VERSION = 3  # 3: segments and commits
@@ -68,6 +68,7 @@ class FaissStore:
         self._avg_len = tokens / max(1, sum(s.size for s in segs))
         # first row of each document, per segment (a document's rows are contiguous)
         self._doc_rows = [np.searchsorted(s.arrays["row_doc"], np.arange(len(s.docs) + 1)).tolist() for s in segs]
+        self._impacts = [Impacts(s.arrays, self._avg_len) for s in segs]  # BM25 of postings read, kept
         # Each channel, the fusion, the judged head and the hits look up the same paragraphs again; the segments
         # never change under a loaded store, so what was found stays true.
         self._locate = functools.lru_cache(maxsize=LOCATED)(self._find)
@@ -154,7 +155,8 @@ class FaissStore:
             idfs[t] = float(idf(n, df)) if df else 0.0
         found: list[tuple[float, int, int]] = []
         for si, (s, mask) in enumerate(zip(self._segments, self._admitted.rows(where))):
-            found += [(score, si, row) for row, score in bm25_top(s.arrays, terms, idfs, self._avg_len, k, mask)]
+            found += [(score, si, row) for row, score in
+                      bm25_top(s.arrays, terms, idfs, self._avg_len, k, mask, self._impacts[si])]
         found.sort(key=lambda x: (-x[0], x[1], x[2]))
         return [(self._segments[si].row_id(row), score) for score, si, row in found[:k]]
 
