@@ -107,13 +107,23 @@ def child(out: str, spawned: float, argv: list[str]) -> None:
     events.append(("imports of the ask command", "MainThread", start - spawned, time.time() - spawned))
     sys.argv = ["qa", *argv]
     code: Any = 0
+    leave = os._exit
+
+    def write() -> None:
+        loaded = [m for m in OFF_PATH if m in sys.modules]
+        Path(out).write_text(json.dumps({"events": events, "missing": missing, "loaded": loaded, "exit": code,
+                                         "end": time.time() - spawned}), encoding="utf-8")
+
+    def write_and_leave(status: int) -> None:  # `qa ask` may leave without the interpreter's teardown
+        write()
+        leave(status)
+
+    os._exit = write_and_leave
     try:
         cli_main.main()
     except SystemExit as e:
         code = e.code
-    loaded = [m for m in OFF_PATH if m in sys.modules]
-    Path(out).write_text(json.dumps({"events": events, "missing": missing, "loaded": loaded, "exit": code,
-                                     "end": time.time() - spawned}), encoding="utf-8")
+    write()
 
 
 # --- the parent -----------------------------------------------------------------------------------------------
