@@ -4,12 +4,9 @@ verify, serve); the corpus commands live in `cli_corpus`, what they all share in
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
 import sys
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -41,21 +38,29 @@ def cli(ctx: click.Context, corpus_dir: str | None, index_dir: str | None, model
     ctx.obj = {"corpus_dir": corpus_dir, "index_dir": index_dir, "model": model, "encoder": encoder}
 
 
-# Set by a one-shot `qa ask` that answered by itself over a FAISS index: `main` may then leave at once.
-_answered_alone = threading.Event()
+class _Process:
+    """What the `qa` console script's own process may do that a test driving `cli` through click's runner must
+    not: a one-shot `qa ask` there runs without cyclic garbage collection, and once its answer is out, the
+    process leaves without freeing what it loaded or tearing the interpreter down. Loading makes about a million
+    objects that live as long as the process: collections walked them again and again (0.5-0.9 s in all),
+    freeing the engine took 0.4-0.6 s (OpenVINO's compiled model) and the interpreter's teardown 0.4-1 s."""
+
+    console = False  # set by `main`
+    kept: object = None  # the engine of a one-shot `qa ask` over FAISS (Milvus Lite stops its server at exit)
 
 
 def main() -> None:
-    """The `qa` console script. Once a one-shot `qa ask` that loaded the model and the index has printed its
-    answer, the process leaves without tearing the interpreter down: freeing the dictionaries' million objects
-    and unloading OpenVINO took 0.4-1 s, and there is nothing left to write. (Only over FAISS: Milvus Lite stops
-    its server at exit. Tests run `cli` through click's runner and never come here.)"""
+    """The `qa` console script."""
+    _Process.console = True
     try:
         cli(prog_name="qa")
     except SystemExit as e:
-        if e.code in (0, None) and _answered_alone.is_set():
-            sys.stdout.flush()
-            sys.stderr.flush()
+        if e.code in (0, None) and _Process.kept is not None:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            except OSError:  # a closed pipe: the interpreter's own exit reports it
+                raise e from None
             os._exit(0)
         raise
 
@@ -72,22 +77,6 @@ def _engine(settings: Settings, build_missing: bool = True, question_language: s
 
     return Engine.open(settings, build_missing=build_missing, log=lambda s: click.echo(s, err=True),
                        question_language=question_language)
-
-
-@contextlib.contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """No cyclic garbage collection while a one-shot `qa ask` loads and answers: loading makes about a million
-    objects that live as long as the process, and every full collection walked them all again (0.5-0.9 s). They
-    are then frozen (moved out of the collector's generations): collecting again on the way out walked them all
-    once more (0.3-1 s)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.freeze()
-            gc.enable()
 
 
 def _mark(text: str, start: int, end: int, color: bool) -> str:
@@ -163,11 +152,12 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
     answer = ask_server(settings, {"q": question, "k": k, "state": states, "doc": docs, "date_from": date_from,
                                    "date_to": date_to})
     if answer is None:
-        with _without_cyclic_gc():
-            engine = _engine(settings, question_language=detect_language(question))
-            answer = engine.ask(question, k, Filters(states, docs, date_from, date_to)).to_json()
-        if settings.store.strip() == "faiss":
-            _answered_alone.set()
+        if _Process.console:
+            gc.disable()
+        engine = _engine(settings, question_language=detect_language(question))
+        answer = engine.ask(question, k, Filters(states, docs, date_from, date_to)).to_json()
+        if _Process.console and settings.store.strip() == "faiss":
+            _Process.kept = engine
     if as_json:
         click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
