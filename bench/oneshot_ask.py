@@ -56,6 +56,8 @@ TIMED = [
     ("qa.search.engine", "load_encoder"),
     ("qa.embedding.runtimes", "open_streams"),
     ("qa.embedding.runtimes", "load_tokenizer"),
+    ("qa.embedding.runtimes", "QuestionTokenizer"),
+    ("qa.embedding.question_tokenizer", "Vocabulary.encode_batch"),
     ("qa.search.engine", "load_corpus"),
     ("qa.search.engine", "load_index"),
     ("qa.search.engine", "staleness"),

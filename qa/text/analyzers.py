@@ -123,7 +123,7 @@ def load_dictionaries(cache_dir: Path, tags: bool = True) -> None:
                 tk.initialize()
                 for w in sorted(words):
                     tk.add_word(w)
-                with contextlib.suppress(QAError):  # a read-only cache only costs the next start its time
+                with contextlib.suppress(QAError, OSError):  # a read-only cache only costs the next start its time
                     atomic_write_bytes(counts, marshal.dumps((tk.FREQ, tk.total)))
             _user_words, _jieba = words, tk
         if tags and _tagger is None:
@@ -135,7 +135,7 @@ def load_dictionaries(cache_dir: Path, tags: bool = True) -> None:
                 pos.tokenizer, pos.word_tag_tab = _jieba, marshal.loads(tag_file.read_bytes())
             except (OSError, ValueError, EOFError, TypeError):
                 pos = jieba.posseg.POSTokenizer(_jieba)
-                with contextlib.suppress(QAError):
+                with contextlib.suppress(QAError, OSError):
                     atomic_write_bytes(tag_file, marshal.dumps(pos.word_tag_tab))
             _tagger = pos
 
