@@ -164,8 +164,8 @@ class Engine:
         # model's loading lets go of the GIL, and a one-shot `qa ask` pays for both.
         # (`question_language`: a one-shot command that knows its question loads only what that language needs,
         # and a tokenizer for a question rather than the model's whole vocabulary)
-        preparing = threading.Thread(target=prepare, args=(Path(settings.cache_dir), question_language in ("", "zh")),
-                                     daemon=True)
+        preparing = threading.Thread(target=prepare, args=(Path(settings.cache_dir), question_language in ("", "zh"),
+                                                           bool(question_language)), daemon=True)
         preparing.start()
         # auto keeps the backend that built the index; a fallback or a first build is reported on the "qa" logger
         if encoder is None:

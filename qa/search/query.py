@@ -100,13 +100,13 @@ class Query:
         return frozenset().union(*self.parties)
 
 
-def prepare(cache_dir: Path, chinese_names: bool = True) -> None:
+def prepare(cache_dir: Path, chinese_names: bool = True, one_shot: bool = False) -> None:
     """Load what analysing a question needs (CC-CEDICT's index and jieba's tables, read from `cache_dir` where an
     earlier process saved them, with `chinese_names` the tagger's tags, which only Chinese questions use) before
-    the first question, so that a one-shot `qa ask` can do it while the model loads. A failure here is left for
-    the first question to meet."""
+    the first question, so that a one-shot `qa ask` can do it while the model loads; `one_shot` reads CC-CEDICT
+    key by key rather than whole. A failure here is left for the first question to meet."""
     with contextlib.suppress(QAError, OSError):
-        load_cedict(cache_dir)
+        load_cedict(cache_dir, lazy=one_shot)
         load_dictionaries(cache_dir, tags=chinese_names)
 
 
