@@ -136,3 +136,29 @@ def test_jiebas_tables_read_from_the_cache_cut_and_tag_as_jieba_builds_them(tmp_
     read = python(code, str(tmp_path / "cache"), str(tmp_path / "texts.json"))
     assert jiebas_own == saved == read
     assert any(names for _, names in json.loads(read))  # the tagger was used
+
+
+# A digest of every key and sense of the loaded CC-CEDICT index, and the kind of map it was read into.
+CEDICT_DIGEST = """
+import hashlib, sys
+from pathlib import Path
+from qa.text.cedict import cedict, load_cedict
+if len(sys.argv) > 1:
+    load_cedict(Path(sys.argv[1]), lazy=True)
+index = cedict()
+digest = hashlib.sha256()
+for table in (index.exact, index.by_word, index.by_chinese):
+    digest.update(repr(sorted((k, [tuple(s) for s in v]) for k, v in table.items())).encode())
+print(type(index.exact).__name__, index.entries, digest.hexdigest())
+"""
+
+
+def test_cedict_read_key_by_key_holds_every_sense_of_the_whole_index(tmp_path: Path) -> None:
+    """A one-shot process reads CC-CEDICT key by key from a SQLite copy (saved by the first such process); its
+    maps hold the same keys and senses, in the same order, as the index parsed whole."""
+    whole = python(CEDICT_DIGEST).split()
+    saved = python(CEDICT_DIGEST, str(tmp_path)).split()
+    read = python(CEDICT_DIGEST, str(tmp_path)).split()
+    assert whole[0] == "dict" and saved[0] == "dict" and read[0] == "_Lookups"
+    assert whole[1:] == saved[1:] == read[1:]
+    assert sorted(p.suffix for p in (tmp_path / "cedict").iterdir()) == [".pickle", ".sqlite"]
