@@ -122,11 +122,12 @@ def test_a_question_is_tokenised_as_the_whole_vocabulary_tokenises_it(tmp_path: 
 
 def test_jiebas_tables_read_from_the_cache_cut_and_tag_as_jieba_builds_them(tmp_path: Path, corpus: Corpus) -> None:
     """`load_dictionaries` saves jieba's tables once and reads them back; either way the words and the names
-    found are those of jieba's own loading (each in a fresh process)."""
+    found are those of jieba's own loading, with its tagger knowing every tag (each in a fresh process)."""
     texts = questions("zh") + [p.text for p in corpus.searchable() if has_han(p.text)][::7] + [
         "习近平在日内瓦会见了古特雷斯和格罗西", "核武器国家应当履行第六条义务"]
     code = ("import json, sys\nfrom pathlib import Path\nfrom qa.text import analyzers as a\n"
             "if sys.argv[1] != '-': a.load_dictionaries(Path(sys.argv[1]), tags=True)\n"
+            "else:\n    import jieba.posseg\n    a._tagger = jieba.posseg.POSTokenizer(a.segmenter())  # every tag\n"
             "texts = json.loads(Path(sys.argv[2]).read_text(encoding='utf-8'))\n"
             "print(json.dumps([[a.tokenize(t), a.proper_names(t)] for t in texts], ensure_ascii=False))")
     (tmp_path / "texts.json").write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
