@@ -3,7 +3,8 @@ against the 3 s target of issue 20, and where that time goes. Prints figures, as
 
 Every run is a new `qa ask` process over the tree's own corpus and index (the seed papers by default), run as a
 user runs it: the console script next to `--python`, bytecode written and reused (PYTHONDONTWRITEBYTECODE is
-dropped for the children unless `--no-bytecode`), the page cache warm from one warm-up run per language. The
+dropped for the children unless `--no-bytecode`, and the bytecode goes to a folder of its own under the temporary
+folder, PYTHONPYCACHEPREFIX, so the checkout gets no __pycache__), the page cache warm from one warm-up run per language. The
 children get no QA_* variable but QA_PORT, set to a loopback port nobody listens on: the hand-off probe fails
 at once, as it does when no `qa serve` runs, so the path measured is always the one that loads the model and
 the index (even if a `qa serve` is running on the default port). Runs alternate between the languages.
@@ -140,8 +141,9 @@ def free_port() -> int:
 def child_env(bytecode: bool) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     env["QA_PORT"] = str(free_port())  # nobody listens: the no-server path, whatever runs on 8000
-    if bytecode:
+    if bytecode:  # written and reused as by a user's `qa`, in a folder of its own: the checkout stays clean
         env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "oneshot-ask-bytecode")
     return env
 
 

@@ -12,8 +12,9 @@ def import_without(name: str, *unused: str) -> ModuleType:
     imports an optional module at its top and goes on without it on ImportError. Once `name` is imported,
     `unused` can be imported as usual (their entries are removed again). Threads importing different packages
     this way do not meet: each marks only its own `unused`."""
-    if name in sys.modules:
-        return sys.modules[name]
+    module = sys.modules.get(name)
+    if module is not None:
+        return module  # (an entry of None, a package marked absent, raises ImportError below as `import` does)
     blocked = [u for u in unused if u not in sys.modules]
     for u in blocked:
         sys.modules[u] = None  # type: ignore[assignment]  # `import u` now raises ImportError
