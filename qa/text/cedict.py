@@ -20,7 +20,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterator, Mapping, ValuesView
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -220,6 +220,19 @@ class _Lookups(Mapping[Any, list[_Sense]]):
     def __len__(self) -> int:
         with self._lock:
             return int(self._db.execute(f"SELECT count(*) FROM {self._table}").fetchone()[0])
+
+    def items(self) -> ItemsView[Any, list[_Sense]]:
+        """Every key with its senses, read in one pass (not a lookup per key)."""
+        return dict(self._rows()).items()
+
+    def values(self) -> ValuesView[list[_Sense]]:
+        return dict(self._rows()).values()
+
+    def _rows(self) -> Iterator[tuple[Any, list[_Sense]]]:
+        with self._lock:
+            rows = self._db.execute(f"SELECT key, senses FROM {self._table}").fetchall()
+        for key, senses in rows:
+            yield (tuple(key.split("\x1f")) if self._tuples else key), [_Sense(*s) for s in marshal.loads(senses)]
 
 
 class _LazyIndex:
