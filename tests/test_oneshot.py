@@ -100,7 +100,7 @@ def test_a_one_shot_answer_never_imports_torch_the_web_stack_or_openvinos_conver
 def test_a_question_is_tokenised_as_the_whole_vocabulary_tokenises_it(tmp_path: Path, corpus: Corpus) -> None:
     """The question tokenizer's ids are the whole tokenizer's: on every dev question of both sets, on seed
     paragraphs, on random text mixing scripts, unknown and invisible characters; a batch at once; and a text
-    holding a special token's text, or a long one, goes to the whole tokenizer."""
+    holding a special token's text, or a long one, goes to the whole tokenizer, as does anything else asked."""
     shutil.copy(ensure_converted(Settings.load().cache_dir) / "tokenizer.json", tmp_path / "tokenizer.json")
     full = load_tokenizer(tmp_path / "tokenizer.json")
     tokenizer = QuestionTokenizer(tmp_path / "tokenizer.json", MAX_TOKENS, lambda: full)  # builds the database
@@ -118,6 +118,7 @@ def test_a_question_is_tokenised_as_the_whole_vocabulary_tokenises_it(tmp_path: 
     assert vocabulary.encode_batch(["query: what is <mask>?"], MAX_TOKENS) is None
     assert tokenizer.encode_batch(["query: what is <mask>?"])[0].ids == full.encode("query: what is <mask>?").ids
     assert tokenizer.encode_batch(["x" * 5000])[0].ids == full.encode("x" * 5000).ids
+    assert tokenizer.to_str() == full.to_str()  # the rest of a tokenizer's interface is the whole one's
 
 
 def test_jiebas_tables_read_from_the_cache_cut_and_tag_as_jieba_builds_them(tmp_path: Path, corpus: Corpus) -> None:

@@ -57,6 +57,12 @@ class QuestionTokenizer:
                 self._full = self._load_full()
             return self._full
 
+    def __getattr__(self, name: str) -> Any:
+        """Anything else asked of a tokenizer (`to_str`, `encode`, …) is the whole one's."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.full(), name)
+
 
 class Vocabulary:
     """The pieces of a Unigram tokenizer.json with their ids and scores, in SQLite, and the rest of the file."""
