@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import numpy as np
 
@@ -57,10 +57,24 @@ def checked_texts(texts: Sequence[str]) -> list[str]:
     return out
 
 
+class _NoBar:
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int = 1) -> None:
+        return None
+
+
 def progress_bar(total: int, show: bool) -> Any:
+    """A tqdm bar, or when it is not shown, a stand-in: a question's encoding imports no tqdm."""
+    if not show:
+        return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="passage", desc="Embedding", disable=not show)
+    return tqdm(total=total, unit="passage", desc="Embedding")
 
 
 def versions() -> dict[str, str]:

