@@ -153,7 +153,10 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
                                    "date_to": date_to})
     if answer is None:
         if _Process.console:
-            gc.disable()
+            # young collections only, and rarely: loading makes a million long-lived objects that full
+            # collections would walk again and again, while a first run that builds the index still frees its
+            # cycles
+            gc.set_threshold(100_000, 1_000, 1_000)
         engine = _engine(settings, question_language=detect_language(question))
         answer = engine.ask(question, k, Filters(states, docs, date_from, date_to)).to_json()
         if _Process.console and settings.store.strip() == "faiss":
