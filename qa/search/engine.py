@@ -180,11 +180,12 @@ class Engine:
                   if build_missing or (settings.corpus_dir / "documents.json").is_file() else None)
         try:
             store = load_index(settings.index_dir, identity, settings.store)
-            why = staleness(store.manifest, corpus, identity) if corpus is not None else ""
+            why = staleness(store.manifest, corpus, identity, settings.sentence_vectors) if corpus is not None else ""
             if build_missing and why and corpus is not None:
                 log(f"The index is out of date ({why}): updating it…")
                 store = build_index(settings.index_dir, corpus, encoder, batch_size=settings.batch_size, log=log,
-                                    cache_dir=settings.cache_dir, store_kind=settings.store)
+                                    cache_dir=settings.cache_dir, store_kind=settings.store,
+                                    sentences=settings.sentence_vectors)
             elif why:
                 log(f"The index does not match the corpus folder ({why} since it was built): serving the index "
                     f"as it is.")
@@ -195,7 +196,8 @@ class Engine:
             log(e.message.replace("run `qa index` to update it", "updating it…")
                 if isinstance(e, IndexOutdated) else f"No index in {settings.index_dir} yet: building it…")
             store = build_index(settings.index_dir, corpus, encoder, batch_size=settings.batch_size, log=log,
-                                cache_dir=settings.cache_dir, store_kind=settings.store)
+                                cache_dir=settings.cache_dir, store_kind=settings.store,
+                                sentences=settings.sentence_vectors)
         return cls(settings, store, encoder, corpus=corpus)
 
     def all_paragraphs(self, doc_id: str) -> list[Paragraph]:
