@@ -27,6 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from memory import peak_rss_mb
 
 QUESTIONS = [
     "Which state proposed a stepping-stone approach?",
@@ -109,13 +110,6 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.3)
     proc.kill()
     raise SystemExit("server did not start")
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def api_latency(port: int, n: int) -> dict[str, float]:

@@ -275,7 +275,7 @@ def test_a_segment_past_the_exact_size_is_approximate_and_opens_memory_mapped(
     built, _ = build(tmp_path / "index", load_corpus(one_doc))
     store = qa.store.faiss.store.load(tmp_path / "index", full_check=True)
     segment = store._segments[0]
-    assert isinstance(segment.dense, faiss.IndexIVFScalarQuantizer) and segment.dense.nprobe == qa.store.faiss.segments.NPROBE
+    assert isinstance(segment.dense, faiss.IndexIVFRaBitQ) and segment.dense.nprobe == qa.store.faiss.segments.NPROBE
     row = store.paragraphs([p.id for p in built.searchable(built.documents[next(iter(built.documents))].id)])[0]
     vector = np.asarray(segment.arrays["vectors"][0], dtype=np.float32)
     assert store.search_paragraphs(vector, 1)[0][0] == row.id
@@ -285,7 +285,7 @@ def test_an_approximate_segment_scores_exactly_and_answers_a_narrow_filter_exact
     one_doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """IVF candidates are re-scored from the stored vectors, and a filter admitting few rows is an exact scan:
-    the order is the exact one, whatever the 8-bit codes say."""
+    the order is the exact one, whatever the RaBitQ codes say."""
     import qa.store.faiss.segments
     from qa.store.base import Filter
 

@@ -161,6 +161,23 @@ def test_synonyms_share_one_concept_in_either_language() -> None:
     assert concept(stepping) in concepts_in("瑞典提议采取“垫脚石”办法")  # quotes inside the term in the text
 
 
+def test_every_chinese_form_is_found_wherever_it_starts_in_the_seed_papers_and_in_english_text(corpus) -> None:
+    """The scan jumps to the characters a form can start with: it finds what trying every position finds, nested
+    and overlapping forms included, in each seed paragraph and in Chinese quoted inside English."""
+    from qa.text.terminology import _all_chinese_terms, _chinese_forms
+
+    forms = _chinese_forms()
+
+    def every_position(text: str) -> set[object]:
+        return {forms.by_form[text[i:j]] for i in range(len(text)) for j in range(i + 2, len(text) + 1)
+                if text[i:j] in forms.by_form}
+
+    texts = [p.text for p in corpus.searchable()] + ["The paper cites 不扩散核武器条约 and 全面禁止核试验条约 in Chinese."]
+    assert sum(bool(_all_chinese_terms(t)) for t in texts) > 50
+    for text in texts:
+        assert _all_chinese_terms(text) == every_position(text), text[:60]
+
+
 def test_cedict_index_saved_in_the_cache_is_the_one_parsing_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import qa.text.cedict as ced
 

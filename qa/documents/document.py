@@ -63,3 +63,9 @@ class Document:
     @property
     def year(self) -> str:
         return self.date[:4]
+
+
+def document_id(paragraph_id: str) -> str:
+    """The document of a paragraph id: ids are `<doc>:<label>` (see `Paragraph`), so nothing needs reading to know
+    it. (Here, not in paragraph.py: that file's text is part of the segmenter's identity, see `freshness`.)"""
+    return paragraph_id.partition(":")[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from qa.documents.document import document_id
 from qa.parties.citation import voice
 from qa.search.query import Query
 from qa.store.base import Filter, Ranked, Store
@@ -63,8 +64,8 @@ def feedback(query: Query, store: Store, where: Filter, n: int, first: Ranked, d
     language actually uses. Same-language questions have their own words and get no feedback.
     """
     other = frozenset(LANGUAGES) - {query.language}
-    candidates = store.paragraphs([pid for pid, _ in first[:50]])
-    top = [p for p in candidates if store.documents[p.doc].language in other][:docs]
+    top = store.paragraphs([pid for pid, _ in first[:50]
+                            if store.documents[document_id(pid)].language in other][:docs])
     n_docs = max(store.size, 1)
     weight: dict[str, float] = {}
     for p in top:
@@ -78,4 +79,5 @@ def feedback(query: Query, store: Store, where: Filter, n: int, first: Ranked, d
 
 CHANNELS: dict[str, Channel] = {"dense": dense, "sentence": sentence, "lexical": lexical,
                                 "crosslingual": crosslingual, "speaker": speaker}
+WORDS_ONLY = frozenset({"lexical", "crosslingual"})  # channels that never read the question's vector
 SECOND_PASS = {"feedback": feedback}  # channels that read the first ranking

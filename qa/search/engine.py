@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,12 +25,12 @@ from qa.errors import IndexMissing, IndexOutdated, InputError, NotFound
 from qa.parties.citation import speaker, speakers_of, speaks_for
 from qa.parties.speakers import Speakers
 from qa.search.answer import Answer, Hit, best_span
-from qa.search.channels import CHANNELS, SECOND_PASS
+from qa.search.channels import CHANNELS, SECOND_PASS, WORDS_ONLY
 from qa.search.compare import Comparison, compare
 from qa.search.coverage import NOT_COVERED, CoveragePolicy, verdict
 from qa.search.fusion import Ranking as RankingConfig
 from qa.search.fusion import fuse, interleave_by_party, positions
-from qa.search.query import Query, analyse, prepare
+from qa.search.query import Query, analyse, encode, prepare
 from qa.search.relevance import (
     HEAD,
     RelevanceModel,
@@ -151,6 +152,8 @@ class Engine:
         self.judgement = judgement or load_model(settings.relevance_model)
         self.documents: dict[str, Document] = store.documents
         self.speakers = corpus_speakers(self.documents)
+        # questions being encoded at once: as many as the model batches, so the batcher still sees them together
+        self._encoding = ThreadPoolExecutor(max(4, settings.query_batch), thread_name_prefix="qa-encode")
 
     @classmethod
     def open(cls, settings: Settings, build_missing: bool = True, log: Callable[[str], None] = print,
@@ -207,8 +210,11 @@ class Engine:
         return list(self.store.document_paragraphs(doc_id))
 
     def analyse(self, question: str) -> Query:
+        """The question analysed, its encoding started first, on another thread: the model's threads run while
+        this one reads the words (and then the lexical channels, see `rank`)."""
+        encoding = self._encoding.submit(encode, self.encoder, question)
         return analyse(question, self.encoder, self.speakers, self.ranking.translate,
-                       lambda token: self.store.document_frequency(token) > 0)
+                       lambda token: self.store.document_frequency(token) > 0, encoding)
 
     # -- public API --
 
@@ -302,7 +308,10 @@ class Engine:
     def rank(self, query: Query, where: Filter, candidates: int) -> Ranking:
         """Each channel's list (up to `candidates` paragraphs) and their fusion, best first."""
         first = [name for name in self.ranking.channels if name in CHANNELS]
-        lists = {name: CHANNELS[name](query, self.store, where, candidates) for name in first}
+        # the channels of words first: they need no vector, so they run while the question may still be encoded
+        found = {name: CHANNELS[name](query, self.store, where, candidates)
+                 for name in sorted(first, key=lambda name: name not in WORDS_ONLY)}
+        lists = {name: found[name] for name in first}
         fused = fuse(lists, self.ranking)
         for name in (n for n in self.ranking.channels if n in SECOND_PASS):
             lists[name] = SECOND_PASS[name](query, self.store, where, candidates, fused)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,7 +93,13 @@ class Query:
     asked: tuple[frozenset[str], ...]  # the parties the question asks about as speakers ("What did X say about
     # Y?"): a condition on the answer, where `parties` (any party named as a speaker) is only a hint
     units: tuple[Unit, ...]  # what the question is about, for the relevance judgement (`relevance.topic_units`)
-    vector: np.ndarray = field(repr=False, compare=False)  # L2-normalised query embedding
+    encoded: np.ndarray | Future[np.ndarray] = field(repr=False, compare=False)  # the embedding, or its encoding
+
+    @property
+    def vector(self) -> np.ndarray:
+        """The question's L2-normalised embedding. `Engine.analyse` encodes it on another thread while the words
+        are analysed and the lexical channels run; the first channel that needs it waits for it here."""
+        return self.encoded.result() if isinstance(self.encoded, Future) else self.encoded
 
     @property
     def speakers(self) -> frozenset[str]:
@@ -110,10 +117,16 @@ def prepare(cache_dir: Path, chinese_names: bool = True, one_shot: bool = False)
         load_dictionaries(cache_dir, tags=chinese_names)
 
 
+def encode(encoder: Encoder, question: str) -> np.ndarray:
+    """The question's embedding, as every channel reads it."""
+    return encoder.encode_queries([question])[0].astype(np.float32)
+
+
 def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool = True,
-            known: Callable[[str], bool] = lambda token: False) -> Query:
+            known: Callable[[str], bool] = lambda token: False, encoding: Future[np.ndarray] | None = None) -> Query:
     """Everything the search needs to know about a question, computed once (`known`: whether the corpus has a
-    token, so that a compound of the question also matches its two words)."""
+    token, so that a compound of the question also matches its two words; `encoding`: the question's `encode`
+    already under way, else it is encoded here)."""
     language = detect_language(question)
     terms = field_terms(question)
     concepts = tuple(dict.fromkeys(concept(t) for t in terms))
@@ -130,7 +143,7 @@ def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool
         compare=asks_to_compare(question),
         asked=(asked := asked_of(question, speakers)),
         units=units_of(question, language, speakers, asked, known),
-        vector=encoder.encode_queries([question])[0].astype(np.float32),
+        encoded=encode(encoder, question) if encoding is None else encoding,
     )
 
 

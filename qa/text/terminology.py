@@ -7,6 +7,7 @@ meets "assurance"; acronyms (US, CD, P5) must match in capitals.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -118,6 +119,7 @@ def chinese_matches(text: str) -> list[tuple[int, int, Term]]:
 class _Forms:
     by_form: dict[str, Term]
     longest: dict[str, int]  # first character -> length of the longest form it starts
+    first: re.Pattern[str]  # any of those first characters
 
 
 @lru_cache(maxsize=4)
@@ -130,7 +132,8 @@ def _chinese_forms(path: Path = TERMINOLOGY_PATH) -> _Forms:
     longest: dict[str, int] = {}
     for form in by_form:
         longest[form[0]] = max(longest.get(form[0], 0), len(form))
-    return _Forms(by_form, longest)
+    first = f"[{''.join(re.escape(c) for c in sorted(longest))}]" if longest else "(?!)"  # (?!): nowhere
+    return _Forms(by_form, longest, re.compile(first))
 
 
 @lru_cache(maxsize=4)
@@ -206,8 +209,9 @@ def _all_chinese_terms(text: str) -> set[Term]:
     """Every terminology Chinese form in a text, overlapping and nested ones included."""
     forms = _chinese_forms()
     found: set[Term] = set()
-    for i, c in enumerate(text):
-        for n in range(2, min(forms.longest.get(c, 0), len(text) - i) + 1):
+    for m in forms.first.finditer(text):  # where a form may start, found by the regex engine: in an English
+        i = m.start()  # paragraph, nowhere (a loop over its characters cost 0.36 ms of a question's ~30)
+        for n in range(2, min(forms.longest[text[i]], len(text) - i) + 1):
             term = forms.by_form.get(text[i:i + n])
             if term is not None:
                 found.add(term)

@@ -13,7 +13,7 @@ import contextlib
 import dataclasses
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,10 +28,13 @@ from qa.store.base import Segment
 from qa.store.lexical import postings, top_k
 
 ANN_MIN = 50_000  # vectors from which a segment gets an approximate (IVF) index instead of an exact one
-RERANK = 4  # candidates an approximate index proposes per hit wanted, re-scored exactly
+RERANK = 4  # candidates an approximate index proposes per hit wanted, re-scored exactly (at least RESCORE_MIN)
+RESCORE_MIN = 100  # bench/scale.py at 1M paragraphs, 10 wanted: 40 candidates recall@10 0.977, 100: 0.987
 EXACT_BELOW = ANN_MIN // 2  # a filter admitting at most this many rows is searched exactly, row by row
-NPROBE = 256  # IVF lists searched per query; with the exact re-rank, recall@10 against exact 0.98 at 100k and 1M
-# paragraphs (128: 0.95 / 0.96; without re-rank 0.94 at 128; bench/scale.py)
+ANN_BITS = 2  # RaBitQ bits a dimension in an approximate index's codes (see `_vector_index`)
+NPROBE = 512  # IVF lists searched per query (see `_vector_index`). bench/scale.py at 1M paragraphs (4,000 lists)
+# and 2.57M sentences (6,415 lists), recall@10 against exact, one thread: paragraphs 0.987 at 256, 0.991 at 384,
+# 0.994 at 512 (4 to 7 ms); sentences 0.976, 0.986, 0.990 (6 to 12 ms; SQ8 codes: 0.979 at 256 in 14 ms)
 READ_BY_ROW = ("vectors", "sentences")  # read a few rows per question: by pread, not mapped (see ReadByRow)
 ARRAYS = ("offsets", "doc_lines", "rows", "row_doc", "row_author", "row_label", "vectors", "sentence_row", "sentence_span",
           "sentences", "terms", "indptr", "post_row", "post_tf", "doc_len", "keys", "sentence_keys")
@@ -140,7 +143,14 @@ def _postings(tokens: Sequence[list[str]]) -> dict[str, np.ndarray]:
 
 
 def _vector_index(vectors: np.ndarray) -> Any:
-    """Exact inner product below ANN_MIN vectors; above, IVF with 8-bit codes (a quarter of the memory)."""
+    """Exact inner product below ANN_MIN vectors; above, IVF over RaBitQ codes of ANN_BITS bits a dimension.
+
+    RaBitQ, not 8-bit scalar codes (SQ8, before): a question's recall is decided by how many lists it probes,
+    and 2-bit RaBitQ codes are scanned about 4 times as fast as SQ8's at 0.3 times the size (116 bytes a vector
+    against 384), so the same time probes more lists. 258,000 sentences (bench/scale.py's 100,000 paragraphs),
+    one thread: SQ8 at 256 of 2,030 lists recall@10 0.979 in 6.3 ms, at 512 0.993 in 13.3 ms; RaBitQ at 512
+    0.993 in 3.1 ms. (4-bit PQ fast-scan codes need a re-score of 1,000 candidates for 0.96, and HNSW, M 32,
+    reached 0.987 at efSearch 512 in 3.1 ms with a graph that cannot be memory-mapped.)"""
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     dim = x.shape[1] if x.ndim == 2 and x.shape[1] else 384
     index: Any
@@ -148,8 +158,7 @@ def _vector_index(vectors: np.ndarray) -> Any:
         index = faiss.IndexFlatIP(dim)
     else:
         lists = int(4 * np.sqrt(len(x)))
-        index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dim), dim, lists, faiss.ScalarQuantizer.QT_8bit,
-                                              faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexIVFRaBitQ(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT, True, ANN_BITS)
         sample = x[np.random.default_rng(0).choice(len(x), min(len(x), 64 * lists), replace=False)]
         index.train(sample)
     if len(x):
@@ -180,7 +189,7 @@ def open_segment(folder: Path, meta: dict[str, Any], index_dir: Path, full_check
             raise _damaged(index_dir, f"{folder.name}/{name} does not match its checksum")
     try:
         arrays = {name: ReadByRow(folder / f"{name}.npy") if name in READ_BY_ROW else
-                  np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
+                  _mapped(folder / f"{name}.npy") for name in ARRAYS}
         dense = _read_index(folder / "dense.faiss")
         sentence_index = _read_index(folder / "sentences.faiss")
         paragraphs_file = ReadByRow(folder / "paragraphs.jsonl")
@@ -189,6 +198,13 @@ def open_segment(folder: Path, meta: dict[str, Any], index_dir: Path, full_check
     segment = OpenSegment(folder, meta, arrays, dense, sentence_index, paragraphs_file)
     _check_consistent(segment, index_dir)
     return segment
+
+
+def _mapped(path: Path) -> np.ndarray:
+    """A `.npy` file memory-mapped, as a plain ndarray view of the mapping (which the view keeps open): a question
+    indexes these arrays thousands of times, and each index of an `np.memmap` runs a subclass's Python hooks
+    (`__getitem__`, `__array_finalize__`): a scalar and a slice took 3.7 µs mapped, 0.6 µs through the view."""
+    return np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
 
 
 def _read_index(path: Path) -> Any:
@@ -235,9 +251,9 @@ def search_vectors(index: Any, vectors: np.ndarray, vector: np.ndarray, k: int,
     """(id, score) of the top `k` vectors of a FAISS index among those `mask` admits (None: all of them; an
     integer array: those ids, scored exactly).
 
-    An approximate (IVF, 8-bit) index proposes `RERANK` times as many candidates, which are re-scored from the
-    stored vectors: its codes blur the order of near ties (recall@10 at 1M: 0.95 without, 0.985 with). A filter
-    that admits few rows is answered exactly from those rows: faster than probing lists they are scarce in."""
+    An approximate (IVF, RaBitQ) index proposes `RERANK` times as many candidates (at least `RESCORE_MIN`), which
+    are re-scored from the stored vectors: its codes blur the order of near ties. A filter that admits few rows is
+    answered exactly from those rows: faster than probing lists they are scarce in."""
     if mask is not None and mask.dtype != bool:  # the admitted ids themselves (few, see `sentences_of`)
         return _exact(vectors, mask, vector, min(k, len(mask))) if len(mask) else []
     admitted = index.ntotal if mask is None else int(mask.sum())
@@ -253,8 +269,9 @@ def search_vectors(index: Any, vectors: np.ndarray, vector: np.ndarray, k: int,
         sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
         params = (faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe)  # type: ignore[call-arg]
                   if approximate else faiss.SearchParameters(sel=sel))  # type: ignore[call-arg]
-    want = min(admitted, k * RERANK) if approximate else k
-    scores, ids = index.search(vector.reshape(1, -1).astype(np.float32), want, params=params)
+    want = min(admitted, max(k * RERANK, RESCORE_MIN)) if approximate else k
+    with one_thread():
+        scores, ids = index.search(vector.reshape(1, -1).astype(np.float32), want, params=params)
     if approximate:
         return _exact(vectors, np.sort(ids[0][ids[0] >= 0]), vector, k)
     return [(int(i), float(sc)) for i, sc in zip(ids[0], scores[0]) if i >= 0]
@@ -262,8 +279,29 @@ def search_vectors(index: Any, vectors: np.ndarray, vector: np.ndarray, k: int,
 
 def _exact(vectors: np.ndarray, rows: np.ndarray, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
     """The `k` best of `rows` (ascending) by inner product with their stored (fp16) vectors."""
-    scores = np.asarray(vectors[rows], dtype=np.float32) @ vector.astype(np.float32)
+    scores = inner(vectors[rows], vector)
     return [(int(rows[i]), float(scores[i])) for i in top_k(scores, rows, k)]
+
+
+def inner(stored: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """float32 inner products of stored (fp16) rows with a vector, on this thread: einsum casts as it multiplies,
+    where `astype` then `@` cast first (0.75 ms for 1,600 rows) and hand a BLAS whose threads spin against the
+    model's and the other requests' (1,600 rows: 0.85 ms against 3.6 to 6.3 ms on the loaded test machine)."""
+    return np.einsum("ij,j->i", stored, vector.astype(np.float32), dtype=np.float32)
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """FAISS on the calling thread only, for one question's search (OpenMP's setting is per thread, so this
+    thread's is put back after): a server's parallelism is its requests, and OpenMP's spinning workers took CPU
+    from the model and from each other (bench/scale.py at 100,000 paragraphs, with single-threaded BLAS too:
+    CPU per question 120 -> 86 ms)."""
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def sentences_of(s: OpenSegment, rows: np.ndarray) -> np.ndarray:
