@@ -63,6 +63,13 @@ class Settings:
                               "concurrent questions are encoded together); 1 encodes each on its own.")
     ask_via_server: bool = _field(True, "`qa ask` hands the question to a `qa serve` running on QA_HOST:QA_PORT "
                                   "over the same index, when there is one (no model or index to load).")
+    sentence_vectors: str = _field(
+        "independent",
+        "How the sentence channel's vectors are made: 'independent' (each sentence embedded on its own) or 'late' "
+        "(from the paragraph's own pass, its tokens pooled per sentence: each paragraph goes through the model "
+        "once, so indexing is faster, but with this model the dev sets lose recall and the marked sentence; see the "
+        "README). The index records it; a change rebuilds the index (paragraph vectors are reused).",
+    )
     batch_size: int = _field(32, "Paragraphs embedded per batch when building the index (texts of similar "
                              "length are batched together; each batch runs on one core with the int8 backends).")
 

@@ -100,6 +100,26 @@ def test_long_text_is_truncated_at_512_tokens_like_the_reference(backends: dict[
     assert float(ov[0] @ torch_encoder.encode_passages([long])[0]) > 0.99
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("backend, least", [("openvino-fp32", 0.9999), ("openvino-int8", 0.97), ("onnx-int8", 0.97)])
+def test_every_backend_gives_late_sentence_vectors_as_the_reference_does(
+    backend: str, least: float, backends: dict[str, Any], torch_encoder: Any, seed_texts: list[str]
+) -> None:
+    """Token states through OpenVINO or ONNX Runtime pool to the reference's late sentence vectors (torch), and
+    their first window's mean is the backend's own passage vector."""
+    from qa.embedding.late import late_vectors
+    from qa.text.sentences import sentence_spans
+
+    texts = seed_texts[:40]
+    spans = [sentence_spans(t) for t in texts]
+    shifts = [0] * len(texts)
+    paragraphs, sentences = late_vectors(backends[backend], texts, spans, shifts)
+    _, reference = late_vectors(torch_encoder, texts, spans, shifts)
+    assert cosines(paragraphs, backends[backend].encode_passages(texts)).min() > 0.9999
+    c = np.concatenate([cosines(a, b) for a, b in zip(sentences, reference)])
+    assert len(c) > len(texts) and c.min() >= least, (c.mean(), c.min())
+
+
 def test_every_backend_has_its_own_name_so_vectors_never_mix(
     backends: dict[str, Any], torch_encoder: Any, tmp_path: Path
 ) -> None:

@@ -148,7 +148,7 @@ from qa.cli.main import cli
 from qa.settings import Settings
 
 _load, _cache = qa.embedding.factory.load_encoder, {}
-def cached(settings, log=None, built_with="", latency=False):
+def cached(settings, log=None, built_with="", latency=False, one_shot=False):
     if settings.model not in _cache:
         _cache[settings.model] = _load(settings, log, built_with)
     return _cache[settings.model]

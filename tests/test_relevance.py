@@ -16,7 +16,7 @@ from qa.parties.speakers import Speakers
 from qa.search.evaluate import Topic, score_topic
 from qa.search.query import asked_of
 from qa.search.relevance import FEATURES, RelevanceModel, fit, load_model
-from qa.search.units import topic_units
+from qa.search.units import compound_parts, passage_tokens, topic_units
 from qa.store.base import ALL
 
 TPNW_EN = "What did {} say about the Treaty on the Prohibition of Nuclear Weapons?"
@@ -54,6 +54,31 @@ def test_an_english_compound_also_matches_its_two_words_when_the_corpus_has_them
     assert unit.found_in(frozenset({"cyber", "secur", "threat"}), "en")
     assert unit.found_in(frozenset({"cybersecur"}), "en")
     assert not unit.found_in(frozenset({"secur"}), "en")
+
+
+def test_a_compound_is_partly_carried_by_its_rare_word_more_than_by_its_common_one() -> None:
+    known = {"cyber", "secur"}.__contains__
+    (unit,) = topic_units("cybersecurity", "en", [], frozenset(), frozenset(), known)
+    rarity = {"cyber": 4.0, "secur": 1.0, "cybersecur": 5.0}.__getitem__
+    rare = unit.share_in(passage_tokens("Cyber threats are growing."), "en", rarity)
+    common = unit.share_in(passage_tokens("Security threats are growing."), "en", rarity)
+    assert rare == pytest.approx(0.8)
+    assert common == pytest.approx(0.2)
+    assert unit.share_in(passage_tokens("Cybersecurity matters."), "en", rarity) == 1.0
+    assert unit.share_in(passage_tokens("Climate change matters."), "en", rarity) == 0.0
+
+
+def test_a_paragraph_carries_the_words_of_its_closed_compounds() -> None:
+    tokens = passage_tokens("Cyberattacks, cybercrime and peacekeeping in cyberspace.")
+    assert {"cyber", "attack", "crime", "peac", "keep", "space"} <= tokens
+    assert compound_parts("statement") == frozenset()  # "ment" is not a word
+    assert compound_parts("disarmament") == frozenset()
+
+
+def test_a_one_word_field_term_is_carried_by_a_compound_of_it() -> None:
+    cyber, _security = topic_units("网络安全", "zh", [], frozenset(), frozenset())
+    assert cyber.found_in(passage_tokens("Security threats in cyberspace are increasing."), "en")
+    assert not cyber.found_in(passage_tokens("Security threats at sea are increasing."), "en")
 
 
 def test_a_chinese_word_matches_an_english_paragraph_through_cc_cedict() -> None:

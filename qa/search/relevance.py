@@ -62,6 +62,7 @@ class Weighted:
 
     weights: tuple[float, ...]  # IDF of the unit's most common form in the corpus
     absent: tuple[bool, ...]  # no paragraph of the corpus carries the unit in any language
+    token_weights: dict[str, float]  # IDF of each token of the units' forms: how much a part of a form says
 
 
 def weigh(units: Sequence[Unit], corpus_languages: Sequence[str], size: int,
@@ -69,34 +70,41 @@ def weigh(units: Sequence[Unit], corpus_languages: Sequence[str], size: int,
     """Each unit's weight, the IDF of its most common form in the corpus (a unit no paragraph carries in any
     language weighs as much as the rarest word: a question about it cannot be answered here)."""
     n = max(size, 1)
-    weights, absent = [], []
+    weights, absent, token_weights = [], [], {}
     for u in units:
         df = 0
         for lang in corpus_languages:
             for alt in u.alternatives(lang):
-                df = max(df, min((frequency(t) for t in alt), default=0))
+                counts = {t: frequency(t) for t in alt}
+                token_weights.update({t: math.log(1 + n / (1 + c)) for t, c in counts.items()})
+                df = max(df, min(counts.values(), default=0))
         weights.append(math.log(1 + n / (1 + df)))
         absent.append(df == 0)
-    return Weighted(tuple(weights), tuple(absent))
+    return Weighted(tuple(weights), tuple(absent), token_weights)
 
 
 def features(units: Sequence[Unit], weighted: Weighted, question_language: str, background: float,
              candidates: Sequence[Candidate]) -> np.ndarray:
     """One row of `FEATURES` per candidate; `background` is how close everyday text comes to the question."""
     weights = weighted.weights
+    token_weights = weighted.token_weights
+
+    def weight(token: str) -> float:
+        return token_weights.get(token, 0.0)
+
     total = sum(weights)
     absent_share = sum(w for w, a in zip(weights, weighted.absent) if a) / total if total else 0.0
     best = max((c.cosine for c in candidates), default=0.0)
     rows = []
     for c in candidates:
         tokens = passage_tokens(c.text)
-        found = [u.found_in(tokens, c.language) for u in units]
-        coverage = sum(w for w, f in zip(weights, found) if f) / total if total else 0.0
+        found = [u.share_in(tokens, c.language, weight) for u in units]
+        coverage = sum(w * f for w, f in zip(weights, found)) / total if total else 0.0
         dense, sentence, lexical = (1.0 / r if r else 0.0 for r in c.channel_ranks)
         other = c.language != question_language
         # coverage is split by language: a translated question loses words, so half of it carried across
         # languages is not the same evidence as half of it in the question's own language
-        rows.append((0.0 if other else coverage, coverage if other else 0.0, float(bool(units) and all(found)),
+        rows.append((0.0 if other else coverage, coverage if other else 0.0, float(bool(units) and min(found) == 1),
                      absent_share, c.cosine - background, c.sentence_cosine - background, c.cosine - best,
                      1.0 / c.rank, dense, sentence, lexical, float(other), float(not units)))
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))

