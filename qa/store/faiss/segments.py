@@ -29,12 +29,13 @@ from qa.store.lexical import postings, top_k
 
 ANN_MIN = 50_000  # vectors from which a segment gets an approximate (IVF) index instead of an exact one
 RERANK = 4  # candidates an approximate index proposes per hit wanted, re-scored exactly (at least RESCORE_MIN)
-RESCORE_MIN = 100  # bench/scale.py at 1M paragraphs, 10 wanted: 40 candidates recall@10 0.977, 100: 0.987
+RESCORE_MIN = 100  # bench/scale.py, 1M paragraphs, 256 lists, 10 wanted: 40 candidates recall@10 0.977, 100: 0.987
 EXACT_BELOW = ANN_MIN // 2  # a filter admitting at most this many rows is searched exactly, row by row
 ANN_BITS = 2  # RaBitQ bits a dimension in an approximate index's codes (see `_vector_index`)
 NPROBE = 512  # IVF lists searched per query (see `_vector_index`). bench/scale.py at 1M paragraphs (4,000 lists)
-# and 2.57M sentences (6,415 lists), recall@10 against exact, one thread: paragraphs 0.987 at 256, 0.991 at 384,
-# 0.994 at 512 (4 to 7 ms); sentences 0.976, 0.986, 0.990 (6 to 12 ms; SQ8 codes: 0.979 at 256 in 14 ms)
+# and 2.57M sentences (6,415 lists), recall@10 against exact and time, one thread, interleaved question by question
+# on the loaded machine: paragraphs SQ8 at 256 lists 0.988 in 6.9 ms, RaBitQ at 256 0.987 in 3.1 ms, at 512
+# 0.994 in 5.3 ms; sentences 0.979 in 20.3 ms, 0.976 in 9.0 ms, 0.990 in 16.5 ms
 READ_BY_ROW = ("vectors", "sentences")  # read a few rows per question: by pread, not mapped (see ReadByRow)
 ARRAYS = ("offsets", "doc_lines", "rows", "row_doc", "row_author", "row_label", "vectors", "sentence_row", "sentence_span",
           "sentences", "terms", "indptr", "post_row", "post_tf", "doc_len", "keys", "sentence_keys")
@@ -146,11 +147,10 @@ def _vector_index(vectors: np.ndarray) -> Any:
     """Exact inner product below ANN_MIN vectors; above, IVF over RaBitQ codes of ANN_BITS bits a dimension.
 
     RaBitQ, not 8-bit scalar codes (SQ8, before): a question's recall is decided by how many lists it probes,
-    and 2-bit RaBitQ codes are scanned about 4 times as fast as SQ8's at 0.3 times the size (116 bytes a vector
-    against 384), so the same time probes more lists. 258,000 sentences (bench/scale.py's 100,000 paragraphs),
-    one thread: SQ8 at 256 of 2,030 lists recall@10 0.979 in 6.3 ms, at 512 0.993 in 13.3 ms; RaBitQ at 512
-    0.993 in 3.1 ms. (4-bit PQ fast-scan codes need a re-score of 1,000 candidates for 0.96, and HNSW, M 32,
-    reached 0.987 at efSearch 512 in 3.1 ms with a graph that cannot be memory-mapped.)"""
+    and 2-bit RaBitQ codes are scanned about twice as fast at 0.3 times the size (116 bytes a vector against
+    384), so the same time probes more lists (see NPROBE). (4-bit PQ fast-scan codes needed a re-score of 1,000
+    candidates for 0.96 over 258,000 sentences; HNSW, M 32, reached 0.987 at efSearch 512 in 3.1 ms with a graph
+    that cannot be memory-mapped.)"""
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     dim = x.shape[1] if x.ndim == 2 and x.shape[1] else 384
     index: Any
