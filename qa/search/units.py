@@ -219,8 +219,9 @@ def passage_tokens(text: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=65536)
 def compound_parts(word: str) -> frozenset[str]:
-    """A lower-case English word's two stems when it is a closed compound of dictionary words (the first of four letters, the second of five)
-    or more ("cyberspace", "peacekeeping"; the dictionary: the stems of CC-CEDICT's English glosses)."""
+    """A lower-case English word's two stems when it is a closed compound of two dictionary words, the first of
+    four letters or more and the second of five or more ("cyberspace", "peacekeeping"; the dictionary: the stems
+    of CC-CEDICT's English glosses)."""
     words = english_words()
     for i in range(4, len(word) - 4):
         head, rest = stem(word[:i]), stem(word[i:])
