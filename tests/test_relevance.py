@@ -87,6 +87,13 @@ def test_a_chinese_word_matches_an_english_paragraph_through_cc_cedict() -> None
     assert not unit.found_in(frozenset({"pandem"}), "en")
 
 
+def test_a_chinese_abbreviation_also_matches_the_acronym_its_dictionary_entry_gives() -> None:
+    (unit,) = topic_units("新冠", "zh", [], frozenset(), frozenset())  # "novel coronavirus (… COVID-19)"
+    assert unit.found_in(passage_tokens("Vaccines against COVID-19 must reach everyone."), "en")
+    assert unit.found_in(passage_tokens("The novel coronavirus spread fast."), "en")
+    assert not unit.found_in(passage_tokens("Vaccines against measles must reach everyone."), "en")
+
+
 def test_the_party_asked_about_is_the_speaker_not_the_party_spoken_about(engine) -> None:
     speakers: Speakers = engine.speakers
     sweden = speakers.resolve("Sweden")

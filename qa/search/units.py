@@ -107,7 +107,10 @@ def english_forms(word: str, senses: int = 3) -> list[frozenset[str]]:
             out.append(frozenset(words))
             if len(words) > 1:  # the gloss's head noun alone: "novel coronavirus" is also just "coronavirus"
                 out.append(frozenset(words[-1:]))
-    return list(dict.fromkeys(out))[:TRANSLATIONS]
+    # and the acronyms its glosses give ("COVID-19" for 新冠): how English text often writes the thing
+    acronyms = [frozenset(w for w in sense.stems if not w.isdigit()) or frozenset(sense.stems)
+                for sense in cedict().acronyms.get(word, ()) if sense.order < senses]
+    return list(dict.fromkeys(out))[:TRANSLATIONS] + [a for a in dict.fromkeys(acronyms) if a not in out]
 
 
 def _concept_unit(term: Term) -> Unit:

@@ -21,7 +21,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, ItemsView, Iterator, Mapping, ValuesView
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -44,6 +44,10 @@ _BAD_SENSE = re.compile(
 _PAREN = re.compile(r"\([^()]*\)")
 _ABBR = re.compile(rf"^(?:abbr\.|abbreviation) (?:for|of) [^,]*,?\s*|[{HAN}|]+(?:\[[^\]]*\])?")
 _GLOSS_SPLIT = re.compile(r"[;,]")
+# an acronym a gloss gives in parentheses ("World Health Organization (WHO)", "novel coronavirus (… COVID-19)")
+# a parenthesis that gives the headword's acronym ("(WHO)") or names what it refers to ("(esp. SARS-CoV-2, …)")
+_NAMES_REFERENT = re.compile(r"\((?:(?:esp|i\.e|e\.g)\.\s|[A-Z]{2,}[A-Z0-9]*(?:-[A-Za-z0-9]+)*\))")
+_ACRONYM = re.compile(r"(?<![\w-])[A-Z]{2,}[A-Z0-9]*(?:-[A-Za-z0-9]+)*(?![\w-])")
 _LEADING = re.compile(r"^(?:to be |to |a |an |the |fig\. )")
 _MAX_GLOSS_WORDS = 4
 
@@ -65,6 +69,9 @@ class CedictIndex:
     by_chinese: Mapping[str, list[_Sense]]
     entries: int
     seconds: float
+    # Chinese -> the acronyms its glosses give in parentheses (世界卫生组织: WHO; 新冠: SARS-CoV-2, COVID-19): how
+    # English text often names the thing. Kept apart from the senses, which translate whole glosses both ways.
+    acronyms: Mapping[str, list[_Sense]] = field(default_factory=dict)
 
 
 def cedict_path() -> Path:
@@ -97,6 +104,7 @@ def parse_cedict(lines: list[str], started: float | None = None) -> CedictIndex:
     exact: dict[tuple[str, ...], list[_Sense]] = {}
     by_word: dict[str, list[_Sense]] = {}
     by_chinese: dict[str, list[_Sense]] = {}
+    acronyms: dict[str, list[_Sense]] = {}
     entries = 0
     han_only = re.compile(f"[{HAN}]+").fullmatch
     bad = _BAD_SENSE.search
@@ -116,6 +124,14 @@ def parse_cedict(lines: list[str], started: float | None = None) -> CedictIndex:
         for order, gloss in enumerate(senses.split("/")):
             if not gloss or suspect and bad(gloss):
                 continue
+            if "(" in gloss:
+                for inner in _PAREN.findall(gloss):
+                    if not _NAMES_REFERENT.match(inner):
+                        continue
+                    for acronym in _ACRONYM.findall(inner):
+                        words = tuple(stem(w) for w in WORD.findall(acronym))
+                        if words and words[0] not in STOP_STEMS:
+                            acronyms.setdefault(simp, []).append(_Sense(simp, words, order))
             for stems in _gloss_stems(gloss, stem_cache):
                 sense = _Sense(simp, stems, order)
                 exact.setdefault(stems, []).append(sense)
@@ -123,7 +139,7 @@ def parse_cedict(lines: list[str], started: float | None = None) -> CedictIndex:
                 for w in stems:
                     if w not in STOP_STEMS:
                         by_word.setdefault(w, []).append(sense)
-    return CedictIndex(exact, by_word, by_chinese, entries, time.perf_counter() - started)
+    return CedictIndex(exact, by_word, by_chinese, entries, time.perf_counter() - started, acronyms)
 
 
 _cedict_lock = threading.Lock()
@@ -238,15 +254,16 @@ class _Lookups(Mapping[Any, list[_Sense]]):
 class _LazyIndex:
     """The SQLite copy of a `CedictIndex` (stem tuples joined by U+001F, senses marshalled)."""
 
-    TABLES = (("exact", True), ("by_word", False), ("by_chinese", False))
+    TABLES = (("exact", True), ("by_word", False), ("by_chinese", False), ("acronyms", False))
 
     @staticmethod
     def open(path: Path) -> CedictIndex:
         db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
         lock = threading.Lock()
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-        exact, by_word, by_chinese = (_Lookups(db, lock, table, tuples) for table, tuples in _LazyIndex.TABLES)
-        return CedictIndex(exact, by_word, by_chinese, int(meta["entries"]), float(meta["seconds"]))
+        exact, by_word, by_chinese, acronyms = (_Lookups(db, lock, table, tuples)
+                                                for table, tuples in _LazyIndex.TABLES)
+        return CedictIndex(exact, by_word, by_chinese, int(meta["entries"]), float(meta["seconds"]), acronyms)
 
     @staticmethod
     def save(index: CedictIndex, path: Path) -> None:
