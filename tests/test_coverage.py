@@ -66,3 +66,22 @@ def test_on_topic_question_is_covered_and_answered_from_the_p5_paper(engine, que
     answer = engine.ask(question, 3)
     assert answer.covered and answer.message == ""
     assert answer.hits[0].document.id == "p5-2021"
+
+
+def test_a_question_asking_for_an_amount_of_money_is_not_covered_by_passages_that_state_none(engine) -> None:
+    spending = engine.ask("How much money does the United States spend on its nuclear forces, according to the papers?")
+    assert not spending.covered and "amount of money" in spending.message
+    chinese = engine.ask("按照这些文件，俄罗斯每年在核力量上花费多少资金？")
+    assert not chinese.covered and "amount of money" in chinese.message
+    assert engine.ask("What do the papers say about the United States' nuclear forces?").covered
+
+
+def test_a_question_about_a_quoted_term_the_corpus_never_mentions_is_not_covered(engine) -> None:
+    absent = engine.analyse("这些文件如何看待“小型模块化反应堆”？")
+    present = engine.analyse("这些文件如何看待“垫脚石”办法？")
+    assert absent.names == (("小型模块化反应堆", "zh"),)
+    assert not covered(absent, engine.store, ONLY_TERMS_AND_NAMES)
+    assert covered(present, engine.store, ONLY_TERMS_AND_NAMES)
+    english = engine.analyse('What do the papers say about the "stepping stone" approach and "minimum deterrence"?')
+    assert [n for n, _ in english.names] == ["stepping stone", "minimum deterrence"]
+    assert engine.analyse("俄方如何评价“只有核国家才应为核裁军作出一切努力，其他国家只需敦促和监督”的说法？").names == ()

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.search.answer_type import states_answer
 from qa.search.query import Query
 from qa.store.base import Ranked, Store
 from qa.text.analyzers import normalise, tokenize
 from qa.text.cedict import cedict, english_for
-from qa.text.english import stem
+from qa.text.english import STOPWORDS, WORD, stem
 from qa.text.terminology import CONCEPT
 
 NOT_COVERED = "The documents do not appear to cover this question; the closest passages follow."
@@ -44,10 +45,11 @@ class CoveragePolicy:
 
 
 def verdict(query: Query, store: Store, policy: CoveragePolicy = CoveragePolicy(),
-            best: Ranked | None = None) -> str:
+            best: Ranked | None = None, head: Sequence[str] = ()) -> str:
     """'' when some paragraph may answer the question; else why not, in a sentence for the reader.
 
-    `best` is the unfiltered dense ranking when the caller has it (else it is searched for).
+    `best` is the unfiltered dense ranking when the caller has it (else it is searched for); `head` the texts of
+    the passages at the top of the answer, which must state an answer of the kind the question asks for.
     """
     if store.size == 0:
         return "The collection is empty."
@@ -63,6 +65,8 @@ def verdict(query: Query, store: Store, policy: CoveragePolicy = CoveragePolicy(
             return f"No document mentions {name}."
     if languages.get(query.language) and absent_share(query.terms, store) >= policy.max_absent_share:
         return "Most of the question's words occur in no document."
+    if query.expects and head and not any(states_answer(query.expects, text) for text in head):
+        return f"The question asks for an amount of {query.expects}, and no passage near the top states one."
     return ""
 
 
@@ -70,7 +74,8 @@ def mentions(name: str, language: str, store: Store, languages: Mapping[str, int
     """Whether the corpus mentions a proper name: in paragraphs of its language, or (a Chinese name in a corpus
     with English text) by its CC-CEDICT translation. None when the corpus cannot tell (no text to check)."""
     if language == "en":
-        return store.document_frequency(stem(name)) > 0 if languages.get("en") else None
+        stems = [stem(w) for w in WORD.findall(name) if w.lower() not in STOPWORDS] or [stem(name)]
+        return store.count_matching(stems) > 0 if languages.get("en") else None
     found = mentioned(name, store) if languages.get("zh") else None
     if not found and languages.get("en"):
         english = [w for w, s in english_for(name, cedict()) if s >= 0.99]

@@ -253,7 +253,8 @@ class Engine:
             paragraphs = dict(zip((pid for pid, _ in fused), self.store.paragraphs([pid for pid, _ in fused])))
             fused = interleave_by_party(fused, [self._party_of(paragraphs[pid], query) for pid, _ in fused])
         hits = self.hits(query, fused[:k], ranking, judged)
-        why = verdict(query, self.store, self.coverage, ranking.lists.get("dense") if scope.is_empty() else None)
+        why = verdict(query, self.store, self.coverage, ranking.lists.get("dense") if scope.is_empty() else None,
+                      [p.text for p in self.store.paragraphs([pid for pid, _ in fused[:HEAD]])] if query.expects else ())
         others = self.addressed_instead(query, whole, judged) if scope is not where and not why else ()
         message = not_addressed(query.asked, others, query.language) if others else (
             f"{NOT_COVERED} {why}" if why else "")

@@ -19,6 +19,7 @@ import numpy as np
 from qa.embedding.encoder import Encoder
 from qa.errors import QAError
 from qa.parties.speakers import Speakers
+from qa.search.answer_type import expected_answer, quoted_terms
 from qa.search.units import Unit, topic_units
 from qa.text.analyzers import (
     chinese_parts,
@@ -94,6 +95,7 @@ class Query:
     # Y?"): a condition on the answer, where `parties` (any party named as a speaker) is only a hint
     units: tuple[Unit, ...]  # what the question is about, for the relevance judgement (`relevance.topic_units`)
     encoded: np.ndarray | Future[np.ndarray] = field(repr=False, compare=False)  # the embedding, or its encoding
+    expects: str = ""  # the kind of answer a passage must state (`answer_type.MONEY`), '' when any passage may do
 
     @property
     def vector(self) -> np.ndarray:
@@ -144,13 +146,14 @@ def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool
         asked=(asked := asked_of(question, speakers)),
         units=units_of(question, language, speakers, asked, known),
         encoded=encode(encoder, question) if encoding is None else encoding,
+        expects=expected_answer(question),
     )
 
 
 def names_in(question: str, language: str, speakers: Speakers) -> tuple[tuple[str, str], ...]:
     """Proper names the question names that the corpus would have to mention to answer it: capitalised words
     of an English question (not its first word, field terms or parties that speak in the corpus), place,
-    person and organisation names of a Chinese one (jieba's tags)."""
+    person and organisation names of a Chinese one (jieba's tags), and the terms it puts in quotation marks."""
     spoken = [(m.start, m.end) for m in speakers.parties.mentions(question) if speakers.names_for(m.party)]
     spans = [(m.start(), m.end()) for m in WORD.finditer(question)]
     in_terms = {i for s, e, _ in match_terminology([question[a:b] for a, b in spans]) for i in range(s, e)}
@@ -165,6 +168,8 @@ def names_in(question: str, language: str, speakers: Speakers) -> tuple[tuple[st
             party = speakers.parties.resolve(name)
             if not (party and speakers.names_for(party)):
                 out[(name, "zh")] = None
+    for term in quoted_terms(question):
+        out[(term, "zh" if has_han(term) else "en")] = None
     return tuple(out)
 
 
