@@ -22,8 +22,9 @@ from qa.search.answer_type import states_answer
 from qa.search.query import Query
 from qa.store.base import Ranked, Store
 from qa.text.analyzers import normalise, tokenize
-from qa.text.cedict import cedict, english_for
+from qa.text.cedict import cedict, english_for, translate_phrase
 from qa.text.english import STOPWORDS, WORD, stem
+from qa.text.scripts import has_han
 from qa.text.terminology import CONCEPT
 
 NOT_COVERED = "The documents do not appear to cover this question; the closest passages follow."
@@ -63,6 +64,9 @@ def verdict(query: Query, store: Store, policy: CoveragePolicy = CoveragePolicy(
     for name, language in query.names:
         if mentions(name, language, store, languages) is False:
             return f"No document mentions {name}."
+    for term in query.quoted:
+        if mentions_term(term, store, languages) is False:
+            return f"No document mentions “{term}”."
     if languages.get(query.language) and absent_share(query.terms, store) >= policy.max_absent_share:
         return "Most of the question's words occur in no document."
     if query.expects and head and not any(states_answer(query.expects, text) for text in head):
@@ -82,6 +86,24 @@ def mentions(name: str, language: str, store: Store, languages: Mapping[str, int
         if english:
             return any(store.document_frequency(w) > 0 for w in english)
     return found
+
+
+def mentions_term(term: str, store: Store, languages: Mapping[str, int]) -> bool | None:
+    """Whether the corpus mentions a term the question quotes: as written, or in the other language by one of
+    CC-CEDICT's translations ("nuclear winter" is 核冬天). None when the corpus cannot tell: text in the other
+    language that the dictionary cannot translate the term into, or no text at all."""
+    chinese = has_han(term)
+    own, other = ("zh", "en") if chinese else ("en", "zh")
+    stems = [] if chinese else [stem(w) for w in WORD.findall(term) if w.lower() not in STOPWORDS] or [stem(term)]
+    if languages.get(own) and (mentioned(term, store) if chinese else store.count_matching(stems) > 0):
+        return True
+    if languages.get(other):
+        if chinese:
+            english = [w for w, s in english_for(term, cedict()) if s >= 0.99]
+            return store.count_matching(english) > 0 if english else None
+        translations = [zh for zh, s in translate_phrase(tuple(stems), cedict()) if s >= 0.5]
+        return any(mentioned(zh, store) for zh in translations) if translations else None
+    return False if languages.get(own) else None
 
 
 def mentioned(text: str, store: Store) -> bool:

@@ -89,6 +89,7 @@ class Query:
     field_terms: tuple[Term, ...]  # entries of the terminology the question names
     concepts: tuple[str, ...]  # their concept keys (`terminology.concept`), the same in either language
     names: tuple[tuple[str, str], ...]  # (proper name, its language) the corpus must mention to answer
+    quoted: tuple[str, ...]  # terms the question puts in quotation marks, which the corpus must mention too
     parties: tuple[frozenset[str], ...]  # each party the question names as a speaker, by the corpus's names
     compare: bool  # "what do A and B each say": the named parties should take turns
     asked: tuple[frozenset[str], ...]  # the parties the question asks about as speakers ("What did X say about
@@ -141,6 +142,7 @@ def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool
         field_terms=tuple(terms),
         concepts=concepts,
         names=names_in(question, language, speakers),
+        quoted=tuple(quoted_terms(question)),
         parties=speakers.named_in(question),
         compare=asks_to_compare(question),
         asked=(asked := asked_of(question, speakers)),
@@ -153,7 +155,7 @@ def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool
 def names_in(question: str, language: str, speakers: Speakers) -> tuple[tuple[str, str], ...]:
     """Proper names the question names that the corpus would have to mention to answer it: capitalised words
     of an English question (not its first word, field terms or parties that speak in the corpus), place,
-    person and organisation names of a Chinese one (jieba's tags), and the terms it puts in quotation marks."""
+    person and organisation names of a Chinese one (jieba's tags)."""
     spoken = [(m.start, m.end) for m in speakers.parties.mentions(question) if speakers.names_for(m.party)]
     spans = [(m.start(), m.end()) for m in WORD.finditer(question)]
     in_terms = {i for s, e, _ in match_terminology([question[a:b] for a, b in spans]) for i in range(s, e)}
@@ -168,8 +170,6 @@ def names_in(question: str, language: str, speakers: Speakers) -> tuple[tuple[st
             party = speakers.parties.resolve(name)
             if not (party and speakers.names_for(party)):
                 out[(name, "zh")] = None
-    for term in quoted_terms(question):
-        out[(term, "zh" if has_han(term) else "en")] = None
     return tuple(out)
 
 
