@@ -64,9 +64,9 @@ def verdict(query: Query, store: Store, policy: CoveragePolicy = CoveragePolicy(
     for name, language in query.names:
         if mentions(name, language, store, languages) is False:
             return f"No document mentions {name}."
-    for term in query.quoted:
-        if mentions_term(term, store, languages) is False:
-            return f"No document mentions “{term}”."
+    for quoted in query.quoted:
+        if mentions_term(quoted, store, languages) is False:
+            return f"No document mentions “{quoted}”."
     if languages.get(query.language) and absent_share(query.terms, store) >= policy.max_absent_share:
         return "Most of the question's words occur in no document."
     if query.expects and head and not any(states_answer(query.expects, text) for text in head):
