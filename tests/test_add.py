@@ -22,7 +22,9 @@ PARAGRAPHS = [
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    """Every file of the corpus folder by content (a folder in it, such as Python's `__pycache__` when the bundled
+    corpus was imported for its data files, is not the corpus's)."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 def _add(corpus_dir: Path, *args: str) -> tuple[int, str]:
