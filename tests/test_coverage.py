@@ -71,6 +71,7 @@ def test_on_topic_question_is_covered_and_answered_from_the_p5_paper(engine, que
 def test_a_question_asking_for_an_amount_of_money_is_not_covered_by_passages_that_state_none(engine) -> None:
     spending = engine.ask("How much money does the United States spend on its nuclear forces, according to the papers?")
     assert not spending.covered and "amount of money" in spending.message
+    assert spending.hits and not any(h.answers for h in spending.hits)  # shown as closest, not as answers
     chinese = engine.ask("按照这些文件，俄罗斯每年在核力量上花费多少资金？")
     assert not chinese.covered and "amount of money" in chinese.message
     assert engine.ask("What do the papers say about the United States' nuclear forces?").covered

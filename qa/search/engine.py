@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -255,6 +255,8 @@ class Engine:
         hits = self.hits(query, fused[:k], ranking, judged)
         why = verdict(query, self.store, self.coverage, ranking.lists.get("dense") if scope.is_empty() else None,
                       [p.text for p in self.store.paragraphs([pid for pid, _ in fused[:HEAD]])] if query.expects else ())
+        if why:  # not covered: no passage answers, however well it matched the words
+            hits = [replace(h, answers=False) for h in hits]
         others = self.addressed_instead(query, whole, judged) if scope is not where and not why else ()
         message = not_addressed(query.asked, others, query.language) if others else (
             f"{NOT_COVERED} {why}" if why else "")
