@@ -49,8 +49,8 @@ def verdict(query: Query, store: Store, policy: CoveragePolicy = CoveragePolicy(
             best: Ranked | None = None, head: Sequence[str] = ()) -> str:
     """'' when some paragraph may answer the question; else why not, in a sentence for the reader.
 
-    `best` is the unfiltered dense ranking when the caller has it (else it is searched for); `head` the texts of
-    the passages at the top of the answer, which must state an answer of the kind the question asks for.
+    `best` is the unfiltered dense ranking when the caller has it (else it is searched for); `head` the ids of
+    the passages at the top of the answer, one of which must state an answer of the kind the question asks for.
     """
     if store.size == 0:
         return "The collection is empty."
@@ -69,7 +69,7 @@ def verdict(query: Query, store: Store, policy: CoveragePolicy = CoveragePolicy(
             return f"No document mentions “{quoted}”."
     if languages.get(query.language) and absent_share(query.terms, store) >= policy.max_absent_share:
         return "Most of the question's words occur in no document."
-    if query.expects and head and not any(states_answer(query.expects, text) for text in head):
+    if query.expects and head and not any(states_answer(query.expects, p.text) for p in store.paragraphs(head)):
         return f"The question asks for an amount of {query.expects}, and no passage near the top states one."
     return ""
 

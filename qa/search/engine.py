@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -252,11 +252,9 @@ class Engine:
         if self.ranking.interleave_named and len(query.parties) > 1 and query.compare:
             paragraphs = dict(zip((pid for pid, _ in fused), self.store.paragraphs([pid for pid, _ in fused])))
             fused = interleave_by_party(fused, [self._party_of(paragraphs[pid], query) for pid, _ in fused])
-        hits = self.hits(query, fused[:k], ranking, judged)
         why = verdict(query, self.store, self.coverage, ranking.lists.get("dense") if scope.is_empty() else None,
-                      [p.text for p in self.store.paragraphs([pid for pid, _ in fused[:HEAD]])] if query.expects else ())
-        if why:  # not covered: no passage answers, however well it matched the words
-            hits = [replace(h, answers=False) for h in hits]
+                      [pid for pid, _ in fused[:HEAD]])
+        hits = self.hits(query, fused[:k], ranking, judged, covered=not why)
         others = self.addressed_instead(query, whole, judged) if scope is not where and not why else ()
         message = not_addressed(query.asked, others, query.language) if others else (
             f"{NOT_COVERED} {why}" if why else "")
@@ -321,8 +319,8 @@ class Engine:
         return Ranking(lists, fuse(lists, self.ranking) if len(lists) > len(first) else fused)
 
     def hits(self, query: Query, fused: list[tuple[str, float]], ranking: Ranking,
-             judged: dict[str, float] | None = None) -> list[Hit]:
-        """Cited hits for fused (paragraph id, score) pairs: rank in each channel, cosine, answering sentence."""
+             judged: dict[str, float] | None = None, covered: bool = True) -> list[Hit]:
+        """Cited hits for fused (paragraph id, score) pairs; none answers a question judged not `covered`."""
         paragraphs = self.store.paragraphs([pid for pid, _ in fused])
         cosines = self.store.paragraph_scores([pid for pid, _ in fused], query.vector)
         ranks = positions(ranking.lists)
@@ -332,7 +330,7 @@ class Engine:
             channels["dense_score"] = round(cosine, 4)
             relevance = judged.get(pid) if judged else None
             out.append(Hit(rank, score, p, self.documents[p.doc], answer_span(self.store, p, query), channels, relevance,
-                           relevance is None or relevance >= self.judgement.threshold))
+                           covered and (relevance is None or relevance >= self.judgement.threshold)))
         return out
 
     def _party_of(self, p: Paragraph, query: Query) -> str:
