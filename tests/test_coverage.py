@@ -74,6 +74,8 @@ def test_a_question_asking_for_an_amount_of_money_is_not_covered_by_passages_tha
     assert spending.hits and not any(h.answers for h in spending.hits)  # shown as closest, not as answers
     chinese = engine.ask("按照这些文件，俄罗斯每年在核力量上花费多少资金？")
     assert not chinese.covered and "amount of money" in chinese.message
+    assert chinese.reason == chinese.message.removeprefix(NOT_COVERED).strip() and "金额" in chinese.reason_zh
+    assert chinese.to_json()["reason"] == {"en": chinese.reason, "zh": chinese.reason_zh}
     assert engine.ask("What do the papers say about the United States' nuclear forces?").covered
 
 
@@ -82,6 +84,7 @@ def test_a_question_about_a_quoted_term_the_corpus_never_mentions_is_not_covered
     present = engine.analyse("这些文件如何看待“垫脚石”办法？")
     assert absent.quoted == ("小型模块化反应堆",) and absent.names == ()
     assert not covered(absent, engine.store, ONLY_TERMS_AND_NAMES)
+    assert verdict(absent, engine.store, ONLY_TERMS_AND_NAMES).zh == "没有文件提到“小型模块化反应堆”。"
     assert covered(present, engine.store, ONLY_TERMS_AND_NAMES)
     assert engine.analyse("俄方如何评价“只有核国家才应为核裁军作出一切努力，其他国家只需敦促和监督”的说法？").quoted == ()
 

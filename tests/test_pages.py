@@ -97,6 +97,14 @@ def test_question_the_documents_do_not_cover_says_so_instead_of_listing_answers(
     assert 'class="cards">' not in r.text
 
 
+def test_the_page_says_why_a_question_is_not_covered_in_the_readers_language(app_client):
+    question = "这些文件如何看待“小型模块化反应堆”？"
+    chinese = app_client.get("/", params={"q": question, "lang": "zh"})
+    english = app_client.get("/", params={"q": question, "lang": "en"})
+    assert '<span class="reason">没有文件提到“小型模块化反应堆”。</span>' in chinese.text
+    assert '<span class="reason">No document mentions “小型模块化反应堆”.</span>' in english.text
+
+
 def test_filters_restrict_results_and_stay_ticked(app_client, engine):
     sweden = doc_of(engine, "Sweden")
     r = app_client.get("/", params={"q": NSA, "state": "Sweden", "lang": "en"})

@@ -109,6 +109,11 @@ class Answer:
     message: str = ""
     # A question naming its speaker that the speaker's documents do not answer: who did (see `Engine.search`)
     addressed_by: tuple[str, ...] = ()
+    reason: str = ""  # why it is not covered (`coverage.Why`: English, and Chinese as `.zh`), '' when it is
+
+    @property
+    def reason_zh(self) -> str:
+        return str(getattr(self.reason, "zh", self.reason))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -117,6 +122,7 @@ class Answer:
             "covered": self.covered,
             "message": self.message,
             "addressed_by": list(self.addressed_by),
+            "reason": {"en": str(self.reason), "zh": self.reason_zh},
             "results": [h.to_json() for h in self.hits],
         }
 

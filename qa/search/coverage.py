@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
 
@@ -28,6 +29,18 @@ from qa.text.scripts import has_han
 from qa.text.terminology import CONCEPT
 
 NOT_COVERED = "The documents do not appear to cover this question; the closest passages follow."
+
+
+class Why(str):
+    """Why a question is not covered: the English sentence (the string itself, as the API's message has it) and
+    its Chinese (`zh`), for a reader of either language."""
+
+    zh: str
+
+    def __new__(cls, en: str, zh: str) -> Self:
+        why = super().__new__(cls, en)
+        why.zh = zh
+        return why
 
 
 def everyday(store: Store, vector: np.ndarray) -> float:
@@ -53,24 +66,26 @@ def verdict(query: Query, store: Store, policy: CoveragePolicy = CoveragePolicy(
     the passages at the top of the answer, one of which must state an answer of the kind the question asks for.
     """
     if store.size == 0:
-        return "The collection is empty."
+        return Why("The collection is empty.", "资料库中没有文件。")
     best = best[:1] if best else store.search_paragraphs(query.vector, 1)
     if best and best[0][1] <= everyday(store, query.vector) + policy.margin:
-        return "No passage is closer to the question than everyday text is."
+        return Why("No passage is closer to the question than everyday text is.", "没有哪个段落比日常文本更接近这个问题。")
     for term, key in zip(query.field_terms, query.concepts):
         if store.document_frequency(CONCEPT + key) == 0:
-            return f"No document mentions {term.english} ({term.chinese[0]})."
+            return Why(f"No document mentions {term.english} ({term.chinese[0]}).",
+                       f"没有文件提到{term.chinese[0]}（{term.english}）。")
     languages = store.manifest.get("languages", {})
     for name, language in query.names:
         if mentions(name, language, store, languages) is False:
-            return f"No document mentions {name}."
+            return Why(f"No document mentions {name}.", f"没有文件提到{name}。")
     for quoted in query.quoted:
         if mentions_term(quoted, store, languages) is False:
-            return f"No document mentions “{quoted}”."
+            return Why(f"No document mentions “{quoted}”.", f"没有文件提到“{quoted}”。")
     if languages.get(query.language) and absent_share(query.terms, store) >= policy.max_absent_share:
-        return "Most of the question's words occur in no document."
+        return Why("Most of the question's words occur in no document.", "问题中的大部分词语在所有文件中都没有出现。")
     if query.expects and head and not any(states_answer(query.expects, p.text) for p in store.paragraphs(head)):
-        return f"The question asks for an amount of {query.expects}, and no passage near the top states one."
+        return Why(f"The question asks for an amount of {query.expects}, and no passage near the top states one.",
+                   "问题询问的是金额，但排名靠前的段落都没有给出金额。")
     return ""
 
 

@@ -258,7 +258,7 @@ class Engine:
         others = self.addressed_instead(query, whole, judged) if scope is not where and not why else ()
         message = not_addressed(query.asked, others, query.language) if others else (
             f"{NOT_COVERED} {why}" if why else "")
-        return Answer(query.text, tuple(hits), not (why or others), query.language, message, others)
+        return Answer(query.text, tuple(hits), not (why or others), query.language, message, others, why)
 
     def rank_within(self, query: Query, whole: Ranking, scope: Filter) -> Ranking:
         """The ranking under `scope`, a narrowing to the parties the question asks about of the filter `whole`

@@ -73,6 +73,8 @@ class AskResponse(BaseModel):
     message: str
     addressed_by: list[str] = Field(description="When the party the question asks about did not address it: the "
                                                 "parties that did, best first.")
+    reason: dict[str, str] = Field(description="Why the question is not covered, in English (`en`) and Chinese "
+                                               "(`zh`), e.g. the quoted term no document mentions; empty when it is.")
     results: list[Result]
 
 
