@@ -1,11 +1,12 @@
-"""The answer-type check: which questions ask for an amount of money, which passages state one, and which quoted
+"""The answer-type check (which questions ask for an amount of money, which passages state one) and the quoted
 words a question asks about as a term."""
 
 from __future__ import annotations
 
 import pytest
 
-from qa.search.answer_type import MONEY, expected_answer, quoted_terms, states_answer
+from qa.search.answer_type import MONEY, expected_answer, states_answer
+from qa.search.query import quoted_terms
 
 
 @pytest.mark.parametrize("question", [

@@ -6,9 +6,6 @@ passage that states one (a number with a currency: "$10 billion", "2.5 million e
 passage near the top of the ranking states an amount, the documents do not answer the question, however close
 their passages on the same subject come. Other answer types (a date, a count) are not checked: a count is often
 answered by a list of names, a date by the name of a meeting.
-
-Quoted terms: a question that puts a term in quotation marks (“核冬天”, "no first use") asks about that term, so a
-corpus that never mentions it does not answer; a quoted clause (with punctuation inside) is a citation, not a term.
 """
 
 from __future__ import annotations
@@ -42,13 +39,3 @@ def expected_answer(question: str) -> str:
 def states_answer(kind: str, text: str) -> bool:
     """Whether a passage states an answer of that kind (any passage can answer a question of no checked kind)."""
     return bool(_STATES_MONEY.search(text)) if kind == MONEY else True
-
-
-_QUOTED = re.compile(r"“([^“”]+)”|「([^「」]+)」|『([^『』]+)』|\"([^\"]+)\"|‘([^‘’]+)’")
-_CLAUSE = re.compile(r"[，。；：！？,;:!?]")
-
-
-def quoted_terms(question: str) -> list[str]:
-    """The terms a question puts in quotation marks, short of a quoted clause or sentence."""
-    found = (next(g for g in m.groups() if g) for m in _QUOTED.finditer(question))
-    return [t.strip() for t in found if t.strip() and not _CLAUSE.search(t) and len(t.split()) <= 6]

@@ -93,8 +93,7 @@ def mentions(name: str, language: str, store: Store, languages: Mapping[str, int
     """Whether the corpus mentions a proper name: in paragraphs of its language, or (a Chinese name in a corpus
     with English text) by its CC-CEDICT translation. None when the corpus cannot tell (no text to check)."""
     if language == "en":
-        stems = [stem(w) for w in WORD.findall(name) if w.lower() not in STOPWORDS] or [stem(name)]
-        return store.count_matching(stems) > 0 if languages.get("en") else None
+        return store.count_matching(content_stems(name)) > 0 if languages.get("en") else None
     found = mentioned(name, store) if languages.get("zh") else None
     if not found and languages.get("en"):
         english = [w for w, s in english_for(name, cedict()) if s >= 0.99]
@@ -109,7 +108,7 @@ def mentions_term(term: str, store: Store, languages: Mapping[str, int]) -> bool
     language that the dictionary cannot translate the term into, or no text at all."""
     chinese = has_han(term)
     own, other = ("zh", "en") if chinese else ("en", "zh")
-    stems = [] if chinese else [stem(w) for w in WORD.findall(term) if w.lower() not in STOPWORDS] or [stem(term)]
+    stems = [] if chinese else content_stems(term)
     if languages.get(own) and (mentioned(term, store) if chinese else store.count_matching(stems) > 0):
         return True
     if languages.get(other):
@@ -119,6 +118,11 @@ def mentions_term(term: str, store: Store, languages: Mapping[str, int]) -> bool
         translations = [zh for zh, s in translate_phrase(tuple(stems), cedict()) if s >= 0.5]
         return any(mentioned(zh, store) for zh in translations) if translations else None
     return False if languages.get(own) else None
+
+
+def content_stems(text: str) -> list[str]:
+    """The stems of an English name's or term's words, its stopwords left out ("Treaty of Tlatelolco")."""
+    return [stem(w) for w in WORD.findall(text) if w.lower() not in STOPWORDS] or [stem(text)]
 
 
 def mentioned(text: str, store: Store) -> bool:

@@ -19,7 +19,7 @@ import numpy as np
 from qa.embedding.encoder import Encoder
 from qa.errors import QAError
 from qa.parties.speakers import Speakers
-from qa.search.answer_type import expected_answer, quoted_terms
+from qa.search.answer_type import expected_answer
 from qa.search.units import Unit, topic_units
 from qa.text.analyzers import (
     chinese_parts,
@@ -150,6 +150,17 @@ def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool
         encoded=encode(encoder, question) if encoding is None else encoding,
         expects=expected_answer(question),
     )
+
+
+_QUOTED = re.compile(r"“([^“”]+)”|「([^「」]+)」|『([^『』]+)』|\"([^\"]+)\"|‘([^‘’]+)’")
+_CLAUSE = re.compile(r"[，。；：！？,;:!?]")
+
+
+def quoted_terms(question: str) -> list[str]:
+    """The terms a question puts in quotation marks (“核冬天”, "no first use"): it asks about them, so a corpus
+    that never mentions them does not answer it; a quoted clause (punctuation inside) is a citation, not a term."""
+    found = (next(g for g in m.groups() if g) for m in _QUOTED.finditer(question))
+    return [t.strip() for t in found if t.strip() and not _CLAUSE.search(t) and len(t.split()) <= 6]
 
 
 def names_in(question: str, language: str, speakers: Speakers) -> tuple[tuple[str, str], ...]:
