@@ -103,6 +103,10 @@ def test_the_page_says_why_a_question_is_not_covered_in_the_readers_language(app
     english = app_client.get("/", params={"q": question, "lang": "en"})
     assert '<span class="reason">没有文件提到“小型模块化反应堆”。</span>' in chinese.text
     assert '<span class="reason">No document mentions “小型模块化反应堆”.</span>' in english.text
+    compared = app_client.get("/compare", params={"q": question, "lang": "zh"})
+    assert '<span class="reason">没有文件提到“小型模块化反应堆”。</span>' in compared.text
+    api = app_client.get("/api/compare", params={"q": question}).json()
+    assert api["covered"] is False and api["reason"]["zh"] == "没有文件提到“小型模块化反应堆”。"
 
 
 def test_filters_restrict_results_and_stay_ticked(app_client, engine):

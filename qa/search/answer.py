@@ -7,7 +7,7 @@ them through `passage_json`, so a passage has one shape and one link wherever it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from qa.documents.document import Document
 from qa.documents.paragraph import Paragraph
@@ -98,6 +98,23 @@ class Hit:
                 "relevance": None if self.relevance is None else round(float(self.relevance), 4)}
 
 
+class Why(str):
+    """Why a question is not covered: the English sentence (the string itself, as the API's message has it) and
+    its Chinese (`zh`), for a reader of either language."""
+
+    zh: str
+
+    def __new__(cls, en: str, zh: str) -> Self:
+        why = super().__new__(cls, en)
+        why.zh = zh
+        return why
+
+
+def reason_json(reason: str) -> dict[str, str]:
+    """A reason in both languages, as the API gives it (a plain string has no Chinese of its own)."""
+    return {"en": str(reason), "zh": str(getattr(reason, "zh", reason))}
+
+
 @dataclass(frozen=True)
 class Answer:
     """The result of one question: hits best first, and whether the documents cover the question at all."""
@@ -109,11 +126,11 @@ class Answer:
     message: str = ""
     # A question naming its speaker that the speaker's documents do not answer: who did (see `Engine.search`)
     addressed_by: tuple[str, ...] = ()
-    reason: str = ""  # why it is not covered (`coverage.Why`: English, and Chinese as `.zh`), '' when it is
+    reason: str = ""  # why it is not covered (a `Why`: English, and Chinese as `.zh`), '' when it is
 
     @property
     def reason_zh(self) -> str:
-        return str(getattr(self.reason, "zh", self.reason))
+        return reason_json(self.reason)["zh"]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -122,7 +139,7 @@ class Answer:
             "covered": self.covered,
             "message": self.message,
             "addressed_by": list(self.addressed_by),
-            "reason": {"en": str(self.reason), "zh": self.reason_zh},
+            "reason": reason_json(self.reason),
             "results": [h.to_json() for h in self.hits],
         }
 

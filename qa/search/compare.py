@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from qa.documents.document import Document
 from qa.errors import InputError
 from qa.parties.citation import paragraph_author, speaker
-from qa.search.answer import Hit
+from qa.search.answer import Hit, Why, reason_json
 from qa.search.coverage import NOT_COVERED, verdict
 from qa.search.query import Query
 from qa.search.relevance import candidate_features
@@ -58,12 +58,18 @@ class Comparison:
     page: int
     per_page: int
     side_by_side: bool  # the question or the filter named the parties: show them as columns
+    reason: str = ""  # why it is not covered (a `Why`, in English and Chinese), '' when it is
+
+    @property
+    def reason_zh(self) -> str:
+        return reason_json(self.reason)["zh"]
 
     def to_json(self) -> dict[str, Any]:
         return {"query": self.query, "language": self.language, "covered": self.covered, "message": self.message,
                 "total": self.total, "covered_total": self.covered_total, "page": self.page,
                 "per_page": self.per_page, "pages": max(1, -(-self.total // self.per_page)),
-                "side_by_side": self.side_by_side, "groups": [g.to_json() for g in self.groups]}
+                "side_by_side": self.side_by_side, "reason": reason_json(self.reason),
+                "groups": [g.to_json() for g in self.groups]}
 
 
 JUDGED_PER_PARTY = 3  # a party's best passages that the judgement reads (its verdict is the best of them)
@@ -103,10 +109,10 @@ def compare(engine: Engine, query: Query, where: Filter, per_party: int, page: i
         groups.append(_group(engine, query, ranking, paragraphs, key, shown[:per_party], covered, judged))
     covered_total = sum(1 for *_, covered in order if covered)
     if not why and not covered_total:
-        why = "No passage is judged to answer it."
+        why = Why("No passage is judged to answer it.", "没有段落被判定为回答了这一问题。")
     message = f"{NOT_COVERED} {why}" if why else ""
     return Comparison(query.text, query.language, not why, message, tuple(groups), len(order), covered_total,
-                      page, per_page, side_by_side)
+                      page, per_page, side_by_side, why)
 
 
 def voices_in(documents: dict[str, Document], where: Filter) -> list[tuple[tuple[str, ...], str]]:

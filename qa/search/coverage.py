@@ -15,10 +15,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Self
 
 import numpy as np
 
+from qa.search.answer import Why
 from qa.search.answer_type import states_answer
 from qa.search.query import Query
 from qa.store.base import Ranked, Store
@@ -29,18 +29,6 @@ from qa.text.scripts import has_han
 from qa.text.terminology import CONCEPT
 
 NOT_COVERED = "The documents do not appear to cover this question; the closest passages follow."
-
-
-class Why(str):
-    """Why a question is not covered: the English sentence (the string itself, as the API's message has it) and
-    its Chinese (`zh`), for a reader of either language."""
-
-    zh: str
-
-    def __new__(cls, en: str, zh: str) -> Self:
-        why = super().__new__(cls, en)
-        why.zh = zh
-        return why
 
 
 def everyday(store: Store, vector: np.ndarray) -> float:

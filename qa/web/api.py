@@ -102,6 +102,8 @@ class CompareResponse(BaseModel):
     per_page: int
     pages: int
     side_by_side: bool = Field(description="True when the question or the filter named the parties compared.")
+    reason: dict[str, str] = Field(description="Why the question is not covered, in English (`en`) and Chinese "
+                                               "(`zh`); empty when it is.")
     groups: list[Group] = Field(description="This page's voices, best answer first.")
 
 
