@@ -44,10 +44,11 @@ _BAD_SENSE = re.compile(
 _PAREN = re.compile(r"\([^()]*\)")
 _ABBR = re.compile(rf"^(?:abbr\.|abbreviation) (?:for|of) [^,]*,?\s*|[{HAN}|]+(?:\[[^\]]*\])?")
 _GLOSS_SPLIT = re.compile(r"[;,]")
-# an acronym a gloss gives in parentheses ("World Health Organization (WHO)", "novel coronavirus (… COVID-19)")
+_ACRONYM_WORD = r"[A-Z]{2,}[A-Z0-9]*(?:-[A-Za-z0-9]+)*"  # WHO, IAEA, COVID-19, SARS-CoV-2
 # a parenthesis that gives the headword's acronym ("(WHO)") or names what it refers to ("(esp. SARS-CoV-2, …)")
-_NAMES_REFERENT = re.compile(r"\((?:(?:esp|i\.e|e\.g)\.\s|[A-Z]{2,}[A-Z0-9]*(?:-[A-Za-z0-9]+)*\))")
-_ACRONYM = re.compile(r"(?<![\w-])[A-Z]{2,}[A-Z0-9]*(?:-[A-Za-z0-9]+)*(?![\w-])")
+_NAMES_REFERENT = re.compile(rf"\((?:(?:esp|i\.e|e\.g)\.\s|{_ACRONYM_WORD}\))")
+# an acronym a gloss gives in parentheses ("World Health Organization (WHO)", "novel coronavirus (… COVID-19)")
+_ACRONYM = re.compile(rf"(?<![\w-]){_ACRONYM_WORD}(?![\w-])")
 _LEADING = re.compile(r"^(?:to be |to |a |an |the |fig\. )")
 _MAX_GLOSS_WORDS = 4
 
