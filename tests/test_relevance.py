@@ -15,7 +15,7 @@ from qa.errors import CorpusError
 from qa.parties.speakers import Speakers
 from qa.search.evaluate import Topic, score_topic
 from qa.search.query import asked_of
-from qa.search.relevance import FEATURES, RelevanceModel, fit, load_model
+from qa.search.relevance import FEATURES, RelevanceModel, fit, load_model, reorder
 from qa.search.units import compound_parts, passage_tokens, topic_units
 from qa.store.base import ALL
 
@@ -140,6 +140,13 @@ def test_a_broken_model_file_is_a_clear_error(tmp_path: Path) -> None:
         load_model(str(other))
 
 
+def test_the_head_puts_passages_judged_to_answer_before_the_others() -> None:
+    # fused ranks 1..4; only the third is judged to answer, so it leads, and the rest keep p^(1/4)/rank order
+    assert reorder(np.array([0.05, 0.30, 0.60, 0.0]), threshold=0.4) == [2, 0, 1, 3]
+    # among answers the fused rank still counts: 0.5 at rank 1 stays above 0.9 at rank 2
+    assert reorder(np.array([0.5, 0.9, 0.1]), threshold=0.4) == [0, 1, 2]
+
+
 # --- ask, not covered, who said what ---------------------------------------------------------------------------
 
 
@@ -151,6 +158,8 @@ def test_every_passage_of_an_answer_carries_the_verdict(engine) -> None:
                for h in answer.hits)
     row = answer.to_json()["results"][0]
     assert row["answers"] is True and 0 < row["relevance"] <= 1
+    marks = [h.answers for h in answer.hits]
+    assert marks == sorted(marks, reverse=True)  # no "closest; does not answer" above an answer
 
 
 @pytest.mark.parametrize("question", ["What did Russia say about the stepping-stone approach?",

@@ -248,7 +248,7 @@ class Engine:
             why = (f"{asked_names(query.asked, 'en')} has no passages under these filters." if scope is not where
                    else "No paragraphs match the filters.")
             return Answer(query.text, (), False, query.language, why)
-        fused, judged = self.judged_head(query, ranking, answers_first=scope is not where)
+        fused, judged = self.judged_head(query, ranking)
         if self.ranking.interleave_named and len(query.parties) > 1 and query.compare:
             paragraphs = dict(zip((pid for pid, _ in fused), self.store.paragraphs([pid for pid, _ in fused])))
             fused = interleave_by_party(fused, [self._party_of(paragraphs[pid], query) for pid, _ in fused])
@@ -273,20 +273,15 @@ class Engine:
         seen = {pid for pid, _ in own}
         return Ranking(narrowed.lists, own + [item for item in narrowed.fused if item[0] not in seen])
 
-    def judged_head(self, query: Query, ranking: Ranking, answers_first: bool = False
-                    ) -> tuple[list[tuple[str, float]], dict[str, float]]:
-        """The fused ranking with its head re-ordered by the judgement, and each head passage's probability.
-
-        `answers_first`: the passages judged to answer before the others, each in the order `reorder` gives (for
-        "What did X say about Y?", where X's passages about Y are the answer and X's others are not)."""
+    def judged_head(self, query: Query, ranking: Ranking) -> tuple[list[tuple[str, float]], dict[str, float]]:
+        """The fused ranking with its head re-ordered by the judgement (answers first), and each head passage's
+        probability."""
         if not self.ranking.judge:
             return ranking.fused, {}
         head = ranking.fused[:HEAD]
         probabilities = self.judgement.probability(
             candidate_features(self.store, query, head, ranking.lists))
-        order = reorder(probabilities)
-        if answers_first:
-            order = sorted(order, key=lambda i: probabilities[i] < self.judgement.threshold)
+        order = reorder(probabilities, self.judgement.threshold)
         return [head[i] for i in order] + ranking.fused[HEAD:], {
             pid: float(p) for (pid, _), p in zip(head, probabilities)}
 

@@ -214,15 +214,18 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iterations: int = 50,
     return RelevanceModel(tuple(names), mean, scale, w[:-1], float(w[-1]))
 
 
-def reorder(probabilities: np.ndarray) -> list[int]:
-    """The head's new order: p^(1/4) / fused rank. The fused rank is the channels' agreement, which the
-    probability only partly carries (its features are mostly lexical, and a paraphrase shares few words), so the
-    judgement moves a passage by a few places, not from 30th to first; stable, so ties keep the fused order.
+def reorder(probabilities: np.ndarray, threshold: float) -> list[int]:
+    """The head's new order: the passages judged to answer first, then the others, each group by
+    p^(1/4) / fused rank; stable, so ties keep the fused order.
 
-    The exponent was chosen among 1/4, 1/2 and 1 as the only one that gains on both halves of both development
-    sets (MRR@10 and recall@5 alike); 1/2 and 1 gain more on average but lose on one half each."""
+    Answers first, because a reader who is told "closest; does not answer" above an answer stops trusting the
+    marks (and the first answer is what `qa eval` scores: seeds MRR@10 0.788 → 0.797, the 2021 set unchanged).
+    Within a group the fused rank still counts: it is the channels' agreement, which the probability only
+    partly carries (its features are mostly lexical, and a paraphrase shares few words). The exponent was
+    chosen among 1/4, 1/2 and 1 as the only one that gains on both halves of both development sets (MRR@10 and
+    recall@5 alike); 1/2 and 1 gain more on average but lose on one half each."""
     score = probabilities ** 0.25 / np.arange(1, len(probabilities) + 1)
-    return [int(i) for i in np.argsort(-score, kind="stable")]
+    return [int(i) for i in np.lexsort((-score, probabilities < threshold))]
 
 
 def asked_names(asked: Sequence[frozenset[str]], language: str) -> str:
