@@ -177,6 +177,19 @@ def test_int8_model_is_built_once_and_reused(backends: dict[str, Any], monkeypat
     assert not list(folder.parent.glob(storage.TMP_PREFIX + "*"))
 
 
+def test_only_the_latency_configuration_caches_its_compiled_model(backends: dict[str, Any], tmp_path: Path) -> None:
+    """Each compiled configuration is a blob as large as the model: an index build (throughput) caches none."""
+    from qa.embedding.runtimes import open_streams
+
+    folder = Path(str(backends["openvino-int8"].identity()["path"]))
+    for name in ("openvino_model.xml", "openvino_model.bin"):
+        (tmp_path / name).symlink_to(folder / name)
+    open_streams("openvino-int8", tmp_path, 1)
+    assert not (tmp_path / "compiled").exists()
+    open_streams("openvino-int8", tmp_path, 1, latency=True)
+    assert any((tmp_path / "compiled").iterdir())
+
+
 def test_int8_folder_name_follows_the_calibration_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     converted = ensure_converted(Settings.load().cache_dir)
     before = quantize.int8_dir(converted, "openvino-int8")
