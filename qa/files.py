@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -116,6 +117,29 @@ def remove_stray_temps(folder: Path) -> None:
             if p.is_dir():
                 shutil.rmtree(p)
             else:
+                p.unlink()
+
+
+UNUSED_DAYS = 30  # a cache file no process has read for this long is one an older version left
+
+
+def mark_used(path: Path) -> None:
+    """Note that a cache file was just read (its modification time), so `prune_unused` keeps it."""
+    with contextlib.suppress(OSError):
+        os.utime(path)
+
+
+def prune_unused(kept: Path, prefix: str, days: float = UNUSED_DAYS) -> None:
+    """Remove the files beside `kept` that start with `prefix` but belong to another cache (their name before the
+    first dot differs) and that nothing has read for `days`.
+
+    A cache named for the code and data that built it (CC-CEDICT's index, jieba's tables) gains a file of tens of
+    megabytes with each upgrade; a version that is still installed and used keeps its own fresh (`mark_used`)."""
+    own = kept.name.split(".")[0]
+    cutoff = time.time() - days * 86400
+    for p in kept.parent.glob(prefix + "*"):
+        with contextlib.suppress(OSError):
+            if p.name.split(".")[0] != own and p.is_file() and p.stat().st_mtime < cutoff:
                 p.unlink()
 
 

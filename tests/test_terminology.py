@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -200,3 +202,22 @@ def test_cedict_index_saved_in_the_cache_is_the_one_parsing_builds(tmp_path: Pat
     monkeypatch.setattr(ced, "_cedict", None)
     assert ced.load_cedict(tmp_path).exact == built.exact
     assert saved.stat().st_size > 1000
+
+
+def test_a_new_dictionary_cache_removes_the_ones_older_versions_left_unused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import qa.text.cedict as ced
+
+    folder = tmp_path / "cedict"
+    folder.mkdir()
+    month_ago = time.time() - 31 * 86400
+    left = [folder / "cedict-index-0000000000000000.pickle", folder / "cedict-index-0000000000000000.sqlite"]
+    in_use, other = folder / "cedict-index-1111111111111111.pickle", folder / "notes.txt"
+    for p in (*left, in_use, other):
+        p.write_bytes(b"x")
+        os.utime(p, (month_ago, month_ago))
+    os.utime(in_use)  # another installed version read its own yesterday
+    monkeypatch.setattr(ced, "_cedict", None)
+    ced.load_cedict(tmp_path)
+    assert ced.cedict_cache_path(tmp_path).is_file()
+    assert not any(p.exists() for p in left) and in_use.exists() and other.exists()

@@ -21,7 +21,7 @@ from typing import Any
 
 from qa import imports
 from qa.errors import QAError
-from qa.files import atomic_write_bytes
+from qa.files import atomic_write_bytes, mark_used, prune_unused
 from qa.text.english import STOPWORDS, stem
 from qa.text.scripts import HAN
 from qa.text.terminology import load_terminology
@@ -118,6 +118,7 @@ def load_dictionaries(cache_dir: Path, tags: bool = True) -> None:
                 tk = make()
                 tk.FREQ, tk.total = marshal.loads(counts.read_bytes())
                 tk.initialized = True
+                mark_used(counts)
             except (OSError, ValueError, EOFError, TypeError):
                 tk = make()
                 tk.initialize()
@@ -125,6 +126,7 @@ def load_dictionaries(cache_dir: Path, tags: bool = True) -> None:
                     tk.add_word(w)
                 with contextlib.suppress(QAError, OSError):  # a read-only cache only costs the next start its time
                     atomic_write_bytes(counts, marshal.dumps((tk.FREQ, tk.total)))
+                    prune_unused(counts, "jieba-")
             _user_words, _jieba = words, tk
         if tags and _tagger is None:
             import jieba.posseg
@@ -133,6 +135,7 @@ def load_dictionaries(cache_dir: Path, tags: bool = True) -> None:
                 # The tagger's own __init__ would read the dictionary's text again: the table is set instead.
                 pos = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
                 pos.tokenizer, pos.word_tag_tab = _jieba, marshal.loads(tag_file.read_bytes())
+                mark_used(tag_file)
             except (OSError, ValueError, EOFError, TypeError):
                 pos = _name_tagger(_jieba)
                 with contextlib.suppress(QAError, OSError):

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from qa.errors import CorpusError, QAError
-from qa.files import TMP_PREFIX, atomic_write_bytes
+from qa.files import TMP_PREFIX, atomic_write_bytes, mark_used, prune_unused
 from qa.text.analyzers import word_frequency
 from qa.text.english import STOP_STEMS, WORD, stem
 from qa.text.scripts import HAN
@@ -195,6 +195,7 @@ def load_cedict(cache_dir: Path, lazy: bool = False) -> CedictIndex:
             path = cedict_cache_path(cache_dir).with_suffix(".sqlite")
             try:
                 _cedict = _LazyIndex.open(path)
+                mark_used(path)
             except (OSError, sqlite3.Error, KeyError, ValueError):
                 _cedict = _whole(cedict_cache_path(cache_dir))
                 with contextlib.suppress(OSError, sqlite3.Error):  # a read-only cache: the next start reads all
@@ -207,11 +208,14 @@ def load_cedict(cache_dir: Path, lazy: bool = False) -> CedictIndex:
 def _whole(path: Path) -> CedictIndex:
     """The whole index, unpickled from `path` or parsed (and then saved there)."""
     try:
-        return _without_gc(lambda: pickle.loads(path.read_bytes()))
+        index: CedictIndex = _without_gc(lambda: pickle.loads(path.read_bytes()))
+        mark_used(path)
+        return index
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         index = _without_gc(lambda: parse_cedict(cedict_path().read_text(encoding="utf-8").splitlines()))
         with contextlib.suppress(QAError):  # a read-only cache only costs the next start its time
             atomic_write_bytes(path, pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
+            prune_unused(path, "cedict-index-")
         return index
 
 
