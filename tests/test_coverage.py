@@ -74,8 +74,8 @@ def test_a_question_asking_for_an_amount_of_money_is_not_covered_by_passages_tha
     assert spending.hits and not any(h.answers for h in spending.hits)  # shown as closest, not as answers
     chinese = engine.ask("按照这些文件，俄罗斯每年在核力量上花费多少资金？")
     assert not chinese.covered and "amount of money" in chinese.message
-    assert chinese.reason == chinese.message.removeprefix(NOT_COVERED).strip() and "金额" in chinese.reason_zh
-    assert chinese.to_json()["reason"] == {"en": chinese.reason, "zh": chinese.reason_zh}
+    reason = chinese.to_json()["reason"]
+    assert reason["en"] == chinese.reason == chinese.message.removeprefix(NOT_COVERED).strip() and "金额" in reason["zh"]
     assert engine.ask("What do the papers say about the United States' nuclear forces?").covered
 
 

@@ -128,10 +128,6 @@ class Answer:
     addressed_by: tuple[str, ...] = ()
     reason: str = ""  # why it is not covered (a `Why`: English, and Chinese as `.zh`), '' when it is
 
-    @property
-    def reason_zh(self) -> str:
-        return reason_json(self.reason)["zh"]
-
     def to_json(self) -> dict[str, Any]:
         return {
             "query": self.query,

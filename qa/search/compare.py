@@ -60,10 +60,6 @@ class Comparison:
     side_by_side: bool  # the question or the filter named the parties: show them as columns
     reason: str = ""  # why it is not covered (a `Why`, in English and Chinese), '' when it is
 
-    @property
-    def reason_zh(self) -> str:
-        return reason_json(self.reason)["zh"]
-
     def to_json(self) -> dict[str, Any]:
         return {"query": self.query, "language": self.language, "covered": self.covered, "message": self.message,
                 "total": self.total, "covered_total": self.covered_total, "page": self.page,

@@ -36,7 +36,7 @@ from qa.parties.citation import (
     where,
 )
 from qa.resources import web_folder
-from qa.search.answer import Answer, Hit
+from qa.search.answer import Answer, Hit, reason_json
 from qa.search.engine import Engine, Filters, validate_k
 from qa.web.api import engine_of, settings_of
 from qa.web.i18n import COOKIE, EXAMPLES_ASK, EXAMPLES_COMPARE, LANGS, choose_language, translator
@@ -220,6 +220,7 @@ def install(app: FastAPI) -> None:
     templates = Jinja2Templates(env=env)
     templates.env.globals["version"] = __version__
     templates.env.globals["LANGS"] = LANGS
+    templates.env.globals["reason_in"] = lambda reason, lang: reason_json(reason).get(lang, str(reason))
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(router)
