@@ -68,6 +68,18 @@ def test_english_question_is_answered_server_side_by_a_cited_sweden_paragraph(ap
     assert f"data-citation-en=\"{top.citation_en}\"" in html.replace("&#34;", '"').replace("&#39;", "'")
 
 
+def test_answers_are_listed_before_a_heading_over_the_closest_passages_that_do_not_answer(app_client):
+    r = app_client.get("/", params={"q": STEPPING_STONE, "lang": "en", "k": 10})
+    cards = r.context["cards"]
+    answering = sum(c.answers for c in cards)
+    assert 0 < answering < len(cards), "the test needs answers and passages that do not answer"
+    html = r.text
+    heading = html.index('<h3 class="closest-h">Closest passages (not answers)</h3>')
+    first_weak = html.index(f'id="r-{cards[answering].id}"')
+    assert all(html.index(f'id="r-{c.id}"') < heading < first_weak for c in cards[:answering])
+    assert f'<ol class="cards weak" start="{answering + 1}">' in html
+
+
 def test_chinese_question_on_strategic_risk_reduction_cites_the_five_nuclear_weapon_states(app_client):
     r = app_client.get("/", params={"q": P5_RISK, "lang": "zh"})
     assert r.status_code == 200
