@@ -160,6 +160,22 @@ def test_every_passage_of_an_answer_carries_the_verdict(engine) -> None:
     assert row["answers"] is True and 0 < row["relevance"] <= 1
     marks = [h.answers for h in answer.hits]
     assert marks == sorted(marks, reverse=True)  # no "closest; does not answer" above an answer
+    assert answer.to_json()["answered"] is True
+
+
+def test_a_covered_question_no_passage_answers_says_so_above_the_closest(engine, monkeypatch: pytest.MonkeyPatch
+                                                                         ) -> None:
+    import qa.cli.main
+
+    question = "What is the historical role of mutual deterrence according to Russia?"
+    answer = engine.ask(question, 3)
+    assert answer.covered and not any(h.answers for h in answer.hits) and answer.to_json()["answered"] is False
+    monkeypatch.setattr(qa.cli.main, "_engine", lambda settings, **_: engine)
+    monkeypatch.setattr("qa.cli.handoff.ask_server", lambda *args: None)
+    result = CliRunner().invoke(cli, ["ask", question, "-k", "3"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("No passage is judged to answer the question; the closest follow.")
+    assert result.output.count("(closest; does not answer)") == 3
 
 
 @pytest.mark.parametrize("question", ["What did Russia say about the stepping-stone approach?",

@@ -136,6 +136,7 @@ class Answer:
             "message": self.message,
             "addressed_by": list(self.addressed_by),
             "reason": reason_json(self.reason),
+            "answered": any(h.answers for h in self.hits),
             "results": [h.to_json() for h in self.hits],
         }
 

@@ -75,6 +75,8 @@ class AskResponse(BaseModel):
                                                 "parties that did, best first.")
     reason: dict[str, str] = Field(description="Why the question is not covered, in English (`en`) and Chinese "
                                                "(`zh`), e.g. the quoted term no document mentions; empty when it is.")
+    answered: bool = Field(description="True when one of the results is judged to answer the question "
+                                       "(`answers`); a covered question can have only closest passages.")
     results: list[Result]
 
 
