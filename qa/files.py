@@ -131,16 +131,22 @@ def mark_used(path: Path) -> None:
 
 def prune_unused(kept: Path, prefix: str, days: float = UNUSED_DAYS) -> None:
     """Remove the files beside `kept` that start with `prefix` but belong to another cache (their name before the
-    first dot differs) and that nothing has read for `days`.
+    first dot differs) none of whose files anything has read for `days`.
 
-    A cache named for the code and data that built it (CC-CEDICT's index, jieba's tables) gains a file of tens of
+    A cache named for the code and data that built it (CC-CEDICT's index, jieba's tables) gains files of tens of
     megabytes with each upgrade; a version that is still installed and used keeps its own fresh (`mark_used`)."""
-    own = kept.name.split(".")[0]
     cutoff = time.time() - days * 86400
+    files: dict[str, list[tuple[Path, float]]] = {}
     for p in kept.parent.glob(prefix + "*"):
         with contextlib.suppress(OSError):
-            if p.name.split(".")[0] != own and p.is_file() and p.stat().st_mtime < cutoff:
-                p.unlink()
+            if p.is_file():
+                files.setdefault(p.name.split(".")[0], []).append((p, p.stat().st_mtime))
+    files.pop(kept.name.split(".")[0], None)
+    for cache in files.values():
+        if all(mtime < cutoff for _, mtime in cache):
+            for p, _ in cache:
+                with contextlib.suppress(OSError):
+                    p.unlink()
 
 
 def remove_dead_temps(parent: Path, prefix: str = TMP_PREFIX) -> None:

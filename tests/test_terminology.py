@@ -212,12 +212,14 @@ def test_a_new_dictionary_cache_removes_the_ones_older_versions_left_unused(
     folder.mkdir()
     month_ago = time.time() - 31 * 86400
     left = [folder / "cedict-index-0000000000000000.pickle", folder / "cedict-index-0000000000000000.sqlite"]
-    in_use, other = folder / "cedict-index-1111111111111111.pickle", folder / "notes.txt"
-    for p in (*left, in_use, other):
+    # another installed version whose one-shot asks read its SQLite copy lately, not its pickle
+    in_use = [folder / "cedict-index-1111111111111111.pickle", folder / "cedict-index-1111111111111111.sqlite"]
+    other = folder / "notes.txt"
+    for p in (*left, *in_use, other):
         p.write_bytes(b"x")
         os.utime(p, (month_ago, month_ago))
-    os.utime(in_use)  # another installed version read its own yesterday
+    os.utime(in_use[1])
     monkeypatch.setattr(ced, "_cedict", None)
     ced.load_cedict(tmp_path)
     assert ced.cedict_cache_path(tmp_path).is_file()
-    assert not any(p.exists() for p in left) and in_use.exists() and other.exists()
+    assert not any(p.exists() for p in left) and all(p.exists() for p in in_use) and other.exists()
