@@ -35,3 +35,13 @@ def test_a_question_whose_passage_is_not_found_does_not_count() -> None:
     missed = score_question(QUESTION, Answer("q", (Hit(1, 1.0, OTHER, DOC, (0, 10)),)), {"d1": "texts/IRL.txt"})
     assert missed["first_hit"] == 0 and not missed["answer_sentence"]
     assert summarise([missed], [QUESTION], {})["answer_sentence_found"] == 0
+
+
+def test_the_judgement_is_scored_on_the_passage_that_holds_the_answer() -> None:
+    span = (TEXT.index("The review"), len(TEXT))
+    marked = Answer("q", (Hit(1, 1.0, OTHER, DOC, answers=False), Hit(2, 0.9, GOLD, DOC, span, answers=True)))
+    unmarked = Answer("q", (Hit(1, 1.0, OTHER, DOC, answers=False), Hit(2, 0.9, GOLD, DOC, span, answers=False)))
+    rows = [score_question(QUESTION, a, {"d1": "texts/IRL.txt"}) for a in (marked, unmarked)]
+    assert [r["gold_judged_answering"] for r in rows] == [True, False] and [r["answered"] for r in rows] == [True, False]
+    summary = summarise(rows, [QUESTION], {})
+    assert summary["gold_judged_answering"] == 0.5 and summary["answerable_none_judged_answering"] == 1

@@ -174,7 +174,7 @@ def test_a_covered_question_no_passage_answers_says_so_above_the_closest(engine,
     monkeypatch.setattr("qa.cli.handoff.ask_server", lambda *args: None)
     result = CliRunner().invoke(cli, ["ask", question, "-k", "3"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("No passage is judged to answer the question; the closest follow.")
+    assert result.output.startswith("The relevance judgement marks none of these passages as answering the question.")
     assert result.output.count("(closest; does not answer)") == 3
 
 

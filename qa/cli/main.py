@@ -172,7 +172,7 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
     if not answer["covered"]:
         click.echo(click.style("Not covered: ", bold=True) + answer["message"])
     elif answer["results"] and not answer.get("answered", True):
-        click.echo(click.style("No passage is judged to answer the question; the closest follow.", dim=True))
+        click.echo(click.style("The relevance judgement marks none of these passages as answering the question.", dim=True))
     for r in answer["results"]:
         closest = "" if r.get("answers", True) else click.style(" (closest; does not answer)", dim=True)
         click.echo(inert(f"\n[{r['rank']}] {r['speaker']} · {r['title']} · {r['paragraph_display']}") + closest)

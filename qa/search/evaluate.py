@@ -78,6 +78,9 @@ def score_question(q: Question, answer: Answer, doc_files: dict[str, str]) -> di
         "id": q.id, "lang": q.lang, "type": q.type, "first_hit": first,
         "coverage": coverage, "covered": answer.covered, "top_doc_file": top_file,
         "answer_sentence": bool(marked) and any(hits_quote(marked, g) for g in q.gold),
+        # the relevance judgement's verdict on the passage that holds the answer (None when it was not found)
+        "gold_judged_answering": answer.hits[first - 1].answers if first else None,
+        "answered": any(h.answers for h in answer.hits),
     }
 
 
@@ -130,6 +133,11 @@ def summarise(rows: Sequence[dict[str, Any]], questions: Sequence[Question],
         # of the single-passage questions whose passage was found, the share whose marked sentence holds the quote
         "answer_sentence": _mean(float(r.get("answer_sentence", False)) for r in found),
         "answer_sentence_found": len(found),
+        # how the judgement's marks read on real questions: of those found, the share whose answering passage is
+        # marked as answering; and the questions with no passage marked as answering at all
+        "gold_judged_answering": _mean(float(bool(r.get("gold_judged_answering"))) for r in found),
+        "answerable_none_judged_answering": sum(1 for r in answerable if not r.get("answered", True)),
+        "negative_none_judged_answering": sum(1 for r in negatives if not r.get("answered", True)),
     }
 
 
@@ -166,6 +174,9 @@ def format_report(result: dict[str, Any]) -> str:
         f"answerable questions said not covered: {s['answerable_said_not_covered']}/{s['answerable_total']}",
         (f"marked sentence holds the quote: {s['answer_sentence']:.3f} (of {s['answer_sentence_found']} questions "
          f"whose passage is found)"),
+        (f"passage found and judged to answer: {s['gold_judged_answering']:.3f}; no passage judged to answer: "
+         f"{s['answerable_none_judged_answering']}/{s['answerable_total']} answerable, "
+         f"{s['negative_none_judged_answering']}/{s['negative_total']} negative"),
     ]
     return "\n".join(lines)
 
