@@ -128,6 +128,11 @@ class Answer:
     addressed_by: tuple[str, ...] = ()
     reason: str = ""  # why it is not covered (a `Why`: English, and Chinese as `.zh`), '' when it is
 
+    @property
+    def answered(self) -> bool:
+        """Some passage is judged to answer (a covered question can have only closest passages)."""
+        return any(h.answers for h in self.hits)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "query": self.query,
@@ -136,7 +141,7 @@ class Answer:
             "message": self.message,
             "addressed_by": list(self.addressed_by),
             "reason": reason_json(self.reason),
-            "answered": any(h.answers for h in self.hits),
+            "answered": self.answered,
             "results": [h.to_json() for h in self.hits],
         }
 

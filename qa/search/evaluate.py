@@ -80,7 +80,7 @@ def score_question(q: Question, answer: Answer, doc_files: dict[str, str]) -> di
         "answer_sentence": bool(marked) and any(hits_quote(marked, g) for g in q.gold),
         # the relevance judgement's verdict on the passage that holds the answer (None when it was not found)
         "gold_judged_answering": answer.hits[first - 1].answers if first else None,
-        "answered": any(h.answers for h in answer.hits),
+        "answered": answer.answered,
     }
 
 
