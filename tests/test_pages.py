@@ -78,6 +78,7 @@ def test_answers_are_listed_before_a_heading_over_the_closest_passages_that_do_n
     first_weak = html.index(f'id="r-{cards[answering].id}"')
     assert all(html.index(f'id="r-{c.id}"') < heading < first_weak for c in cards[:answering])
     assert f'<ol class="cards weak" start="{answering + 1}">' in html
+    assert f"{len(cards)} passages: {answering} judged to answer, {len(cards) - answering} closest" in html
 
 
 def test_chinese_question_on_strategic_risk_reduction_cites_the_five_nuclear_weapon_states(app_client):

@@ -74,6 +74,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "examples": ("Try", "示例"),
     "results_for": ("Passages answering", "回答以下问题的段落"),
     "n_results": ("{n} passages", "{n} 个段落"),
+    "n_answering": ("{n} passages: {a} judged to answer, {c} closest", "{n} 个段落：{a} 个判定为回答，{c} 个最接近"),
     "not_covered_title": ("Not covered by these documents", "这些文件未涉及此问题"),
     "not_covered": (
         ("The documents in this collection do not appear to address this question. The closest passages are "
