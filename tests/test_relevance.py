@@ -15,7 +15,7 @@ from qa.errors import CorpusError
 from qa.parties.speakers import Speakers
 from qa.search.evaluate import Topic, score_topic
 from qa.search.query import asked_of
-from qa.search.relevance import FEATURES, RelevanceModel, fit, load_model, reorder
+from qa.search.relevance import FEATURES, RelevanceModel, fit, load_model, not_addressed, reorder
 from qa.search.units import compound_parts, passage_tokens, topic_units
 from qa.store.base import ALL
 
@@ -258,3 +258,39 @@ def test_the_judgement_reads_the_head_of_the_ranking_only(engine) -> None:
     fused, judged = engine.judged_head(query, ranking)
     assert len(judged) == min(30, len(ranking.fused)) and fused[30:] == ranking.fused[30:]
     assert sorted(fused[:30]) == sorted(ranking.fused[:30])
+
+
+# --- a named party, as the answer names it --------------------------------------------------------------------
+
+
+def test_a_party_is_not_carried_by_part_of_its_formal_name() -> None:
+    from qa.search.units import _party_unit
+
+    myanmar = _party_unit("Myanmar", ("Myanmar", "Republic of the Union of Myanmar"), "缅甸")
+    china = passage_tokens("It is the 50th anniversary of the lawful seat of the People's Republic of China.")
+    assert myanmar.share_in(china, "en", lambda token: 1.0) == 0.0
+    assert myanmar.share_in(passage_tokens("The situation in Myanmar worsened."), "en", lambda token: 1.0) == 1.0
+
+
+def test_an_english_word_also_takes_the_translation_the_corpus_uses() -> None:
+    from qa.search.units import chinese_forms
+
+    assert frozenset({"核武器"}) not in chinese_forms("nuclear")  # CC-CEDICT's first is 核子, no paper's word
+    assert frozenset({"核武器"}) in chinese_forms("nuclear", known=lambda token: token == "核武器")
+
+
+def test_a_group_asked_about_is_named_as_the_group(engine) -> None:
+    query = engine.analyse("What did the P5 say about the stepping-stone approach?")
+    assert query.asked_as == (engine.speakers.parties.resolve("P5").name,)
+    assert not_addressed(("Nuclear-weapon States",), (), "en").startswith("Nuclear-weapon States' documents")
+    assert not_addressed(("Ireland",), (), "en").startswith("Ireland's documents")
+
+
+def test_a_group_that_speaks_in_its_own_right_comes_before_its_members() -> None:
+    from qa.search.engine import themselves_first
+
+    said = [(("se", 1.0), frozenset({"Sweden"})), (("eu", 0.9), frozenset({"European Union"})),
+            (("pl", 0.8), frozenset({"Poland"})), (("fj", 0.7), frozenset({"Fiji"}))]
+    names = frozenset({"European Union", "Sweden", "Poland"})
+    assert [pid for pid, _ in themselves_first(said, frozenset({"European Union"}), names)] == ["eu", "se", "pl"]
+    assert [pid for pid, _ in themselves_first(said, frozenset(), names)] == ["se", "eu", "pl"]

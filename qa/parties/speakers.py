@@ -28,6 +28,10 @@ class Speakers:
             if party is not None:
                 self._names_of.setdefault(party.name, set()).add(n)
 
+    def own_names(self, name: str) -> frozenset[str]:
+        """The corpus's names of the party `name` itself, not of its members (a group's own documents)."""
+        return frozenset(self._names_of.get(name, ()))
+
     def names_for(self, party: Party) -> frozenset[str]:
         """The corpus's names of `party`; for a group, also those of its members."""
         out = set(self._names_of.get(party.name, ()))

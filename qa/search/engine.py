@@ -9,7 +9,8 @@ it is safe to call from many threads at once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,7 +246,7 @@ class Engine:
         whole = self.rank(query, where, self.ranking.candidates)
         ranking = self.rank_within(query, whole, scope) if scope is not where else whole
         if not ranking.fused:
-            why = (f"{asked_names(query.asked, 'en')} has no passages under these filters." if scope is not where
+            why = (f"{asked_names(query.asked_as, 'en')} has no passages under these filters." if scope is not where
                    else "No paragraphs match the filters.")
             return Answer(query.text, (), False, query.language, why)
         fused, judged = self.judged_head(query, ranking)
@@ -256,20 +257,24 @@ class Engine:
                       [pid for pid, _ in fused[:HEAD]])
         hits = self.hits(query, fused[:k], ranking, judged, covered=not why)
         others = self.addressed_instead(query, whole, judged) if scope is not where and not why else ()
-        message = not_addressed(query.asked, others, query.language) if others else (
+        message = not_addressed(query.asked_as, others, query.language) if others else (
             f"{NOT_COVERED} {why}" if why else "")
         return Answer(query.text, tuple(hits), not (why or others), query.language, message, others, why)
 
     def rank_within(self, query: Query, whole: Ranking, scope: Filter) -> Ranking:
         """The ranking under `scope`, a narrowing to the parties the question asks about of the filter `whole`
         was ranked under: their passages in the order `whole` gives them (a party's own best passage is the one
-        that ranks best against everyone's), then the rest of their passages as the narrowed search ranks them."""
+        that ranks best against everyone's), then the rest of their passages as the narrowed search ranks them.
+        A group that speaks in its own right ("What did the European Union say …") comes before its members: a
+        member's statement is not the group's."""
         narrowed = self.rank(query, scope, self.ranking.candidates)
         if not narrowed.fused:
             return narrowed
         names = scope.speakers or frozenset()
+        themselves = frozenset().union(*(self.speakers.own_names(n) for n in query.asked_as))
         paragraphs = self.store.paragraphs([pid for pid, _ in whole.fused])
-        own = [item for item, p in zip(whole.fused, paragraphs) if speaks_for(self.documents[p.doc], p) & names]
+        own = themselves_first([(item, speaks_for(self.documents[p.doc], p)) for item, p in zip(whole.fused, paragraphs)],
+                               themselves, names)
         seen = {pid for pid, _ in own}
         return Ranking(narrowed.lists, own + [item for item in narrowed.fused if item[0] not in seen])
 
@@ -332,6 +337,14 @@ class Engine:
         """Which of the parties the question names a paragraph speaks for ('' for none)."""
         own = speaks_for(self.documents[p.doc], p)
         return "|".join(str(i) for i, names in enumerate(query.parties) if own & names)
+
+
+def themselves_first(said: Sequence[tuple[tuple[str, float], AbstractSet[str]]], themselves: frozenset[str],
+                     names: frozenset[str]) -> list[tuple[str, float]]:
+    """The items said by any of `names`, those of the parties asked about themselves (`themselves`: a group's
+    own documents) before those of their members, each in the given order."""
+    return ([item for item, by in said if by & themselves]
+            + [item for item, by in said if by & names and not by & themselves])
 
 
 def answer_span(store: Store, p: Paragraph, query: Query) -> tuple[int, int]:

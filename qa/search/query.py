@@ -94,6 +94,7 @@ class Query:
     compare: bool  # "what do A and B each say": the named parties should take turns
     asked: tuple[frozenset[str], ...]  # the parties the question asks about as speakers ("What did X say about
     # Y?"): a condition on the answer, where `parties` (any party named as a speaker) is only a hint
+    asked_as: tuple[str, ...]  # the name of each party in `asked` as the answer names it (a group as the group)
     units: tuple[Unit, ...]  # what the question is about, for the relevance judgement (`relevance.topic_units`)
     encoded: np.ndarray | Future[np.ndarray] = field(repr=False, compare=False)  # the embedding, or its encoding
     expects: str = ""  # the kind of answer a passage must state (`answer_type.MONEY`), '' when any passage may do
@@ -134,6 +135,8 @@ def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool
     terms = field_terms(question)
     concepts = tuple(dict.fromkeys(concept(t) for t in terms))
     concept_tokens = [(CONCEPT + c, W_CONCEPT) for c in concepts]
+    parties = asked_parties(question, speakers)
+    asked = tuple(names for names, _ in parties)
     return Query(
         text=question,
         language=language,
@@ -145,7 +148,8 @@ def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool
         quoted=tuple(quoted_terms(question)),
         parties=speakers.named_in(question),
         compare=asks_to_compare(question),
-        asked=(asked := asked_of(question, speakers)),
+        asked=asked,
+        asked_as=tuple(name for _, name in parties),
         units=units_of(question, language, speakers, asked, known),
         encoded=encode(encoder, question) if encoding is None else encoding,
         expects=expected_answer(question),
@@ -211,14 +215,21 @@ _SPEECH_ZH = re.compile(r"说|表示|讲|谈|提出|主张|认为|立场|看法|
 
 
 def asked_of(question: str, speakers: Speakers) -> tuple[frozenset[str], ...]:
+    """The parties a question asks about as the ones speaking, each as the corpus's names for it (see
+    `asked_parties`)."""
+    return tuple(names for names, _ in asked_parties(question, speakers))
+
+
+def asked_parties(question: str, speakers: Speakers) -> tuple[tuple[frozenset[str], str], ...]:
     """The parties a question asks about as the ones speaking ("What did Ireland say about the TPNW?",
     "Ireland's position on …", "according to Ireland", "爱尔兰对《禁核条约》说了什么？", "爱尔兰的立场"):
     named as a speaker, before the verb of saying (or with a possessive stance noun), in a question that does
-    not ask which party spoke ("Which document says the five nuclear-weapon States …" names a topic)."""
-    out: list[frozenset[str]] = []
+    not ask which party spoke ("Which document says the five nuclear-weapon States …" names a topic). Each is
+    (the corpus's names for it, members' included for a group; the party's own name, which the answer uses)."""
+    out: list[tuple[frozenset[str], str]] = []
     for m in speakers.parties.mentions(question):
         names = speakers.names_for(m.party) if m.role == "speaker" else frozenset()
-        if not names or names in out:
+        if not names or names in (n for n, _ in out):
             continue
         before, after = question[:m.start], question[m.end:]
         stance = bool(_POSSESSIVE_STANCE.match(after) or _ACCORDING_TO.search(before))
@@ -229,7 +240,7 @@ def asked_of(question: str, speakers: Speakers) -> tuple[frozenset[str], ...]:
         else:
             said = bool(_SPEECH_EN.search(after.split("?")[0])) and not _SPEECH_EN.search(before)
         if (stance or said) and not _ASKS_WHO.search(before):
-            out.append(names)
+            out.append((names, m.party.name))
     return tuple(out)
 
 

@@ -228,17 +228,19 @@ def reorder(probabilities: np.ndarray, threshold: float) -> list[int]:
     return [int(i) for i in np.lexsort((-score, probabilities < threshold))]
 
 
-def asked_names(asked: Sequence[frozenset[str]], language: str) -> str:
-    """The parties a question asks about, as a reader writes them ('Ireland', 'Ireland and Japan')."""
-    return join_names(tuple(min(names, key=len) for names in asked), language)
+def asked_names(asked: Sequence[str], language: str) -> str:
+    """The parties a question asks about, as a reader writes them ('Ireland', 'Ireland and Japan'; a group by
+    its own name, not one of its members')."""
+    return join_names(tuple(asked), language)
 
 
-def not_addressed(asked: Sequence[frozenset[str]], others: Sequence[str], language: str) -> str:
-    """What the answer says when the parties a question asks about (each as the corpus's names for it) have not
-    addressed it, and who did."""
+def not_addressed(asked: Sequence[str], others: Sequence[str], language: str) -> str:
+    """What the answer says when the parties a question asks about (`Query.asked_as`) have not addressed it, and
+    who did."""
     named = asked_names(asked, language)
     if language == "zh":
         who = f"就此发言的有：{'、'.join(others)}。" if others else "其他各方也未论及。"
         return f"本语料中{named}的文件未论及这一问题；以下是其最接近的段落。{who}"
     who = f" It is addressed by {', '.join(others)}." if others else ""
-    return f"{named}'s documents in this corpus do not address this question; their closest passages follow.{who}"
+    whose = f"{named}'" if named.endswith("s") else f"{named}'s"  # the States' documents, Ireland's documents
+    return f"{whose} documents in this corpus do not address this question; their closest passages follow.{who}"

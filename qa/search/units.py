@@ -54,6 +54,8 @@ class Unit:
 
     label: str
     forms: tuple[tuple[str, tuple[frozenset[str], ...]], ...]
+    whole: bool = False  # only a whole form counts: a name ("Republic of the Union of Myanmar") is not carried by
+    # its parts ("People's Republic of China")
 
     def alternatives(self, language: str) -> tuple[frozenset[str], ...]:
         found: tuple[frozenset[str], ...] = ()
@@ -72,6 +74,8 @@ class Unit:
         for alt in self.alternatives(language):
             if alt <= tokens:
                 return 1.0
+            if self.whole:
+                continue
             total = sum(weight(t) for t in alt)
             if len(alt) > 1 and total > 0:
                 best = max(best, sum(weight(t) for t in alt & tokens) / total)
@@ -79,10 +83,10 @@ class Unit:
 
 
 def _unit(label: str, en: Sequence[frozenset[str]] = (), zh: Sequence[frozenset[str]] = (),
-          anywhere: Sequence[frozenset[str]] = ()) -> Unit:
+          anywhere: Sequence[frozenset[str]] = (), whole: bool = False) -> Unit:
     forms = tuple((lang, tuple(dict.fromkeys(a for a in alts if a)))
                   for lang, alts in (("en", en), ("zh", zh), (ANY, anywhere)) if any(alts))
-    return Unit(label, forms)
+    return Unit(label, forms, whole)
 
 
 def _zh_forms(word: str) -> frozenset[str]:
@@ -92,9 +96,14 @@ def _zh_forms(word: str) -> frozenset[str]:
     return frozenset({whole}) if whole in tokens else frozenset(tokens)
 
 
-def chinese_forms(word: str) -> list[frozenset[str]]:
-    found = translate_phrase((stem(word),), cedict())[:TRANSLATIONS]
-    return [_zh_forms(zh) for zh, score in found if score >= 0.5]
+def chinese_forms(word: str, known: Callable[[str], bool] = lambda token: False) -> list[frozenset[str]]:
+    """An English word as Chinese paragraph tokens: CC-CEDICT's confident translations, and its less confident
+    ones that the corpus uses ("nuclear" is 核子 first, a word no disarmament paper writes, then 核武器): a
+    translation the corpus never uses cannot show that a paragraph carries the word."""
+    found = [(_zh_forms(zh), score) for zh, score in translate_phrase((stem(word),), cedict())]
+    forms = [f for f, score in found if score >= 0.5]
+    forms += [f for f, score in found if score < 0.5 and len(f) == 1 and known(next(iter(f)))]
+    return forms[:TRANSLATIONS]
 
 
 def english_forms(word: str, senses: int = 3) -> list[frozenset[str]]:
@@ -124,7 +133,7 @@ def _concept_unit(term: Term) -> Unit:
 def _party_unit(text: str, names: Sequence[str], name_zh: str) -> Unit:
     """A party spoken about ("about Ukraine"): any of its names, in either language."""
     en = [frozenset(stem(w) for w in WORD.findall(n) if w.lower() not in STOPWORDS) for n in names]
-    return _unit(text, en=en, zh=[_zh_forms(name_zh)] if name_zh else ())
+    return _unit(text, en=en, zh=[_zh_forms(name_zh)] if name_zh else (), whole=True)
 
 
 def _compounds(word: str, known: Callable[[str], bool]) -> list[frozenset[str]]:
@@ -164,7 +173,7 @@ def topic_units(question: str, language: str, mentions: Sequence[tuple[int, int,
             if i in in_terms or not free(a, b) or low in STOPWORDS or low in skip_words or low in SCAFFOLD_EN:
                 continue
             own = frozenset({stem(w)})
-            zh = [own] if (is_acronym(w) or w.isdigit()) else chinese_forms(w)
+            zh = [own] if (is_acronym(w) or w.isdigit()) else chinese_forms(w, known)
             split = _compounds(w, known) if len(w) >= 8 and not is_acronym(w) else []
             units.append(_unit(w, en=[own, *split], zh=zh))
         for run in han_runs(question):
