@@ -294,3 +294,12 @@ def test_a_group_that_speaks_in_its_own_right_comes_before_its_members() -> None
     names = frozenset({"European Union", "Sweden", "Poland"})
     assert [pid for pid, _ in themselves_first(said, frozenset({"European Union"}), names)] == ["eu", "se", "pl"]
     assert [pid for pid, _ in themselves_first(said, frozenset(), names)] == ["se", "eu", "pl"]
+
+
+def test_compare_names_a_filtered_party_that_has_no_document_here(statements_engine) -> None:
+    from qa.search.engine import Filters
+
+    comparison = statements_engine.compare("Treaty on the Prohibition of Nuclear Weapons", 2,
+                                           Filters(states=("Ireland", "Sweden")))
+    assert [g.speaker for g in comparison.groups] == ["Ireland"] and comparison.without_documents == ("Sweden",)
+    assert comparison.to_json()["without_documents"] == ["Sweden"]

@@ -59,12 +59,14 @@ class Comparison:
     per_page: int
     side_by_side: bool  # the question or the filter named the parties: show them as columns
     reason: str = ""  # why it is not covered (a `Why`, in English and Chinese), '' when it is
+    without_documents: tuple[str, ...] = ()  # parties the filter names that have no document in this corpus
 
     def to_json(self) -> dict[str, Any]:
         return {"query": self.query, "language": self.language, "covered": self.covered, "message": self.message,
                 "total": self.total, "covered_total": self.covered_total, "page": self.page,
                 "per_page": self.per_page, "pages": max(1, -(-self.total // self.per_page)),
                 "side_by_side": self.side_by_side, "reason": reason_json(self.reason),
+                "without_documents": list(self.without_documents),
                 "groups": [g.to_json() for g in self.groups]}
 
 
@@ -72,12 +74,13 @@ JUDGED_PER_PARTY = 3  # a party's best passages that the judgement reads (its ve
 
 
 def compare(engine: Engine, query: Query, where: Filter, per_party: int, page: int, per_page: int,
-            named_by_filter: bool = False) -> Comparison:
+            named_by_filter: bool = False, without_documents: tuple[str, ...] = ()) -> Comparison:
     """Every party in scope, those whose passages are judged to answer first, each with its best passages.
 
     One search whatever the number of parties; a party's verdict is the relevance judgement's on its best
     passages, and a party none of whose passages reached the candidates is reported as not addressing it, so
-    the answer accounts for every party of the corpus (or of the filter)."""
+    the answer accounts for every party of the corpus (or of the filter: one it names that has no document
+    here is listed in `without_documents`)."""
     if page < 1 or not 1 <= per_page <= 200:
         raise InputError(f"page = {page}, per_page = {per_page}: pages count from 1 and hold 1 to 200 parties.")
     side_by_side = named_by_filter or bool(query.asked)
@@ -108,7 +111,7 @@ def compare(engine: Engine, query: Query, where: Filter, per_party: int, page: i
         why = Why("No passage is judged to answer it.", "没有段落被判定为回答了这一问题。")
     message = f"{NOT_COVERED} {why}" if why else ""
     return Comparison(query.text, query.language, not why, message, tuple(groups), len(order), covered_total,
-                      page, per_page, side_by_side, why)
+                      page, per_page, side_by_side, why, without_documents)
 
 
 def voices_in(documents: dict[str, Document], where: Filter) -> list[tuple[tuple[str, ...], str]]:

@@ -232,8 +232,9 @@ class Engine:
         per_party = validate_k(per_party, self.settings)
         where = validate_filters(filters, self.documents, self.speakers)
         named = bool(filters.states)
+        absent = tuple(s for s in filters.states if not self.speakers.resolve(s))
         return compare(self, self.analyse(q), where, per_party, page, per_page or self.settings.compare_page,
-                       named)
+                       named, absent)
 
     # -- the stages --
 
