@@ -360,3 +360,38 @@ def test_un_document_header_lines_are_boilerplate() -> None:
     for line in ("A/76/123", "Distr.: General", "17 March 2021", "Original: English", "Seventy-sixth session",
                  "Item 98 of the provisional agenda", "Report submitted by Germany"):
         assert kinds[line] == "boilerplate", line
+
+
+# --- UN layout rules, on tiny texts in the layout of a UN document's PDF export ----------------------------
+
+_SYMBOL = "NPT/CONF.2015/PC.III/99"
+_MASTHEAD = f"{_SYMBOL}\n\nThird session\n\nNew York, 28 April-9 May 2014\n\n"
+
+
+def _page_break(page: int) -> str:
+    return f"\n\n{page}/20                                                  14-30999\n\n{_SYMBOL}\n\n"
+
+
+def _section_of(text: str, start: str) -> str:
+    """The section of the one searchable paragraph of `text` that starts with `start`."""
+    [section] = [p.section for p in paragraphs("d", text) if p.searchable and p.text.startswith(start)]
+    return section
+
+
+def test_short_heading_just_before_the_page_footer_heads_the_next_page() -> None:
+    text = (_MASTHEAD + "Report submitted by Ruritania\n\nAction 1\n\n"
+            "All States parties commit to pursue policies that are fully compatible with\n"
+            "the Treaty and the objective of achieving a world without nuclear weapons.\n\n"
+            "(1) The Government continues to adhere to a basic policy of observing the\n"
+            "principles of not possessing, not manufacturing or not permitting the\n"
+            "introduction of nuclear weapons into its territory at any time.\n\n"
+            "Action 2\n" + _page_break(1) +
+            "All States parties commit to apply the principles of irreversibility,\n"
+            "verifiability and transparency in relation to the implementation of their\n"
+            "treaty obligations.\n\n"
+            "(1) The Government submits this report on the implementation of the action\n"
+            "plan in order to enhance transparency and to build confidence among States.\n")
+    ps = paragraphs("d", text)
+    assert [p.text for p in ps if p.kind == "heading"] == ["Action 1", "Action 2"]
+    assert _section_of(text, "All States parties commit to apply") == "Action 2"
+    assert _section_of(text, "(1) The Government submits") == "Action 2"

@@ -205,7 +205,7 @@ def _is_heading(layout: Layout, ln: Line, nxt: Line | None, cur: _Open | None) -
         return False
     starts_next = (nxt is None or nxt.kind != "text" or bool(nxt.marker_kind) or not layout.wrapped
                    or (nxt.indent if layout.indented else heading_like(nxt.text, layout.cjk))
-                   or (layout.blank_paragraphs and nxt.blank_before and _upper_start(nxt.text)))
+                   or (layout.blank_paragraphs and (nxt.blank_before or nxt.after_break) and _upper_start(nxt.text)))
     short = not layout.wrapped or len(ln.raw.rstrip()) <= max(layout.width, 1) * 0.95 or ln.indent
     return starts_next and short
 
