@@ -189,7 +189,8 @@ def segment(text: str) -> list[Segment]:
 def _is_heading(layout: Layout, ln: Line, nxt: Line | None, cur: _Open | None) -> bool:
     """A short unpunctuated text line standing alone: before a paragraph start, not inside a sentence.
     `nxt` is the next line that is not a footnote, rule or page furniture."""
-    unfinished = cur is not None and cur.kind in ("paragraph", "item") and not ends_sentence(cur.text(layout))
+    unfinished = (cur is not None and cur.kind in ("paragraph", "item") and not ends_sentence(cur.text(layout))
+                  and not _after_lead_in(layout, ln, nxt, cur))
     if ln.marker_kind == "num" and not layout.cjk and not unfinished and nxt is not None:
         # "1. Nuclear policy" over "2. United States policy is ...": a numbered sub-heading, not a list item
         rest = _NUM.sub("", ln.text)
@@ -208,6 +209,17 @@ def _is_heading(layout: Layout, ln: Line, nxt: Line | None, cur: _Open | None) -
                    or (layout.blank_paragraphs and (nxt.blank_before or nxt.after_break) and _upper_start(nxt.text)))
     short = not layout.wrapped or len(ln.raw.rstrip()) <= max(layout.width, 1) * 0.95 or ln.indent
     return starts_next and short
+
+
+def _after_lead_in(layout: Layout, ln: Line, nxt: Line | None, cur: _Open) -> bool:
+    """`ln` stands alone, between blank lines, after a paragraph that ends in a colon and before a new
+    paragraph: where blank lines separate paragraphs, that is a heading (the list the colon announced was
+    lost in the export, or is printed elsewhere), not the first item of that list: an item reads on, or is
+    followed by another item. `nxt` is the next line that is not a footnote, rule or page furniture."""
+    return (not layout.cjk and layout.blank_paragraphs and ln.blank_before and not ln.marker_kind
+            and cur.text(layout).rstrip().endswith(":") and nxt is not None and nxt.kind == "text"
+            and (nxt.blank_before or nxt.after_break) and not nxt.marker_kind and _upper_start(nxt.text)
+            and (not heading_like(nxt.text, False) or len(nxt.raw.rstrip()) >= 0.8 * layout.width))
 
 
 def _starts_paragraph(layout: Layout, ln: Line, cur: _Open | None, prev: Line | None) -> bool:
