@@ -428,3 +428,38 @@ def test_lines_after_a_colon_that_read_as_a_list_stay_in_the_paragraph() -> None
             "context of an agreed, comprehensive and balanced programme of work.\n")
     ps = paragraphs("d", text)
     assert [p.text for p in ps if p.kind == "heading"] == ["Action 5"]
+
+
+def _actions(count: int) -> str:
+    """`count` unnumbered sections, each a short heading over two paragraphs, every line distinct."""
+    return "".join(
+        f"Action {n}\n\n"
+        f"All States parties commit under action {n} to pursue policies that are fully\n"
+        "compatible with the Treaty and the objective of a world without nuclear weapons.\n\n"
+        f"The Government reports on action {n} that it continues to adhere to a basic\n"
+        "policy of not possessing, not manufacturing or not permitting the introduction\n"
+        "of nuclear weapons into its territory.\n\n" for n in range(1, count + 1))
+
+
+def test_numbered_introduction_before_unnumbered_sections_is_cited_by_its_numbers() -> None:
+    text = (_MASTHEAD + "Report submitted by Ruritania\n\n"
+            "1. Ruritania is committed to the Treaty as the essential foundation for the\n"
+            "achievement of nuclear disarmament and of the peaceful uses of nuclear energy.\n\n"
+            "2. Ruritania submits the present report pursuant to action 20 of the action\n"
+            "plan regarding regular reports, contained in the Final Document.\n\n"
+            "3. Ruritania calls upon all States parties that have not yet done so to submit\n"
+            "regular reports during this review process.\n\n" + _actions(6))
+    ps = [p for p in paragraphs("d", text) if p.searchable]
+    assert [(p.label, p.numbered) for p in ps[:3]] == [("1", True), ("2", True), ("3", True)]
+    assert [display_label(p.label) for p in ps[:3]] == ["para. 1", "para. 2", "para. 3"]
+    assert not any(p.numbered for p in ps[3:]) and len(ps) == 15
+
+
+def test_short_numbered_list_of_phrases_in_prose_does_not_number_the_text() -> None:
+    text = (_MASTHEAD + "Report submitted by Ruritania\n\n"
+            "The Government has three priorities for the recovery of the country, which\n"
+            "it pursues with its partners in the region and beyond. They are to:\n\n"
+            "1. Preserve the livelihoods of the poorest and those who lost their jobs;\n\n"
+            "2. Put in place short-, medium- and long-term recovery measures;\n\n"
+            "3. Put technology at the centre of all social activities.\n\n" + _actions(6))
+    assert not any(p.numbered for p in paragraphs("d", text))

@@ -421,15 +421,26 @@ def label_segments(segments: list[Segment]) -> list[tuple[str, bool]]:
 
 def _numbered_parts(segments: list[Segment]) -> set[str]:
     """Parts (annexes, or '' for the body) whose paragraphs are numbered: at least a quarter of their
-    paragraphs carry a number. A stray number ('17.Thailand' in a speech) or a short numbered list in
+    paragraphs carry a number, or the numbers run 1, 2, 3, ... in order over at least three paragraphs,
+    most of them holding a sentence (a report that numbers its introduction and not its action-by-action
+    account).
+    A stray number ('17.Thailand' in a speech) or a short numbered list of phrases ('1. Preserve ...;') in
     unnumbered prose does not turn every other paragraph of the part into an unnumbered 'u' paragraph."""
-    numbered: dict[str, int] = {}
+    numbers: dict[str, list[Segment]] = {}
     total: dict[str, int] = {}
     for s in segments:
         if s.kind == "paragraph":
             total[s.part] = total.get(s.part, 0) + 1
-            numbered[s.part] = numbered.get(s.part, 0) + (s.marker_kind == "num")
-    return {part for part, n in numbered.items() if n and n >= 0.25 * total[part]}
+            if s.marker_kind == "num":
+                numbers.setdefault(s.part, []).append(s)
+    return {part for part, ns in numbers.items() if len(ns) >= 0.25 * total[part] or _printed_run(ns)}
+
+
+def _printed_run(numbered: list[Segment]) -> bool:
+    """Numbered paragraphs that are 1, 2, 3, ... in order, at least three, most of them holding a sentence
+    (not a list of phrases, '1. Preserve the livelihoods of the poorest;')."""
+    return (len(numbered) >= 3 and [s.marker for s in numbered] == [str(i) for i in range(1, len(numbered) + 1)]
+            and 2 * sum(not _no_sentence(s.text) for s in numbered) > len(numbered))
 
 
 def paragraphs(doc_id: str, text: str) -> tuple[Paragraph, ...]:
