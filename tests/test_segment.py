@@ -463,3 +463,15 @@ def test_short_numbered_list_of_phrases_in_prose_does_not_number_the_text() -> N
             "2. Put in place short-, medium- and long-term recovery measures;\n\n"
             "3. Put technology at the centre of all social activities.\n\n" + _actions(6))
     assert not any(p.numbered for p in paragraphs("d", text))
+
+
+def test_session_line_of_the_masthead_in_title_case_is_boilerplate_not_a_heading() -> None:
+    text = (f"{_SYMBOL}\n\nThird Session\n\nNew York, 28 April-9 May 2014\n\n"
+            "Implementation of the Treaty on the Non-Proliferation of Nuclear Weapons\n\n"
+            "Submitted by Ruritania\n\n"
+            "As called for in the action plan of the 2010 Review Conference, the States\n"
+            "parties are working to implement action 5 and to submit national reports on\n"
+            "their implementation of action 5 and other undertakings.\n\n" + _actions(2))
+    ps = paragraphs("d", text)
+    assert next(p for p in ps if p.text == "Third Session").kind == "boilerplate"
+    assert _section_of(text, "As called for") == ""

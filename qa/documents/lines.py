@@ -69,7 +69,7 @@ _UN_HEADER = [
     re.compile(r"^(?=.*\d)[A-Z]{1,8}(?:/[A-Z0-9][A-Za-z0-9.()\-]*){1,6}\*?$"),  # NPT/CONF.2015/PC.III/2, A/76/PV.3
     re.compile(r"^distr\.?\s*:|^(?:general|limited|restricted)$", re.IGNORECASE),
     re.compile(rf"^\d{{1,2}}\s+{_MONTHS}\s+\d{{4}}$"),
-    re.compile(r"^[A-Z][a-z]+(?:-[a-z]+)?\s+session$"),
+    re.compile(r"^[A-Z][a-z]+(?:-[a-z]+)?\s+[Ss]ession$"),  # "Third session", "Third Session"
     re.compile(r"^(?:provisional\s+)?agenda\s+item\b|^item\s+\d+\s+of\s+the\s+(?:provisional\s+)?agenda\b",
                re.IGNORECASE),
     re.compile(rf"^[A-Z][A-Za-z .'’-]{{1,30}},\s*\d{{1,2}}(?:\s+{_MONTHS})?\s*[-–]\s*\d{{1,2}}\s+{_MONTHS}\s+\d{{4}}$"),
