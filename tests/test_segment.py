@@ -475,3 +475,37 @@ def test_session_line_of_the_masthead_in_title_case_is_boilerplate_not_a_heading
     ps = paragraphs("d", text)
     assert next(p for p in ps if p.text == "Third Session").kind == "boilerplate"
     assert _section_of(text, "As called for") == ""
+
+
+def test_inline_list_wrapped_onto_a_line_that_starts_with_its_next_marker_stays_one_paragraph() -> None:
+    text = (_MASTHEAD + "Report submitted by Ruritania\n\n"
+            "11. Ruritania participates actively in the United Nations forums that deal\n"
+            "with the issue of nuclear disarmament. It has submitted the following draft\n"
+            "texts: (i) Taking forward multilateral nuclear disarmament negotiations; (ii)\n"
+            "Towards a nuclear-weapon-free world (iii) Comprehensive Nuclear-Test-Ban Treaty;\n"
+            "(iv) Consolidation of the regime established by the Treaty of Tlatelolco;\n"
+            "(v) United Nations study on disarmament and non-proliferation education, and\n"
+            "(vi) United Nations Disarmament Information Programme.\n\n"
+            "12. In addition, the impasse in the Conference on Disarmament has directly\n"
+            "affected compliance with the Treaty on the Non-Proliferation of Nuclear Weapons.\n\n"
+            "13. The Government considers that the Conference should adopt a programme of\n"
+            "work and begin negotiations on a treaty banning nuclear weapons without delay.\n\n"
+            "14. The Government will continue to promote the work of the Conference in all\n"
+            "the forums of the United Nations that deal with nuclear disarmament.\n")
+    ps = [p for p in paragraphs("d", text) if p.searchable]
+    assert [p.label for p in ps] == ["11", "12", "13", "14"]
+    assert ps[0].text.endswith("(vi) United Nations Disarmament Information Programme.")
+
+
+def test_list_that_starts_at_a_line_start_is_split_into_items() -> None:
+    text = (_MASTHEAD + "Report submitted by Ruritania\n\n"
+            "11. Ruritania participates actively in the United Nations forums that deal\n"
+            "with the issue of nuclear disarmament. It has submitted the following texts:\n"
+            "(i) Taking forward multilateral nuclear disarmament negotiations;\n"
+            "(ii) Towards a nuclear-weapon-free world;\n"
+            "(iii) Comprehensive Nuclear-Test-Ban Treaty.\n\n"
+            "12. In addition, the impasse in the Conference on Disarmament has directly\n"
+            "affected compliance with the Treaty on the Non-Proliferation of Nuclear Weapons.\n\n"
+            "13. The Government considers that the Conference should adopt a programme of\n"
+            "work and begin negotiations on a treaty banning nuclear weapons without delay.\n")
+    assert [p.label for p in paragraphs("d", text) if p.searchable] == ["11", "11.i", "11.ii", "11.iii", "12", "13"]

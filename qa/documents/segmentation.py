@@ -235,7 +235,7 @@ def _starts_paragraph(layout: Layout, ln: Line, cur: _Open | None, prev: Line | 
     number_in_sentence = (unfinished and not ln.indent and layout.wrapped and not short_prev
                           and ((ln.marker_kind == "num" and not (layout.blank_paragraphs and ln.blank_before))
                                or (dash and not ln.blank_before)))
-    if ln.marker_kind and not number_in_sentence:
+    if ln.marker_kind and not number_in_sentence and not _inline_list_goes_on(layout, ln, before):
         return True
     upper_start = _upper_start(ln.text)
     if unfinished:
@@ -253,6 +253,25 @@ def _starts_paragraph(layout: Layout, ln: Line, cur: _Open | None, prev: Line | 
     if layout.wrapped:
         return short_prev or (layout.blank_paragraphs and ln.blank_before and upper_start)
     return layout.cjk or not continues(before, ln.text)
+
+
+_ROMANS = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii")
+
+
+def _inline_list_goes_on(layout: Layout, ln: Line, before: str) -> bool:
+    """A wrapped line that starts with '(iv)' while '(iii)' stands inside the open paragraph (not at its
+    start): the list runs inline through the paragraph and the line break before '(iv)' is the wrap's."""
+    if layout.cjk or not layout.wrapped or ln.blank_before or ln.marker_kind not in ("alpha", "roman", "paren"):
+        return False
+    value = ln.marker
+    if ln.marker_kind == "roman":
+        k = _ROMANS.index(value) if value in _ROMANS else 0
+        previous = _ROMANS[k - 1] if k > 0 else ""
+    elif ln.marker_kind == "alpha":
+        previous = chr(ord(value) - 1) if value > "a" else ""
+    else:
+        previous = str(int(value) - 1) if int(value) > 1 else ""
+    return bool(previous) and re.search(rf"\S\s*\({re.escape(previous)}\)\s", before) is not None
 
 
 def _no_sentence(text: str) -> bool:
