@@ -14,38 +14,25 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from qa.documents.layout import Layout, classify, keep_hyphen
-from qa.documents.lines import Line, cjk_number, continues, ends_sentence, heading_like, open_ended
+from qa.documents.lines import (
+    Line,
+    annex_part,
+    continues,
+    ends_sentence,
+    heading_like,
+    no_sentence,
+    open_ended,
+    previous_marker,
+    title_like,
+    upper_start,
+)
 from qa.documents.paragraph import Paragraph
 
-_ANNEX = re.compile(r"^(?:附件|annex)\s*([一二三四五六七八九十]+|[IVXLC]+|\d+)$", re.IGNORECASE)
 _NOTE = re.compile(r"^(?:注|附注|note)\s*[:：]", re.IGNORECASE)
-_CJK_DIGITS = "一二三四五六七八九十"
 _NUM = re.compile(r"^\d{1,3}[.．]\s*")
 _ALNUM = re.compile(r"[A-Za-z0-9]")
 _ALNUM_OPEN = re.compile(r"[A-Za-z0-9(]")
 _LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
-
-
-def roman(n: int) -> str:
-    out = ""
-    for value, sym in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
-                       (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
-        while n >= value:
-            out, n = out + sym, n - value
-    return out
-
-
-def annex_part(heading: str) -> str:
-    """'附件二' / 'Annex II' / 'Annex 2' -> 'II'; '' when the heading does not open an annex."""
-    m = _ANNEX.match(heading.strip())
-    if not m:
-        return ""
-    num = m.group(1)
-    if num.isdigit():
-        return roman(int(num))
-    if num[0] in _CJK_DIGITS:
-        return roman(cjk_number(num))
-    return num.upper()
 
 
 # --- records -----------------------------------------------------------------------------------------------
@@ -196,7 +183,7 @@ def _is_heading(layout: Layout, ln: Line, nxt: Line | None, cur: _Open | None) -
         rest = _NUM.sub("", ln.text)
         runs_on = layout.wrapped and len(nxt.raw.rstrip()) >= 0.8 * layout.width
         new_paragraph = nxt.marker_kind == "num" or (layout.blank_paragraphs and (nxt.blank_before or nxt.after_break)
-                                                     and not nxt.marker_kind and _upper_start(nxt.text))
+                                                     and not nxt.marker_kind and upper_start(nxt.text))
         full = layout.wrapped and len(ln.raw.rstrip()) >= 0.8 * layout.width
         return (heading_like(rest, False) and new_paragraph and not full
                 and (runs_on or not heading_like(_NUM.sub("", nxt.text), False)))
@@ -206,7 +193,7 @@ def _is_heading(layout: Layout, ln: Line, nxt: Line | None, cur: _Open | None) -
         return False
     starts_next = (nxt is None or nxt.kind != "text" or bool(nxt.marker_kind) or not layout.wrapped
                    or (nxt.indent if layout.indented else heading_like(nxt.text, layout.cjk))
-                   or (layout.blank_paragraphs and (nxt.blank_before or nxt.after_break) and _upper_start(nxt.text)))
+                   or (layout.blank_paragraphs and (nxt.blank_before or nxt.after_break) and upper_start(nxt.text)))
     short = not layout.wrapped or len(ln.raw.rstrip()) <= max(layout.width, 1) * 0.95 or ln.indent
     return starts_next and short
 
@@ -218,7 +205,7 @@ def _after_lead_in(layout: Layout, ln: Line, nxt: Line | None, cur: _Open) -> bo
     followed by another item. `nxt` is the next line that is not a footnote, rule or page furniture."""
     return (not layout.cjk and layout.blank_paragraphs and ln.blank_before and not ln.marker_kind
             and cur.text(layout).rstrip().endswith(":") and nxt is not None and nxt.kind == "text"
-            and (nxt.blank_before or nxt.after_break) and not nxt.marker_kind and _upper_start(nxt.text)
+            and (nxt.blank_before or nxt.after_break) and not nxt.marker_kind and upper_start(nxt.text)
             and (not heading_like(nxt.text, False) or len(nxt.raw.rstrip()) >= 0.8 * layout.width))
 
 
@@ -237,7 +224,7 @@ def _starts_paragraph(layout: Layout, ln: Line, cur: _Open | None, prev: Line | 
                                or (dash and not ln.blank_before)))
     if ln.marker_kind and not number_in_sentence and not _inline_list_goes_on(layout, ln, before):
         return True
-    upper_start = _upper_start(ln.text)
+    upper = upper_start(ln.text)
     if unfinished:
         if layout.cjk:
             return False
@@ -245,17 +232,14 @@ def _starts_paragraph(layout: Layout, ln: Line, cur: _Open | None, prev: Line | 
             # an unpunctuated list item (a bullet point) or a title ends where a blank line separates it from
             # a new sentence, unless it stopped at a word such as 'the'
             gap = ln.blank_before or (ln.after_break and short_prev)
-            return (layout.blank_paragraphs and gap and upper_start and not open_ended(before)
-                    and (short_prev if cur.kind == "item" else _title_like(before)))
+            return (layout.blank_paragraphs and gap and upper and not open_ended(before)
+                    and (short_prev if cur.kind == "item" else title_like(before)))
         return not continues(before, ln.text)
     if layout.wrapped and layout.indented:
         return ln.indent
     if layout.wrapped:
-        return short_prev or (layout.blank_paragraphs and ln.blank_before and upper_start)
+        return short_prev or (layout.blank_paragraphs and ln.blank_before and upper)
     return layout.cjk or not continues(before, ln.text)
-
-
-_ROMANS = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii")
 
 
 def _inline_list_goes_on(layout: Layout, ln: Line, before: str) -> bool:
@@ -263,31 +247,8 @@ def _inline_list_goes_on(layout: Layout, ln: Line, before: str) -> bool:
     start): the list runs inline through the paragraph and the line break before '(iv)' is the wrap's."""
     if layout.cjk or not layout.wrapped or ln.blank_before or ln.marker_kind not in ("alpha", "roman", "paren"):
         return False
-    value = ln.marker
-    if ln.marker_kind == "roman":
-        k = _ROMANS.index(value) if value in _ROMANS else 0
-        previous = _ROMANS[k - 1] if k > 0 else ""
-    elif ln.marker_kind == "alpha":
-        previous = chr(ord(value) - 1) if value > "a" else ""
-    else:
-        previous = str(int(value) - 1) if int(value) > 1 else ""
+    previous = previous_marker(ln.marker_kind, ln.marker)
     return bool(previous) and re.search(rf"\S\s*\({re.escape(previous)}\)\s", before) is not None
-
-
-def _no_sentence(text: str) -> bool:
-    """No full stop, question mark or semicolon inside or at the end (a leading number aside)."""
-    text = _NUM.sub("", text)
-    return not ends_sentence(text) and not re.search(r"[.!?;]\s", text)
-
-
-def _title_like(text: str) -> bool:
-    """A title, not a sentence: short, at most one comma, no full stop, question mark or semicolon."""
-    return len(text) <= 120 and text.count(",") <= 1 and _no_sentence(text)
-
-
-def _upper_start(text: str) -> bool:
-    """Starts as a sentence may: a capital, digit, opening quote or bracket, or a Chinese character."""
-    return bool(re.match(r"[A-Z0-9\"“‘'(\u3400-\u9fff]", text))
 
 
 def _finish(blocks: list[_Open], layout: Layout) -> list[Segment]:
@@ -326,13 +287,13 @@ def _english_titles(blocks: list[_Open], layout: Layout) -> None:
     for b in blocks:
         if b.kind in ("paragraph", "item"):
             t = b.text(layout)
-            if b.marker_kind or not _no_sentence(t) or len(t) > 1000:
+            if b.marker_kind or not no_sentence(t) or len(t) > 1000:
                 break
             b.kind = "boilerplate"
     for b in blocks:  # a bare name or figure ("Afghanistan", "2015-III", "Total") is a list or table cell
         t = b.parts[0] if len(b.parts) == 1 else ""
         if (b.kind == "paragraph" and not b.marker_kind and t and len(t.split()) <= 3 and not t.endswith(":")
-                and (_no_sentence(t) or not re.search(r"[a-z]", t))):
+                and (no_sentence(t) or not re.search(r"[a-z]", t))):
             b.kind = "boilerplate"
     if not layout.wrapped:
         return
@@ -340,7 +301,7 @@ def _english_titles(blocks: list[_Open], layout: Layout) -> None:
     for b, nxt in pairwise(flow):
         if (b.kind == "paragraph" and b.marker_kind in ("", "num")
                 and nxt.kind in ("paragraph", "item", "heading", "boilerplate")
-                and _title_like(b.text(layout)) and not open_ended(b.text(layout))):
+                and title_like(b.text(layout)) and not open_ended(b.text(layout))):
             b.kind = "heading"
 
 
@@ -459,7 +420,7 @@ def _printed_run(numbered: list[Segment]) -> bool:
     """Numbered paragraphs that are 1, 2, 3, ... in order, at least three, most of them holding a sentence
     (not a list of phrases, '1. Preserve the livelihoods of the poorest;')."""
     return (len(numbered) >= 3 and [s.marker for s in numbered] == [str(i) for i in range(1, len(numbered) + 1)]
-            and 2 * sum(not _no_sentence(s.text) for s in numbered) > len(numbered))
+            and 2 * sum(not no_sentence(s.text) for s in numbered) > len(numbered))
 
 
 def paragraphs(doc_id: str, text: str) -> tuple[Paragraph, ...]:
