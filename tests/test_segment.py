@@ -360,3 +360,152 @@ def test_un_document_header_lines_are_boilerplate() -> None:
     for line in ("A/76/123", "Distr.: General", "17 March 2021", "Original: English", "Seventy-sixth session",
                  "Item 98 of the provisional agenda", "Report submitted by Germany"):
         assert kinds[line] == "boilerplate", line
+
+
+# --- UN layout rules, on tiny texts in the layout of a UN document's PDF export ----------------------------
+
+_SYMBOL = "NPT/CONF.2015/PC.III/99"
+_MASTHEAD = f"{_SYMBOL}\n\nThird session\n\nNew York, 28 April-9 May 2014\n\n"
+
+
+def _page_break(page: int) -> str:
+    return f"\n\n{page}/20                                                  14-30999\n\n{_SYMBOL}\n\n"
+
+
+def _section_of(text: str, start: str) -> str:
+    """The section of the one searchable paragraph of `text` that starts with `start`."""
+    [section] = [p.section for p in paragraphs("d", text) if p.searchable and p.text.startswith(start)]
+    return section
+
+
+def test_short_heading_just_before_the_page_footer_heads_the_next_page() -> None:
+    text = (_MASTHEAD + "Report submitted by Ruritania\n\nAction 1\n\n"
+            "All States parties commit to pursue policies that are fully compatible with\n"
+            "the Treaty and the objective of achieving a world without nuclear weapons.\n\n"
+            "(1) The Government continues to adhere to a basic policy of observing the\n"
+            "principles of not possessing, not manufacturing or not permitting the\n"
+            "introduction of nuclear weapons into its territory at any time.\n\n"
+            "Action 2\n" + _page_break(1) +
+            "All States parties commit to apply the principles of irreversibility,\n"
+            "verifiability and transparency in relation to the implementation of their\n"
+            "treaty obligations.\n\n"
+            "(1) The Government submits this report on the implementation of the action\n"
+            "plan in order to enhance transparency and to build confidence among States.\n")
+    ps = paragraphs("d", text)
+    assert [p.text for p in ps if p.kind == "heading"] == ["Action 1", "Action 2"]
+    assert _section_of(text, "All States parties commit to apply") == "Action 2"
+    assert _section_of(text, "(1) The Government submits") == "Action 2"
+
+
+def test_short_heading_after_a_paragraph_that_ends_in_a_colon_starts_its_own_section() -> None:
+    text = (_MASTHEAD + "Report submitted by Ruritania\n\nAction 5\n\n"
+            "The nuclear-weapon States commit to accelerate concrete progress on the\n"
+            "steps leading to nuclear disarmament, in a way that promotes international\n"
+            "stability. To that end, they are called upon to promptly engage with a\n"
+            "view to, inter alia:\n\n"
+            "Action 6\n\n"
+            "All States agree that the Conference on Disarmament should immediately\n"
+            "establish a subsidiary body to deal with nuclear disarmament, within the\n"
+            "context of an agreed, comprehensive and balanced programme of work.\n\n"
+            "(1) The Government supports the programme of work of the Conference on\n"
+            "Disarmament adopted in 2009 and makes every effort to adopt a programme.\n")
+    ps = paragraphs("d", text)
+    assert [p.text for p in ps if p.kind == "heading"] == ["Action 5", "Action 6"]
+    assert next(p.text for p in ps if p.searchable).endswith("with a view to, inter alia:")
+    assert _section_of(text, "All States agree") == "Action 6"
+    assert _section_of(text, "(1) The Government supports") == "Action 6"
+
+
+def test_lines_after_a_colon_that_read_as_a_list_stay_in_the_paragraph() -> None:
+    text = (_MASTHEAD + "Report submitted by Ruritania\n\nAction 5\n\n"
+            "The nuclear-weapon States commit to accelerate concrete progress on the\n"
+            "steps leading to nuclear disarmament, in a way that promotes international\n"
+            "stability. To that end, they are called upon to engage with the following\n"
+            "States, inter alia:\n\n"
+            "Austria\n\nBrazil\n\n"
+            "All States agree that the Conference on Disarmament should immediately\n"
+            "establish a subsidiary body to deal with nuclear disarmament, within the\n"
+            "context of an agreed, comprehensive and balanced programme of work.\n")
+    ps = paragraphs("d", text)
+    assert [p.text for p in ps if p.kind == "heading"] == ["Action 5"]
+
+
+def _actions(count: int) -> str:
+    """`count` unnumbered sections, each a short heading over two paragraphs, every line distinct."""
+    return "".join(
+        f"Action {n}\n\n"
+        f"All States parties commit under action {n} to pursue policies that are fully\n"
+        "compatible with the Treaty and the objective of a world without nuclear weapons.\n\n"
+        f"The Government reports on action {n} that it continues to adhere to a basic\n"
+        "policy of not possessing, not manufacturing or not permitting the introduction\n"
+        "of nuclear weapons into its territory.\n\n" for n in range(1, count + 1))
+
+
+def test_numbered_introduction_before_unnumbered_sections_is_cited_by_its_numbers() -> None:
+    text = (_MASTHEAD + "Report submitted by Ruritania\n\n"
+            "1. Ruritania is committed to the Treaty as the essential foundation for the\n"
+            "achievement of nuclear disarmament and of the peaceful uses of nuclear energy.\n\n"
+            "2. Ruritania submits the present report pursuant to action 20 of the action\n"
+            "plan regarding regular reports, contained in the Final Document.\n\n"
+            "3. Ruritania calls upon all States parties that have not yet done so to submit\n"
+            "regular reports during this review process.\n\n" + _actions(6))
+    ps = [p for p in paragraphs("d", text) if p.searchable]
+    assert [(p.label, p.numbered) for p in ps[:3]] == [("1", True), ("2", True), ("3", True)]
+    assert [display_label(p.label) for p in ps[:3]] == ["para. 1", "para. 2", "para. 3"]
+    assert not any(p.numbered for p in ps[3:]) and len(ps) == 15
+
+
+def test_short_numbered_list_of_phrases_in_prose_does_not_number_the_text() -> None:
+    text = (_MASTHEAD + "Report submitted by Ruritania\n\n"
+            "The Government has three priorities for the recovery of the country, which\n"
+            "it pursues with its partners in the region and beyond. They are to:\n\n"
+            "1. Preserve the livelihoods of the poorest and those who lost their jobs;\n\n"
+            "2. Put in place short-, medium- and long-term recovery measures;\n\n"
+            "3. Put technology at the centre of all social activities.\n\n" + _actions(6))
+    assert not any(p.numbered for p in paragraphs("d", text))
+
+
+def test_session_line_of_the_masthead_in_title_case_is_boilerplate_not_a_heading() -> None:
+    text = (f"{_SYMBOL}\n\nThird Session\n\nNew York, 28 April-9 May 2014\n\n"
+            "Implementation of the Treaty on the Non-Proliferation of Nuclear Weapons\n\n"
+            "Submitted by Ruritania\n\n"
+            "As called for in the action plan of the 2010 Review Conference, the States\n"
+            "parties are working to implement action 5 and to submit national reports on\n"
+            "their implementation of action 5 and other undertakings.\n\n" + _actions(2))
+    ps = paragraphs("d", text)
+    assert next(p for p in ps if p.text == "Third Session").kind == "boilerplate"
+    assert _section_of(text, "As called for") == ""
+
+
+def test_inline_list_wrapped_onto_a_line_that_starts_with_its_next_marker_stays_one_paragraph() -> None:
+    text = (_MASTHEAD + "Report submitted by Ruritania\n\n"
+            "11. Ruritania participates actively in the United Nations forums that deal\n"
+            "with the issue of nuclear disarmament. It has submitted the following draft\n"
+            "texts: (i) Taking forward multilateral nuclear disarmament negotiations; (ii)\n"
+            "Towards a nuclear-weapon-free world (iii) Comprehensive Nuclear-Test-Ban Treaty;\n"
+            "(iv) Consolidation of the regime established by the Treaty of Tlatelolco;\n"
+            "(v) United Nations study on disarmament and non-proliferation education, and\n"
+            "(vi) United Nations Disarmament Information Programme.\n\n"
+            "12. In addition, the impasse in the Conference on Disarmament has directly\n"
+            "affected compliance with the Treaty on the Non-Proliferation of Nuclear Weapons.\n\n"
+            "13. The Government considers that the Conference should adopt a programme of\n"
+            "work and begin negotiations on a treaty banning nuclear weapons without delay.\n\n"
+            "14. The Government will continue to promote the work of the Conference in all\n"
+            "the forums of the United Nations that deal with nuclear disarmament.\n")
+    ps = [p for p in paragraphs("d", text) if p.searchable]
+    assert [p.label for p in ps] == ["11", "12", "13", "14"]
+    assert ps[0].text.endswith("(vi) United Nations Disarmament Information Programme.")
+
+
+def test_list_that_starts_at_a_line_start_is_split_into_items() -> None:
+    text = (_MASTHEAD + "Report submitted by Ruritania\n\n"
+            "11. Ruritania participates actively in the United Nations forums that deal\n"
+            "with the issue of nuclear disarmament. It has submitted the following texts:\n"
+            "(i) Taking forward multilateral nuclear disarmament negotiations;\n"
+            "(ii) Towards a nuclear-weapon-free world;\n"
+            "(iii) Comprehensive Nuclear-Test-Ban Treaty.\n\n"
+            "12. In addition, the impasse in the Conference on Disarmament has directly\n"
+            "affected compliance with the Treaty on the Non-Proliferation of Nuclear Weapons.\n\n"
+            "13. The Government considers that the Conference should adopt a programme of\n"
+            "work and begin negotiations on a treaty banning nuclear weapons without delay.\n")
+    assert [p.label for p in paragraphs("d", text) if p.searchable] == ["11", "11.i", "11.ii", "11.iii", "12", "13"]

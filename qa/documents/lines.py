@@ -69,7 +69,7 @@ _UN_HEADER = [
     re.compile(r"^(?=.*\d)[A-Z]{1,8}(?:/[A-Z0-9][A-Za-z0-9.()\-]*){1,6}\*?$"),  # NPT/CONF.2015/PC.III/2, A/76/PV.3
     re.compile(r"^distr\.?\s*:|^(?:general|limited|restricted)$", re.IGNORECASE),
     re.compile(rf"^\d{{1,2}}\s+{_MONTHS}\s+\d{{4}}$"),
-    re.compile(r"^[A-Z][a-z]+(?:-[a-z]+)?\s+session$"),
+    re.compile(r"^[A-Z][a-z]+(?:-[a-z]+)?\s+[Ss]ession$"),  # "Third session", "Third Session"
     re.compile(r"^(?:provisional\s+)?agenda\s+item\b|^item\s+\d+\s+of\s+the\s+(?:provisional\s+)?agenda\b",
                re.IGNORECASE),
     re.compile(rf"^[A-Z][A-Za-z .'’-]{{1,30}},\s*\d{{1,2}}(?:\s+{_MONTHS})?\s*[-–]\s*\d{{1,2}}\s+{_MONTHS}\s+\d{{4}}$"),
@@ -206,6 +206,25 @@ def heading_like(text: str, cjk_doc: bool) -> bool:
     return bool(CJK.search(t) or LATIN.search(t))
 
 
+_LEADING_NUMBER = re.compile(r"^\d{1,3}[.．]\s*")
+
+
+def no_sentence(text: str) -> bool:
+    """No full stop, question mark or semicolon inside or at the end (a leading number aside)."""
+    text = _LEADING_NUMBER.sub("", text)
+    return not ends_sentence(text) and not re.search(r"[.!?;]\s", text)
+
+
+def title_like(text: str) -> bool:
+    """A title, not a sentence: short, at most one comma, no full stop, question mark or semicolon."""
+    return len(text) <= 120 and text.count(",") <= 1 and no_sentence(text)
+
+
+def upper_start(text: str) -> bool:
+    """Starts as a sentence may: a capital, digit, opening quote or bracket, or a Chinese character."""
+    return bool(re.match(r"[A-Z0-9\"“‘'(\u3400-\u9fff]", text))
+
+
 def is_salutation(text: str, after_open_salutation: bool = False) -> bool:
     """'Mr. President,', 'Excellencies, Ladies and Gentlemen,', 'Your Excellency Antonio Guterres, Secretary'.
 
@@ -246,6 +265,32 @@ def cjk_number(s: str) -> int:
     return (_CJK_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CJK_DIGITS.get(ones, 0) if ones else 0)
 
 
+_ANNEX = re.compile(r"^(?:附件|annex)\s*([一二三四五六七八九十]+|[IVXLC]+|\d+)$", re.IGNORECASE)
+_CJK_DIGIT_CHARS = "一二三四五六七八九十"
+
+
+def roman(n: int) -> str:
+    out = ""
+    for value, sym in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
+                       (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= value:
+            out, n = out + sym, n - value
+    return out
+
+
+def annex_part(heading: str) -> str:
+    """'附件二' / 'Annex II' / 'Annex 2' -> 'II'; '' when the heading does not open an annex."""
+    m = _ANNEX.match(heading.strip())
+    if not m:
+        return ""
+    num = m.group(1)
+    if num.isdigit():
+        return roman(int(num))
+    if num[0] in _CJK_DIGIT_CHARS:
+        return roman(cjk_number(num))
+    return num.upper()
+
+
 def _marker(text: str, prev_alpha: str) -> tuple[str, str]:
     """(kind, value) of a paragraph-start marker at the start of `text`, or ('', '')."""
     m = _NUMBERED.match(text)
@@ -267,6 +312,21 @@ def _marker(text: str, prev_alpha: str) -> tuple[str, str]:
     if m:
         return "bullet", ""
     return "", ""
+
+
+_ROMANS = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii")
+
+
+def previous_marker(kind: str, value: str) -> str:
+    """The marker before `value` in its list ('iv' -> 'iii', 'c' -> 'b', '3' -> '2'); '' for the first."""
+    if kind == "roman":
+        k = _ROMANS.index(value) if value in _ROMANS else 0
+        return _ROMANS[k - 1] if k > 0 else ""
+    if kind == "alpha":
+        return chr(ord(value) - 1) if value > "a" else ""
+    if kind in ("paren", "num", "cjk") and value.isdigit():
+        return str(int(value) - 1) if int(value) > 1 else ""
+    return ""
 
 
 def classify_lines(raw_lines: list[str], cjk_doc: bool) -> list[Line]:

@@ -14,38 +14,25 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from qa.documents.layout import Layout, classify, keep_hyphen
-from qa.documents.lines import Line, cjk_number, continues, ends_sentence, heading_like, open_ended
+from qa.documents.lines import (
+    Line,
+    annex_part,
+    continues,
+    ends_sentence,
+    heading_like,
+    no_sentence,
+    open_ended,
+    previous_marker,
+    title_like,
+    upper_start,
+)
 from qa.documents.paragraph import Paragraph
 
-_ANNEX = re.compile(r"^(?:附件|annex)\s*([一二三四五六七八九十]+|[IVXLC]+|\d+)$", re.IGNORECASE)
 _NOTE = re.compile(r"^(?:注|附注|note)\s*[:：]", re.IGNORECASE)
-_CJK_DIGITS = "一二三四五六七八九十"
 _NUM = re.compile(r"^\d{1,3}[.．]\s*")
 _ALNUM = re.compile(r"[A-Za-z0-9]")
 _ALNUM_OPEN = re.compile(r"[A-Za-z0-9(]")
 _LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
-
-
-def roman(n: int) -> str:
-    out = ""
-    for value, sym in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
-                       (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
-        while n >= value:
-            out, n = out + sym, n - value
-    return out
-
-
-def annex_part(heading: str) -> str:
-    """'附件二' / 'Annex II' / 'Annex 2' -> 'II'; '' when the heading does not open an annex."""
-    m = _ANNEX.match(heading.strip())
-    if not m:
-        return ""
-    num = m.group(1)
-    if num.isdigit():
-        return roman(int(num))
-    if num[0] in _CJK_DIGITS:
-        return roman(cjk_number(num))
-    return num.upper()
 
 
 # --- records -----------------------------------------------------------------------------------------------
@@ -189,13 +176,14 @@ def segment(text: str) -> list[Segment]:
 def _is_heading(layout: Layout, ln: Line, nxt: Line | None, cur: _Open | None) -> bool:
     """A short unpunctuated text line standing alone: before a paragraph start, not inside a sentence.
     `nxt` is the next line that is not a footnote, rule or page furniture."""
-    unfinished = cur is not None and cur.kind in ("paragraph", "item") and not ends_sentence(cur.text(layout))
+    unfinished = (cur is not None and cur.kind in ("paragraph", "item") and not ends_sentence(cur.text(layout))
+                  and not _after_lead_in(layout, ln, nxt, cur))
     if ln.marker_kind == "num" and not layout.cjk and not unfinished and nxt is not None:
         # "1. Nuclear policy" over "2. United States policy is ...": a numbered sub-heading, not a list item
         rest = _NUM.sub("", ln.text)
         runs_on = layout.wrapped and len(nxt.raw.rstrip()) >= 0.8 * layout.width
         new_paragraph = nxt.marker_kind == "num" or (layout.blank_paragraphs and (nxt.blank_before or nxt.after_break)
-                                                     and not nxt.marker_kind and _upper_start(nxt.text))
+                                                     and not nxt.marker_kind and upper_start(nxt.text))
         full = layout.wrapped and len(ln.raw.rstrip()) >= 0.8 * layout.width
         return (heading_like(rest, False) and new_paragraph and not full
                 and (runs_on or not heading_like(_NUM.sub("", nxt.text), False)))
@@ -205,9 +193,20 @@ def _is_heading(layout: Layout, ln: Line, nxt: Line | None, cur: _Open | None) -
         return False
     starts_next = (nxt is None or nxt.kind != "text" or bool(nxt.marker_kind) or not layout.wrapped
                    or (nxt.indent if layout.indented else heading_like(nxt.text, layout.cjk))
-                   or (layout.blank_paragraphs and nxt.blank_before and _upper_start(nxt.text)))
+                   or (layout.blank_paragraphs and (nxt.blank_before or nxt.after_break) and upper_start(nxt.text)))
     short = not layout.wrapped or len(ln.raw.rstrip()) <= max(layout.width, 1) * 0.95 or ln.indent
     return starts_next and short
+
+
+def _after_lead_in(layout: Layout, ln: Line, nxt: Line | None, cur: _Open) -> bool:
+    """`ln` stands alone, between blank lines, after a paragraph that ends in a colon and before a new
+    paragraph: where blank lines separate paragraphs, that is a heading (the list the colon announced was
+    lost in the export, or is printed elsewhere), not the first item of that list: an item reads on, or is
+    followed by another item. `nxt` is the next line that is not a footnote, rule or page furniture."""
+    return (not layout.cjk and layout.blank_paragraphs and ln.blank_before and not ln.marker_kind
+            and cur.text(layout).rstrip().endswith(":") and nxt is not None and nxt.kind == "text"
+            and (nxt.blank_before or nxt.after_break) and not nxt.marker_kind and upper_start(nxt.text)
+            and (not heading_like(nxt.text, False) or len(nxt.raw.rstrip()) >= 0.8 * layout.width))
 
 
 def _starts_paragraph(layout: Layout, ln: Line, cur: _Open | None, prev: Line | None) -> bool:
@@ -223,9 +222,9 @@ def _starts_paragraph(layout: Layout, ln: Line, cur: _Open | None, prev: Line | 
     number_in_sentence = (unfinished and not ln.indent and layout.wrapped and not short_prev
                           and ((ln.marker_kind == "num" and not (layout.blank_paragraphs and ln.blank_before))
                                or (dash and not ln.blank_before)))
-    if ln.marker_kind and not number_in_sentence:
+    if ln.marker_kind and not number_in_sentence and not _inline_list_goes_on(layout, ln, before):
         return True
-    upper_start = _upper_start(ln.text)
+    upper = upper_start(ln.text)
     if unfinished:
         if layout.cjk:
             return False
@@ -233,30 +232,23 @@ def _starts_paragraph(layout: Layout, ln: Line, cur: _Open | None, prev: Line | 
             # an unpunctuated list item (a bullet point) or a title ends where a blank line separates it from
             # a new sentence, unless it stopped at a word such as 'the'
             gap = ln.blank_before or (ln.after_break and short_prev)
-            return (layout.blank_paragraphs and gap and upper_start and not open_ended(before)
-                    and (short_prev if cur.kind == "item" else _title_like(before)))
+            return (layout.blank_paragraphs and gap and upper and not open_ended(before)
+                    and (short_prev if cur.kind == "item" else title_like(before)))
         return not continues(before, ln.text)
     if layout.wrapped and layout.indented:
         return ln.indent
     if layout.wrapped:
-        return short_prev or (layout.blank_paragraphs and ln.blank_before and upper_start)
+        return short_prev or (layout.blank_paragraphs and ln.blank_before and upper)
     return layout.cjk or not continues(before, ln.text)
 
 
-def _no_sentence(text: str) -> bool:
-    """No full stop, question mark or semicolon inside or at the end (a leading number aside)."""
-    text = _NUM.sub("", text)
-    return not ends_sentence(text) and not re.search(r"[.!?;]\s", text)
-
-
-def _title_like(text: str) -> bool:
-    """A title, not a sentence: short, at most one comma, no full stop, question mark or semicolon."""
-    return len(text) <= 120 and text.count(",") <= 1 and _no_sentence(text)
-
-
-def _upper_start(text: str) -> bool:
-    """Starts as a sentence may: a capital, digit, opening quote or bracket, or a Chinese character."""
-    return bool(re.match(r"[A-Z0-9\"“‘'(\u3400-\u9fff]", text))
+def _inline_list_goes_on(layout: Layout, ln: Line, before: str) -> bool:
+    """A wrapped line that starts with '(iv)' while '(iii)' stands inside the open paragraph (not at its
+    start): the list runs inline through the paragraph and the line break before '(iv)' is the wrap's."""
+    if layout.cjk or not layout.wrapped or ln.blank_before or ln.marker_kind not in ("alpha", "roman", "paren"):
+        return False
+    previous = previous_marker(ln.marker_kind, ln.marker)
+    return bool(previous) and re.search(rf"\S\s*\({re.escape(previous)}\)\s", before) is not None
 
 
 def _finish(blocks: list[_Open], layout: Layout) -> list[Segment]:
@@ -295,13 +287,13 @@ def _english_titles(blocks: list[_Open], layout: Layout) -> None:
     for b in blocks:
         if b.kind in ("paragraph", "item"):
             t = b.text(layout)
-            if b.marker_kind or not _no_sentence(t) or len(t) > 1000:
+            if b.marker_kind or not no_sentence(t) or len(t) > 1000:
                 break
             b.kind = "boilerplate"
     for b in blocks:  # a bare name or figure ("Afghanistan", "2015-III", "Total") is a list or table cell
         t = b.parts[0] if len(b.parts) == 1 else ""
         if (b.kind == "paragraph" and not b.marker_kind and t and len(t.split()) <= 3 and not t.endswith(":")
-                and (_no_sentence(t) or not re.search(r"[a-z]", t))):
+                and (no_sentence(t) or not re.search(r"[a-z]", t))):
             b.kind = "boilerplate"
     if not layout.wrapped:
         return
@@ -309,7 +301,7 @@ def _english_titles(blocks: list[_Open], layout: Layout) -> None:
     for b, nxt in pairwise(flow):
         if (b.kind == "paragraph" and b.marker_kind in ("", "num")
                 and nxt.kind in ("paragraph", "item", "heading", "boilerplate")
-                and _title_like(b.text(layout)) and not open_ended(b.text(layout))):
+                and title_like(b.text(layout)) and not open_ended(b.text(layout))):
             b.kind = "heading"
 
 
@@ -409,15 +401,26 @@ def label_segments(segments: list[Segment]) -> list[tuple[str, bool]]:
 
 def _numbered_parts(segments: list[Segment]) -> set[str]:
     """Parts (annexes, or '' for the body) whose paragraphs are numbered: at least a quarter of their
-    paragraphs carry a number. A stray number ('17.Thailand' in a speech) or a short numbered list in
+    paragraphs carry a number, or the numbers run 1, 2, 3, ... in order over at least three paragraphs,
+    most of them holding a sentence (a report that numbers its introduction and not its action-by-action
+    account).
+    A stray number ('17.Thailand' in a speech) or a short numbered list of phrases ('1. Preserve ...;') in
     unnumbered prose does not turn every other paragraph of the part into an unnumbered 'u' paragraph."""
-    numbered: dict[str, int] = {}
+    numbers: dict[str, list[Segment]] = {}
     total: dict[str, int] = {}
     for s in segments:
         if s.kind == "paragraph":
             total[s.part] = total.get(s.part, 0) + 1
-            numbered[s.part] = numbered.get(s.part, 0) + (s.marker_kind == "num")
-    return {part for part, n in numbered.items() if n and n >= 0.25 * total[part]}
+            if s.marker_kind == "num":
+                numbers.setdefault(s.part, []).append(s)
+    return {part for part, ns in numbers.items() if len(ns) >= 0.25 * total[part] or _printed_run(ns)}
+
+
+def _printed_run(numbered: list[Segment]) -> bool:
+    """Numbered paragraphs that are 1, 2, 3, ... in order, at least three, most of them holding a sentence
+    (not a list of phrases, '1. Preserve the livelihoods of the poorest;')."""
+    return (len(numbered) >= 3 and [s.marker for s in numbered] == [str(i) for i in range(1, len(numbered) + 1)]
+            and 2 * sum(not no_sentence(s.text) for s in numbered) > len(numbered))
 
 
 def paragraphs(doc_id: str, text: str) -> tuple[Paragraph, ...]:
