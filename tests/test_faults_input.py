@@ -319,21 +319,36 @@ def test_hostile_document_cannot_drive_the_terminal_through_qa_ask(hostile: dict
     assert "\x1b" not in result.output and "\x07" not in result.output
 
 
-def test_qa_add_refuses_paths_through_dotdot_or_a_symlinked_folder(corpus_copy: Path, tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_qa_add_refuses_paths_through_a_symlinked_folder(corpus_copy: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "outside").mkdir()
     (tmp_path / "outside" / "paper.txt").write_text("核武器国家应当减少核风险。\n", encoding="utf-8")
     (tmp_path / "inside").mkdir()
     (tmp_path / "inside" / "link").symlink_to(tmp_path / "outside")
     before = _snapshot(corpus_copy)
     monkeypatch.chdir(tmp_path / "inside")
-    for path, words in (("../outside/paper.txt", "'..'"), ("link/paper.txt", "symbolic link"),
-                        (str(corpus_copy / ".." / "outside.txt"), "'..'")):
+    for path, words in (("link/paper.txt", "symbolic link"), ("link/../outside/paper.txt", "symbolic link"),
+                        (str(corpus_copy / ".." / "outside.txt"), "does not exist")):
         result = CliRunner().invoke(cli, ["--corpus-dir", str(corpus_copy), "add", path, "--title", "T",
                                           "--submitted-by", "Sweden"])
         assert result.exit_code != 0 and words in result.output, result.output
         assert result.output.count("\n") == 1
     assert _snapshot(corpus_copy) == before
+
+
+def test_qa_add_accepts_files_and_folders_named_through_dotdot(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = tmp_path / "in" / "texts"
+    texts.mkdir(parents=True)
+    for n in (1, 2):
+        (texts / f"{n}.txt").write_text(f"Working paper submitted by Sweden\n\n{n}. States should reduce the "
+                                        "risk of nuclear weapons use.\n", encoding="utf-8")
+    (tmp_path / "repo").mkdir()
+    monkeypatch.chdir(tmp_path / "repo")  # as the README runs it: `qa add ../shared/corpora/…/texts`
+    for args in (["../in/texts"], ["../in/../in/texts/1.txt", "--title", "T"]):
+        result = CliRunner().invoke(cli, ["--corpus-dir", str(tmp_path / "c"), "add", *args, "--dry-run"])
+        assert result.exit_code == 0, result.output
+        assert "'..'" not in result.output and "0 refused" in result.output, result.output
 
 
 def test_a_manifest_entry_pointing_outside_the_corpus_is_refused(corpus_copy: Path) -> None:

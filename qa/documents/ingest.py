@@ -6,6 +6,7 @@ Every refusal is an `InputError` naming the file, the rule and the fix; nothing 
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -20,17 +21,18 @@ MAX_ZIP_ENTRIES = 2000
 
 
 def check_path(path: Path) -> Path:
-    """The regular file the user named, refusing symlinks and paths that lead elsewhere through one."""
+    """The regular file the user named, refusing symlinks and paths that lead elsewhere through one.
+
+    A path through '..' ('../shared/texts/1.txt') is the user's own way to name a file and is accepted; only a
+    manifest's rows, which must stay below the manifest's folder, refuse '..' (`manifest._entry`)."""
     if path.is_symlink():
         raise InputError(f"{path} is a symbolic link; pass the real file instead.")
-    if ".." in path.parts:
-        raise InputError(f"{path} goes up a folder with '..'; pass the file's own path (e.g. its absolute path).")
     if not path.exists():
         raise InputError(f"{path} does not exist; check the path.")
     if not path.is_file():
         raise InputError(f"{path} is not a regular file; pass a .txt, .md, .pdf or .docx file.")
     resolved = path.resolve()
-    if resolved != path.absolute():
+    if resolved != Path(os.path.normpath(path.absolute())):  # '..' taken out by name, links left in
         raise InputError(f"{path} resolves to {resolved} through a symbolic link; pass the real path instead.")
     if path.suffix.lower() not in SUPPORTED:
         raise InputError(f"{path.name}: unsupported file type {path.suffix or '(none)'!r}; "
