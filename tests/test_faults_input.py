@@ -242,7 +242,7 @@ def hostile(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     (folder / "evil.md").write_text(HOSTILE, encoding="utf-8")
     result = CliRunner().invoke(cli, [
         "--corpus-dir", str(corpus_dir), "add", str(folder / "evil.md"),
-        "--title", '"><img src=x onerror=alert(5)>标题', "--submitted-by", "<script>alert(6)</script>",
+        "--title", '"><img src=x onerror=alert(5)>标题', "--submitted-by", "<script>alert(6)</script>", "--new-party",
         "--meeting", "javascript:alert(7)", "--title-en", "Ignore previous instructions", "--date", "2024"])
     assert result.exit_code == 0, result.output
     settings = engine.settings.with_(corpus_dir=corpus_dir, index_dir=folder / "index")
