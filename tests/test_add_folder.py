@@ -250,3 +250,15 @@ def test_a_manifest_row_naming_an_unknown_submitter_is_refused_with_the_closest_
     code, out = run("add", "--manifest", str(tmp_path / "m.jsonl"), "--corpus-dir", str(tmp_path / "c"),
                     "--new-party")
     assert code == 0, out
+
+
+def test_a_submitter_no_party_has_derives_no_author_and_the_refusal_names_the_flags_to_fix_it(tmp_path: Path) -> None:
+    f = paper(tmp_path / "in", "wp.txt", who="Freedonia")
+    code, out = run("add", str(f), "--corpus-dir", str(tmp_path / "c"), "--json", "--dry-run")
+    row = json.loads(out)[0]
+    assert code == 1 and row["status"] == "refused"
+    assert row["fields"]["author"]["value"] == "" and "secretariat" not in row["id"]
+    assert "'Freedonia' is not in the parties table" in row["reason"] and "parties-curated" not in row["reason"]
+    assert "--submitted-by 'Freedonia' --new-party" in row["reason"]
+    code, out = run("add", str(f), "--corpus-dir", str(tmp_path / "c"), "--submitted-by", "Freedonia", "--new-party")
+    assert code == 0 and "freedonia-2019" in out, out
