@@ -46,10 +46,10 @@ def init_cmd(settings: Settings, folder: Path | None, title: str) -> None:
     """Create an empty corpus folder (FOLDER, else --corpus-dir / QA_CORPUS_DIR), ready for `qa add`.
 
     \b
-    Examples:
-      qa init /tmp/ungdc --title "General debate of the 76th General Assembly"
+    Examples (from the repository's folder; `qa add --help` and `qa index --help` go on with the same corpus):
+      qa init /tmp/npt2014 --title "NPT 2014 Preparatory Committee: national reports"
       qa add ../shared/corpora/npt2014-reports/texts --corpus-dir /tmp/npt2014
-      qa index --corpus-dir /tmp/ungdc
+      qa index --corpus-dir /tmp/npt2014
     """
     folder = folder or settings.corpus_dir
     made = init_corpus(folder, title)
@@ -93,10 +93,11 @@ def add_cmd(settings: Settings, paths: tuple[Path, ...], manifest: Path | None, 
     --skip-bad). Importing the same files again is a no-op. A missing corpus folder is created.
 
     \b
-    Examples:
-      qa add ../shared/corpora/npt2014-reports/texts --dry-run
-      qa add paper.pdf --submitted-by China --submitted-by France --date 2021-12-07
-      qa add paper.pdf --submitted-by "Freedonia" --new-party   # a submitter the parties table lacks
+    Examples (from the repository's folder):
+      qa add ../shared/corpora/npt2014-reports/texts --corpus-dir /tmp/npt2014 --dry-run
+      qa add ../shared/corpora/npt2014-reports/texts --corpus-dir /tmp/npt2014
+      qa add ../shared/corpora/npt2014-reports/texts/2.txt --date 2014-05-02 --corpus-dir /tmp/de --dry-run
+      qa add ../shared/corpora/npt2014-reports/texts/2.txt --submitted-by Freedonia --new-party --corpus-dir /tmp/de
       qa add --manifest ../shared/corpora/ungdc-2021/manifest.jsonl --corpus-dir /tmp/ungdc
     """
     if manifest is not None and paths:
@@ -261,7 +262,7 @@ def documents_cmd(settings: Settings, as_json: bool) -> None:
     \b
     Examples:
       qa documents
-      qa documents --json --corpus-dir /tmp/ungdc
+      qa documents --json --corpus-dir /tmp/npt2014
     """
     corpus = load_corpus(settings.corpus_dir)
     rows = []
@@ -295,6 +296,7 @@ def paragraphs_cmd(settings: Settings, doc: str, as_json: bool, show_all: bool) 
     Examples:
       qa paragraphs japan-2018
       qa paragraphs sweden-2019 --json
+      qa paragraphs germany-2014 --corpus-dir /tmp/npt2014
     """
     corpus = load_corpus(settings.corpus_dir)
     document = corpus.document(doc)
