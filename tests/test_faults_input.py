@@ -358,3 +358,12 @@ def test_a_manifest_entry_pointing_outside_the_corpus_is_refused(corpus_copy: Pa
     manifest.write_text(json.dumps(entries), encoding="utf-8")
     with pytest.raises(CorpusError, match="must be a plain file name"):
         load_corpus(corpus_copy)
+
+
+def test_a_fake_pdf_is_refused_in_one_line_without_the_pdf_library_s_own_log(tmp_path: Path,
+                                                                            caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "fake.pdf").write_bytes(b"%PDF-1.4\nthis is not really a pdf\n")
+    result = CliRunner().invoke(cli, ["--corpus-dir", str(tmp_path / "c"), "add", str(tmp_path / "fake.pdf"),
+                                      "--dry-run"])
+    assert result.exit_code != 0 and "damaged PDF" in result.output and result.output.count("\n") == 1
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("pypdf")] == []

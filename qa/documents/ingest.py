@@ -5,9 +5,12 @@ Every refusal is an `InputError` naming the file, the rule and the fix; nothing 
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import os
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from qa.errors import InputError
@@ -81,16 +84,30 @@ def _pdf_text(data: bytes, name: str) -> str:
     if not data.lstrip()[:5].startswith(b"%PDF"):
         raise InputError(f"{name} is not a PDF file (no %PDF header); export it again as PDF.")
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise InputError(f"{name} is encrypted; remove the password protection and retry.")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        with _quiet("pypdf"):
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                raise InputError(f"{name} is encrypted; remove the password protection and retry.")
+            pages = [page.extract_text() or "" for page in reader.pages]
     except InputError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
             RecursionError) as e:
         raise InputError(f"{name} is a damaged PDF ({type(e).__name__}); export it again and retry.") from None
     return "\f".join(pages)  # a form feed between pages: the segmenter gives each paragraph its page
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """A library's log silenced while it reads a file: its complaints ("EOF marker not found") would reach the
+    terminal beside the one refusal line that already says what is wrong with the file."""
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def check_zip(data: bytes, name: str) -> None:
