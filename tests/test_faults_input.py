@@ -367,3 +367,12 @@ def test_a_fake_pdf_is_refused_in_one_line_without_the_pdf_library_s_own_log(tmp
                                       "--dry-run"])
     assert result.exit_code != 0 and "damaged PDF" in result.output and result.output.count("\n") == 1
     assert [r.getMessage() for r in caplog.records if r.name.startswith("pypdf")] == []
+
+
+def test_asking_an_empty_corpus_says_it_is_empty_and_how_to_add_documents(tmp_path: Path) -> None:
+    corpus_dir = tmp_path / "empty"
+    assert CliRunner().invoke(cli, ["init", str(corpus_dir)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["--corpus-dir", str(corpus_dir), "--index-dir", str(tmp_path / "index"),
+                                      "ask", "nuclear risk reduction"])
+    assert result.exit_code != 0 and "has no documents yet" in result.output and "qa add" in result.output
+    assert "filters" not in result.output

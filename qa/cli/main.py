@@ -155,6 +155,7 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
 
     validate_question(question, settings)  # before loading anything: a bad flag costs no index build
     validate_k(k, settings)
+    _require_documents(settings)
     answer = ask_server(settings, {"q": question, "k": k, "state": states, "doc": docs, "date_from": date_from,
                                    "date_to": date_to})
     if answer is None:
@@ -182,6 +183,16 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
         click.echo(click.style("    Cite: ", dim=True) + inert(r["citation"]))
     if not answer["results"]:
         click.echo("No passages.")
+
+
+def _require_documents(settings: Settings) -> None:
+    """An empty corpus answers nothing: say so, and how to fill it, rather than that no paragraph matches."""
+    from qa.documents.corpus import MANIFEST, read_documents
+    from qa.errors import CorpusError
+
+    if (settings.corpus_dir / MANIFEST).is_file() and not read_documents(settings.corpus_dir)[1]:
+        raise CorpusError(f"The corpus {settings.corpus_dir} has no documents yet: add some with `qa add "
+                          f"FILES-OR-FOLDERS --corpus-dir {settings.corpus_dir}`, then ask again.")
 
 
 @cli.command("eval")
