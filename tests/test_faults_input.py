@@ -130,6 +130,7 @@ def test_a_200000_character_question_is_refused_with_the_limit(web_app: Any) -> 
     (b'{"ids": []}', 400, "Nothing to export"),
     (b'{"ids": 5}', 400, "ids"),
     (b'not json', 400, "JSON"),
+    (b'{"ids": ["a",, "b"]}', 400, "The request body is not valid JSON: Expecting value at line 1, column 14"),
     (b'{"ids": ["sweden-2019:1"], "format": "exe"}', 400, "format"),
     (b"x" * 1_000_001, 413, "limit"),
 ])
