@@ -78,6 +78,8 @@ BAD = [
     ("/api/ask?q=x&date_from=yesterday", 400, "date"),
     ("/api/compare?q=", 400, "empty"),
     ("/api/compare?q=x&k=0", 400, "k"),
+    ("/api/compare?q=x&per_page=0", 400, "per_page = 0 is out of range"),
+    ("/api/compare?q=x&page=0", 400, "page = 0 is out of range"),
     ("/api/compare?q=x&state=Atlantis", 400, "Unknown state"),
     ("/api/compare?q=a%ED%B0%80", 400, "surrogate"),
     ("/api/documents/nowhere", 404, "No document"),

@@ -105,6 +105,26 @@ def validate_k(k: Any, settings: Settings) -> int:
     return k
 
 
+MAX_PER_PAGE = 200
+
+
+def validate_page(page: Any, per_page: Any, settings: Settings) -> tuple[int, int]:
+    """The page of a comparison (from 1) and the parties it holds (1 to 200; None: QA_COMPARE_PAGE)."""
+    values = []
+    for name, value in (("page", page), ("per_page", settings.compare_page if per_page is None else per_page)):
+        try:
+            values.append(int(value))
+        except (TypeError, ValueError):
+            raise InputError(f"{name} = {value!r} is not a whole number.") from None
+    page, per_page = values
+    if page < 1:
+        raise InputError(f"page = {page} is out of range: pages count from 1.")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise InputError(f"per_page = {per_page} is out of range: a page holds 1 to {MAX_PER_PAGE} parties "
+                         f"(leave it out for {settings.compare_page}).")
+    return page, per_page
+
+
 def corpus_speakers(documents: dict[str, Document]) -> Speakers:
     """Every party a corpus's documents speak for: submitters, authors and the authors of annexes."""
     aliases: dict[str, list[str]] = {}

@@ -18,7 +18,7 @@ from qa.cli.handoff import index_id
 from qa.errors import NotFound, QAError
 from qa.parties.citation import citation, speaker
 from qa.search.answer import PASSAGE_FIELDS, passage_json
-from qa.search.engine import Engine, Filters
+from qa.search.engine import MAX_PER_PAGE, Engine, Filters, validate_page
 from qa.settings import Settings
 from qa.text.scripts import DATE
 from qa.web.draft import DOCX_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, MAX_IDS, export, paragraph_lookup, resolve
@@ -177,7 +177,7 @@ QUESTION_RULES = {"minLength": 1, "maxLength": DEFAULTS.max_question_chars,
                   "pattern": "^[^\\x00]*[^\\s\\x00\\x1c-\\x1f\\x85][^\\x00]*$"}
 K_RULES = {"minimum": 1, "maximum": DEFAULTS.max_k}
 PAGE_RULES = {"minimum": 1}
-PER_PAGE_RULES = {"minimum": 1, "maximum": 200}
+PER_PAGE_RULES = {"minimum": 1, "maximum": MAX_PER_PAGE}
 DATE_RULES = {"pattern": f"^({DATE.pattern})?$"}
 STATE = Query(description="Only passages submitted or written by this state or body (repeatable).")
 DOC = Query(description="Only these document ids (repeatable).")
@@ -231,6 +231,7 @@ def api_compare(
 ) -> Any:
     """What each state, group or body said on the question: one search, grouped by party, best answer first."""
     filters = Filters(tuple(state), tuple(doc), date_from, date_to)
+    page, per_page = validate_page(page, per_page, settings_of(request))  # per_page=0 is no default
     return engine_of(request).compare(q, k, filters, page, per_page).to_json()
 
 
