@@ -76,6 +76,7 @@ BAD = [
     ("/api/ask?q=x&doc=..%2F..%2Fetc%2Fpasswd", 400, "Unknown document"),
     ("/api/ask?q=x&doc=%00", 400, "Unknown document"),
     ("/api/ask?q=x&date_from=yesterday", 400, "date"),
+    ("/api/ask?q=x&date_from=2015&date_to=2013", 400, "date_from = '2015' is after date_to = '2013'"),
     ("/api/compare?q=", 400, "empty"),
     ("/api/compare?q=x&k=0", 400, "k"),
     ("/api/compare?q=x&per_page=0", 400, "per_page = 0 is out of range"),

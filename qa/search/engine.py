@@ -150,6 +150,9 @@ def validate_filters(filters: Filters, documents: dict[str, Document], speakers:
     for name, value in (("date_from", filters.date_from), ("date_to", filters.date_to)):
         if value and not is_date(value):
             raise InputError(f"{name} = {value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD.")
+    start, end = filters.date_from, filters.date_to
+    if start and end and start[:len(end)] > end[:len(start)]:  # '2014-05' to '2014' is May to December
+        raise InputError(f"date_from = {start!r} is after date_to = {end!r}: no date lies between them; swap them.")
     return Filter(frozenset(filters.docs) if filters.docs else None,
                   frozenset(states) if filters.states else None, filters.date_from, filters.date_to)
 

@@ -171,7 +171,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 # The rules the server enforces (`engine.validate_question`, `validate_k`, `validate_filters`, `draft.resolve`),
 # declared in the schema so that what the schema allows the server accepts. They are declared, not enforced by
 # FastAPI: the server's own checks answer with their own messages. A question has a character other than
-# whitespace (Python's, which counts \x1c-\x1f and \x85) and no NUL byte.
+# whitespace (Python's, which counts \x1c-\x1f and \x85) and no NUL byte. A date range that runs backwards
+# (date_from after date_to) is a 400 too, a rule between two fields the schema cannot state.
 DEFAULTS = Settings()
 QUESTION_RULES = {"minLength": 1, "maxLength": DEFAULTS.max_question_chars,
                   "pattern": "^[^\\x00]*[^\\s\\x00\\x1c-\\x1f\\x85][^\\x00]*$"}
@@ -183,7 +184,8 @@ STATE = Query(description="Only passages submitted or written by this state or b
 DOC = Query(description="Only these document ids (repeatable).")
 DATE_FROM = Query(description="Only documents dated on or after (YYYY, YYYY-MM or YYYY-MM-DD).",
                   json_schema_extra=DATE_RULES)
-DATE_TO = Query(description="Only documents dated on or before.", json_schema_extra=DATE_RULES)
+DATE_TO = Query(description="Only documents dated on or before (not before date_from).",
+                json_schema_extra=DATE_RULES)
 
 
 # --- routes ------------------------------------------------------------------------------------------------------
