@@ -76,6 +76,8 @@ BAD = [
     ("/api/ask?q=x&doc=..%2F..%2Fetc%2Fpasswd", 400, "Unknown document"),
     ("/api/ask?q=x&doc=%00", 400, "Unknown document"),
     ("/api/ask?q=x&date_from=yesterday", 400, "date"),
+    ("/api/ask?q=%3F%3F!!", 400, "The question has no words"),
+    ("/api/ask?q=%E3%80%82%EF%BC%9F", 400, "The question has no words"),
     ("/api/ask?q=x&date_from=2015&date_to=2013", 400, "date_from = '2015' is after date_to = '2013'"),
     ("/api/compare?q=", 400, "empty"),
     ("/api/compare?q=x&k=0", 400, "k"),
@@ -380,3 +382,9 @@ def test_asking_an_empty_corpus_says_it_is_empty_and_how_to_add_documents(tmp_pa
                                       "ask", "nuclear risk reduction"])
     assert result.exit_code != 0 and "has no documents yet" in result.output and "qa add" in result.output
     assert "filters" not in result.output
+
+
+def test_a_question_of_punctuation_only_is_refused_on_the_command_line_before_loading_anything() -> None:
+    for question in ("??!!", "。？"):
+        result = CliRunner().invoke(cli, ["ask", question])
+        assert result.exit_code != 0 and "The question has no words" in result.output, result.output

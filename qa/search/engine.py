@@ -90,6 +90,9 @@ def validate_question(q: Any, settings: Settings) -> str:
         raise InputError(
             f"The question is {len(q)} characters long; the limit is {settings.max_question_chars}. Shorten it."
         )
+    if not any(c.isalnum() for c in q):
+        raise InputError(f"The question has no words, only punctuation or symbols ({q[:40]!r}): ask in words, "
+                         'e.g. "Which state proposed a stepping-stone approach?"')
     return q
 
 

@@ -170,12 +170,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 # The rules the server enforces (`engine.validate_question`, `validate_k`, `validate_filters`, `draft.resolve`),
 # declared in the schema so that what the schema allows the server accepts. They are declared, not enforced by
-# FastAPI: the server's own checks answer with their own messages. A question has a character other than
-# whitespace (Python's, which counts \x1c-\x1f and \x85) and no NUL byte. A date range that runs backwards
-# (date_from after date_to) is a 400 too, a rule between two fields the schema cannot state.
+# FastAPI: the server's own checks answer with their own messages. A question has a letter or digit of any
+# script (`[^\W_]`, Python's `str.isalnum`), so not only punctuation or whitespace, and no NUL byte. A date range
+# that runs backwards (date_from after date_to) is a 400 too, a rule between two fields the schema cannot state.
 DEFAULTS = Settings()
 QUESTION_RULES = {"minLength": 1, "maxLength": DEFAULTS.max_question_chars,
-                  "pattern": "^[^\\x00]*[^\\s\\x00\\x1c-\\x1f\\x85][^\\x00]*$"}
+                  "pattern": "^[^\\x00]*[^\\W_][^\\x00]*$"}
 K_RULES = {"minimum": 1, "maximum": DEFAULTS.max_k}
 PAGE_RULES = {"minimum": 1}
 PER_PAGE_RULES = {"minimum": 1, "maximum": MAX_PER_PAGE}
