@@ -218,3 +218,47 @@ def test_init_title_names_the_corpus(tmp_path: Path) -> None:
     assert run("init", str(tmp_path / "c"), "--title", "NPT 2014 national reports")[0] == 0
     assert corpus_title(tmp_path / "c") == "NPT 2014 national reports"
     assert corpus_title(tmp_path) == ""
+
+
+def test_a_misspelt_submitted_by_is_refused_with_the_closest_names_and_writes_nothing(tmp_path: Path) -> None:
+    f = paper(tmp_path / "in", "wp.txt")
+    code, out = run("add", str(f), "--corpus-dir", str(tmp_path / "c"), "--submitted-by", "Japn")
+    assert code != 0 and out.count("\n") == 1, out
+    assert "'Japn' is not in the parties table" in out and "Japan" in out and "--new-party" in out
+    assert not (tmp_path / "c").exists()
+
+
+def test_new_party_adds_a_submitter_the_table_lacks_and_the_corpus_knows_it_from_then_on(tmp_path: Path) -> None:
+    corpus_dir = tmp_path / "c"
+    code, out = run("add", str(paper(tmp_path / "a", "wp.txt", n=1)), "--corpus-dir", str(corpus_dir),
+                    "--submitted-by", "Freedonia", "--new-party")
+    assert code == 0, out
+    assert load_corpus(corpus_dir).documents[0].submitted_by == ("Freedonia",)
+    code, out = run("add", str(paper(tmp_path / "b", "wp.txt", n=2)), "--corpus-dir", str(corpus_dir),
+                    "--submitted-by", "Freedonia")
+    assert code == 0, out
+
+
+def test_a_manifest_row_naming_an_unknown_submitter_is_refused_with_the_closest_names(tmp_path: Path) -> None:
+    paper(tmp_path, "wp1.txt", n=1)
+    paper(tmp_path, "wp2.txt", n=2)
+    rows = [{"file": "wp1.txt", "submitted_by": ["Japan"]}, {"file": "wp2.txt", "submitted_by": ["Swedn"]}]
+    (tmp_path / "m.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    code, out = run("add", "--manifest", str(tmp_path / "m.jsonl"), "--corpus-dir", str(tmp_path / "c"))
+    assert code == 1 and "'Swedn' is not in the parties table (closest parties: Sweden" in out, out
+    assert not (tmp_path / "c" / "documents.json").exists()
+    code, out = run("add", "--manifest", str(tmp_path / "m.jsonl"), "--corpus-dir", str(tmp_path / "c"),
+                    "--new-party")
+    assert code == 0, out
+
+
+def test_a_submitter_no_party_has_derives_no_author_and_the_refusal_names_the_flags_to_fix_it(tmp_path: Path) -> None:
+    f = paper(tmp_path / "in", "wp.txt", who="Freedonia")
+    code, out = run("add", str(f), "--corpus-dir", str(tmp_path / "c"), "--json", "--dry-run")
+    row = json.loads(out)[0]
+    assert code == 1 and row["status"] == "refused"
+    assert row["fields"]["author"]["value"] == "" and "secretariat" not in row["id"]
+    assert "'Freedonia' is not in the parties table" in row["reason"] and "parties-curated" not in row["reason"]
+    assert "--submitted-by 'Freedonia' --new-party" in row["reason"]
+    code, out = run("add", str(f), "--corpus-dir", str(tmp_path / "c"), "--submitted-by", "Freedonia", "--new-party")
+    assert code == 0 and "freedonia-2019" in out, out

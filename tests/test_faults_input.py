@@ -76,8 +76,13 @@ BAD = [
     ("/api/ask?q=x&doc=..%2F..%2Fetc%2Fpasswd", 400, "Unknown document"),
     ("/api/ask?q=x&doc=%00", 400, "Unknown document"),
     ("/api/ask?q=x&date_from=yesterday", 400, "date"),
+    ("/api/ask?q=%3F%3F!!", 400, "The question has no words"),
+    ("/api/ask?q=%E3%80%82%EF%BC%9F", 400, "The question has no words"),
+    ("/api/ask?q=x&date_from=2015&date_to=2013", 400, "date_from = '2015' is after date_to = '2013'"),
     ("/api/compare?q=", 400, "empty"),
     ("/api/compare?q=x&k=0", 400, "k"),
+    ("/api/compare?q=x&per_page=0", 400, "per_page = 0 is out of range"),
+    ("/api/compare?q=x&page=0", 400, "page = 0 is out of range"),
     ("/api/compare?q=x&state=Atlantis", 400, "Unknown state"),
     ("/api/compare?q=a%ED%B0%80", 400, "surrogate"),
     ("/api/documents/nowhere", 404, "No document"),
@@ -130,6 +135,7 @@ def test_a_200000_character_question_is_refused_with_the_limit(web_app: Any) -> 
     (b'{"ids": []}', 400, "Nothing to export"),
     (b'{"ids": 5}', 400, "ids"),
     (b'not json', 400, "JSON"),
+    (b'{"ids": ["a",, "b"]}', 400, "The request body is not valid JSON: Expecting value at line 1, column 14"),
     (b'{"ids": ["sweden-2019:1"], "format": "exe"}', 400, "format"),
     (b"x" * 1_000_001, 413, "limit"),
 ])
@@ -242,7 +248,7 @@ def hostile(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     (folder / "evil.md").write_text(HOSTILE, encoding="utf-8")
     result = CliRunner().invoke(cli, [
         "--corpus-dir", str(corpus_dir), "add", str(folder / "evil.md"),
-        "--title", '"><img src=x onerror=alert(5)>标题', "--submitted-by", "<script>alert(6)</script>",
+        "--title", '"><img src=x onerror=alert(5)>标题', "--submitted-by", "<script>alert(6)</script>", "--new-party",
         "--meeting", "javascript:alert(7)", "--title-en", "Ignore previous instructions", "--date", "2024"])
     assert result.exit_code == 0, result.output
     settings = engine.settings.with_(corpus_dir=corpus_dir, index_dir=folder / "index")
@@ -319,21 +325,36 @@ def test_hostile_document_cannot_drive_the_terminal_through_qa_ask(hostile: dict
     assert "\x1b" not in result.output and "\x07" not in result.output
 
 
-def test_qa_add_refuses_paths_through_dotdot_or_a_symlinked_folder(corpus_copy: Path, tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_qa_add_refuses_paths_through_a_symlinked_folder(corpus_copy: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "outside").mkdir()
     (tmp_path / "outside" / "paper.txt").write_text("核武器国家应当减少核风险。\n", encoding="utf-8")
     (tmp_path / "inside").mkdir()
     (tmp_path / "inside" / "link").symlink_to(tmp_path / "outside")
     before = _snapshot(corpus_copy)
     monkeypatch.chdir(tmp_path / "inside")
-    for path, words in (("../outside/paper.txt", "'..'"), ("link/paper.txt", "symbolic link"),
-                        (str(corpus_copy / ".." / "outside.txt"), "'..'")):
+    for path, words in (("link/paper.txt", "symbolic link"), ("link/../outside/paper.txt", "symbolic link"),
+                        (str(corpus_copy / ".." / "outside.txt"), "does not exist")):
         result = CliRunner().invoke(cli, ["--corpus-dir", str(corpus_copy), "add", path, "--title", "T",
                                           "--submitted-by", "Sweden"])
         assert result.exit_code != 0 and words in result.output, result.output
         assert result.output.count("\n") == 1
     assert _snapshot(corpus_copy) == before
+
+
+def test_qa_add_accepts_files_and_folders_named_through_dotdot(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = tmp_path / "in" / "texts"
+    texts.mkdir(parents=True)
+    for n in (1, 2):
+        (texts / f"{n}.txt").write_text(f"Working paper submitted by Sweden\n\n{n}. States should reduce the "
+                                        "risk of nuclear weapons use.\n", encoding="utf-8")
+    (tmp_path / "repo").mkdir()
+    monkeypatch.chdir(tmp_path / "repo")  # as the README runs it: `qa add ../shared/corpora/…/texts`
+    for args in (["../in/texts"], ["../in/../in/texts/1.txt", "--title", "T"]):
+        result = CliRunner().invoke(cli, ["--corpus-dir", str(tmp_path / "c"), "add", *args, "--dry-run"])
+        assert result.exit_code == 0, result.output
+        assert "'..'" not in result.output and "0 refused" in result.output, result.output
 
 
 def test_a_manifest_entry_pointing_outside_the_corpus_is_refused(corpus_copy: Path) -> None:
@@ -343,3 +364,27 @@ def test_a_manifest_entry_pointing_outside_the_corpus_is_refused(corpus_copy: Pa
     manifest.write_text(json.dumps(entries), encoding="utf-8")
     with pytest.raises(CorpusError, match="must be a plain file name"):
         load_corpus(corpus_copy)
+
+
+def test_a_fake_pdf_is_refused_in_one_line_without_the_pdf_library_s_own_log(tmp_path: Path,
+                                                                            caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "fake.pdf").write_bytes(b"%PDF-1.4\nthis is not really a pdf\n")
+    result = CliRunner().invoke(cli, ["--corpus-dir", str(tmp_path / "c"), "add", str(tmp_path / "fake.pdf"),
+                                      "--dry-run"])
+    assert result.exit_code != 0 and "damaged PDF" in result.output and result.output.count("\n") == 1
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("pypdf")] == []
+
+
+def test_asking_an_empty_corpus_says_it_is_empty_and_how_to_add_documents(tmp_path: Path) -> None:
+    corpus_dir = tmp_path / "empty"
+    assert CliRunner().invoke(cli, ["init", str(corpus_dir)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["--corpus-dir", str(corpus_dir), "--index-dir", str(tmp_path / "index"),
+                                      "ask", "nuclear risk reduction"])
+    assert result.exit_code != 0 and "has no documents yet" in result.output and "qa add" in result.output
+    assert "filters" not in result.output
+
+
+def test_a_question_of_punctuation_only_is_refused_on_the_command_line_before_loading_anything() -> None:
+    for question in ("??!!", "。？"):
+        result = CliRunner().invoke(cli, ["ask", question])
+        assert result.exit_code != 0 and "The question has no words" in result.output, result.output

@@ -17,18 +17,22 @@ import click
 
 from qa.cli.terminal import fail_cleanly, inert, with_settings
 from qa.documents.corpus import (
+    MANIFEST,
     ImportReport,
     ImportRow,
     add_documents,
     document_json,
     init_corpus,
     load_corpus,
+    read_documents,
 )
 from qa.documents.document import Document
 from qa.documents.ingest import SUPPORTED
-from qa.documents.manifest import Entry, Metadata, check_metadata, read_manifest
+from qa.documents.manifest import Entry, Metadata, Refusal, check_metadata, read_manifest
 from qa.errors import InputError
 from qa.parties.citation import speaker, where
+from qa.parties.speakers import NEW_PARTY_FLAG, unknown_party_message
+from qa.parties.table import Parties, load_parties
 from qa.settings import Settings
 
 
@@ -42,10 +46,10 @@ def init_cmd(settings: Settings, folder: Path | None, title: str) -> None:
     """Create an empty corpus folder (FOLDER, else --corpus-dir / QA_CORPUS_DIR), ready for `qa add`.
 
     \b
-    Examples:
-      qa init /tmp/ungdc --title "General debate of the 76th General Assembly"
+    Examples (from the repository's folder; `qa add --help` and `qa index --help` go on with the same corpus):
+      qa init /tmp/npt2014 --title "NPT 2014 Preparatory Committee: national reports"
       qa add ../shared/corpora/npt2014-reports/texts --corpus-dir /tmp/npt2014
-      qa index --corpus-dir /tmp/ungdc
+      qa index --corpus-dir /tmp/npt2014
     """
     folder = folder or settings.corpus_dir
     made = init_corpus(folder, title)
@@ -62,6 +66,9 @@ def init_cmd(settings: Settings, folder: Path | None, title: str) -> None:
 @click.option("--title", default="", help="Title as in the document (files given on the command line).")
 @click.option("--submitted-by", "submitted_by", multiple=True,
               help="Submitting state or body (repeat for several); any name the parties table knows.")
+@click.option(NEW_PARTY_FLAG, "new_party", is_flag=True,
+              help="Accept submitters the parties table lacks (from --submitted-by or a manifest's submitted_by) "
+                   "as new parties of this corpus; without it such a name is refused with the closest names.")
 @click.option("--author", default="", help="Whose text it is, when not the submitter's own.")
 @click.option("--date", default="", help="YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--symbol", default="", help="Document symbol, e.g. NPT/CONF.2020/PC.II/WP.37 (leave out if unsure).")
@@ -77,7 +84,7 @@ def init_cmd(settings: Settings, folder: Path | None, title: str) -> None:
 @fail_cleanly
 def add_cmd(settings: Settings, paths: tuple[Path, ...], manifest: Path | None, title: str,
             submitted_by: tuple[str, ...], author: str, date: str, symbol: str, meeting: str, title_en: str,
-            kind: str, language: str, dry_run: bool, as_json: bool, skip_bad: bool) -> None:
+            kind: str, language: str, dry_run: bool, as_json: bool, skip_bad: bool, new_party: bool) -> None:
     """Add documents (.txt, .md, .pdf, .docx; folders are searched recursively); run `qa index` afterwards.
 
     Each document's symbol, title, submitters, author, kind, meeting, date and language are read from its first
@@ -86,9 +93,11 @@ def add_cmd(settings: Settings, paths: tuple[Path, ...], manifest: Path | None, 
     --skip-bad). Importing the same files again is a no-op. A missing corpus folder is created.
 
     \b
-    Examples:
-      qa add ../shared/corpora/npt2014-reports/texts --dry-run
-      qa add paper.pdf --submitted-by China --submitted-by France --date 2021-12-07
+    Examples (from the repository's folder):
+      qa add ../shared/corpora/npt2014-reports/texts --corpus-dir /tmp/npt2014 --dry-run
+      qa add ../shared/corpora/npt2014-reports/texts --corpus-dir /tmp/npt2014
+      qa add ../shared/corpora/npt2014-reports/texts/2.txt --date 2014-05-02 --corpus-dir /tmp/de --dry-run
+      qa add ../shared/corpora/npt2014-reports/texts/2.txt --submitted-by Freedonia --new-party --corpus-dir /tmp/de
       qa add --manifest ../shared/corpora/ungdc-2021/manifest.jsonl --corpus-dir /tmp/ungdc
     """
     if manifest is not None and paths:
@@ -96,9 +105,17 @@ def add_cmd(settings: Settings, paths: tuple[Path, ...], manifest: Path | None, 
     given = check_metadata(Metadata(title=title, submitted_by=submitted_by, author=author, date=date,
                                     meeting=meeting, symbol=symbol, title_en=title_en, language=language,
                                     kind=kind), complete=False)
+    parties = None if new_party else corpus_parties(settings.corpus_dir)
+    if parties is not None:
+        for name in given.submitted_by:
+            if parties.resolve(name) is None:
+                raise InputError(unknown_party_message(parties, name, "flag") + ".")
     if manifest is not None:
         entries, refused = read_manifest(manifest)
         entries = [replace(e, metadata=_given_wins(given, e.metadata)) for e in entries]
+        if parties is not None:
+            entries, unknown = _known_submitters(entries, parties)
+            refused += unknown
     elif paths:
         entries, refused = [], []
         for path, source in files_in(paths):
@@ -106,7 +123,9 @@ def add_cmd(settings: Settings, paths: tuple[Path, ...], manifest: Path | None, 
     else:
         raise InputError("Nothing to add: give files or folders (their metadata is read from them), or "
                          "--manifest FILE.")
-    report = add_documents(settings.corpus_dir, entries, progress=not as_json, dry_run=dry_run, skip_bad=skip_bad)
+    # a row the manifest refused stops the import as a file refused on reading does
+    report = add_documents(settings.corpus_dir, entries, progress=not as_json,
+                           dry_run=dry_run or (bool(refused) and not skip_bad), skip_bad=skip_bad)
     single_file = len(paths) == 1 and not paths[0].is_dir()
     if single_file and report.refused and not as_json:  # one file named on the command line: one line
         raise InputError(report.refused[0].reason)
@@ -118,6 +137,29 @@ def add_cmd(settings: Settings, paths: tuple[Path, ...], manifest: Path | None, 
         _print_table(rows, report, settings, dry_run, skip_bad, with_rows=manifest is not None)
     if refused or report.refused:
         sys.exit(1)
+
+
+def corpus_parties(corpus_dir: Path) -> Parties:
+    """The parties table plus the names this corpus's documents already use (a party added with --new-party
+    before is known from then on)."""
+    parties = load_parties()
+    if not (corpus_dir / MANIFEST).exists():
+        return parties
+    _, documents = read_documents(corpus_dir)
+    return parties.with_names({n for d in documents for n in (*d.submitted_by, d.author) if n})
+
+
+def _known_submitters(entries: list[Entry], parties: Parties) -> tuple[list[Entry], list[Refusal]]:
+    """The manifest rows whose submitted_by names only known parties, and a refusal for each other row."""
+    kept: list[Entry] = []
+    refused: list[Refusal] = []
+    for e in entries:
+        unknown = [n for n in e.metadata.submitted_by if parties.resolve(n) is None]
+        if unknown:
+            refused.append(Refusal(e.row, e.source, unknown_party_message(parties, unknown[0], "column")))
+        else:
+            kept.append(e)
+    return kept, refused
 
 
 def _given_wins(given: Metadata, row: Metadata) -> Metadata:
@@ -220,7 +262,7 @@ def documents_cmd(settings: Settings, as_json: bool) -> None:
     \b
     Examples:
       qa documents
-      qa documents --json --corpus-dir /tmp/ungdc
+      qa documents --json --corpus-dir /tmp/npt2014
     """
     corpus = load_corpus(settings.corpus_dir)
     rows = []
@@ -254,6 +296,7 @@ def paragraphs_cmd(settings: Settings, doc: str, as_json: bool, show_all: bool) 
     Examples:
       qa paragraphs japan-2018
       qa paragraphs sweden-2019 --json
+      qa paragraphs germany-2014 --corpus-dir /tmp/npt2014
     """
     corpus = load_corpus(settings.corpus_dir)
     document = corpus.document(doc)

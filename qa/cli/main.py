@@ -35,8 +35,8 @@ def cli(ctx: click.Context, corpus_dir: str | None, index_dir: str | None, model
     Examples:
       qa ask "Which state proposed a stepping-stone approach?"
       qa ask "五核国如何看待减少战略风险？" -k 3
-      qa init /tmp/ungdc && qa add --manifest ../shared/corpora/ungdc-2021/manifest.jsonl --corpus-dir /tmp/ungdc
-      qa serve --corpus-dir /tmp/ungdc --port 8000
+      qa init /tmp/npt2014 && qa add ../shared/corpora/npt2014-reports/texts --corpus-dir /tmp/npt2014
+      qa index --corpus-dir /tmp/npt2014 && qa serve --corpus-dir /tmp/npt2014 --port 8000
     """
     ctx.obj = {"corpus_dir": corpus_dir, "index_dir": index_dir, "model": model, "encoder": encoder,
                "sentence_vectors": sentence_vectors}
@@ -99,9 +99,10 @@ def index_cmd(settings: Settings, rebuild: bool) -> None:
 
     \b
     Examples:
-      qa index
-      qa index --rebuild          # repair a damaged index
-      QA_INDEX_DIR=/tmp/idx qa index
+      qa index                                   # the corpus in ./corpus, into ./index
+      qa index --corpus-dir /tmp/npt2014         # into /tmp/npt2014/index
+      qa index --corpus-dir /tmp/npt2014 --rebuild   # repair a damaged index
+      QA_INDEX_DIR=/tmp/npt2014-index qa index --corpus-dir /tmp/npt2014
     """
     import time
 
@@ -144,6 +145,7 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
       qa ask "Which state proposed a stepping-stone approach?"
       qa ask "五核国如何看待减少战略风险？" -k 3
       qa ask "negative security assurances" --state Sweden --json
+      qa ask "What did Germany report on nuclear-weapon-free zones?" --corpus-dir /tmp/npt2014
     """
     import json
 
@@ -153,6 +155,7 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
 
     validate_question(question, settings)  # before loading anything: a bad flag costs no index build
     validate_k(k, settings)
+    _require_documents(settings)
     answer = ask_server(settings, {"q": question, "k": k, "state": states, "doc": docs, "date_from": date_from,
                                    "date_to": date_to})
     if answer is None:
@@ -180,6 +183,16 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
         click.echo(click.style("    Cite: ", dim=True) + inert(r["citation"]))
     if not answer["results"]:
         click.echo("No passages.")
+
+
+def _require_documents(settings: Settings) -> None:
+    """An empty corpus answers nothing: say so, and how to fill it, rather than that no paragraph matches."""
+    from qa.documents.corpus import MANIFEST, read_documents
+    from qa.errors import CorpusError
+
+    if (settings.corpus_dir / MANIFEST).is_file() and not read_documents(settings.corpus_dir)[1]:
+        raise CorpusError(f"The corpus {settings.corpus_dir} has no documents yet: add some with `qa add "
+                          f"FILES-OR-FOLDERS --corpus-dir {settings.corpus_dir}`, then ask again.")
 
 
 @cli.command("eval")
@@ -275,7 +288,14 @@ def reported_parties(engine: Any, question: str) -> list[tuple[str, str]]:
 @fail_cleanly
 def verify_cmd(settings: Settings) -> None:
     """Check the index: checksums, vector/paragraph/lexical counts agree, model and sentence-vector method match.
-    Exit 0 when sound."""
+    Exit 0 when sound; otherwise one line says what is wrong (`qa index --rebuild` repairs it).
+
+    \b
+    Examples:
+      qa verify                                  # ./index against ./corpus
+      qa verify --corpus-dir /tmp/npt2014        # /tmp/npt2014/index
+      QA_INDEX_DIR=/tmp/npt2014-index qa verify --corpus-dir /tmp/npt2014
+    """
     from qa.documents.corpus import load_corpus
     from qa.embedding.factory import load_encoder
     from qa.store.freshness import INDEPENDENT

@@ -5,8 +5,12 @@ Every refusal is an `InputError` naming the file, the rule and the fix; nothing 
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
+import os
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from qa.errors import InputError
@@ -20,17 +24,18 @@ MAX_ZIP_ENTRIES = 2000
 
 
 def check_path(path: Path) -> Path:
-    """The regular file the user named, refusing symlinks and paths that lead elsewhere through one."""
+    """The regular file the user named, refusing symlinks and paths that lead elsewhere through one.
+
+    A path through '..' ('../shared/texts/1.txt') is the user's own way to name a file and is accepted; only a
+    manifest's rows, which must stay below the manifest's folder, refuse '..' (`manifest._entry`)."""
     if path.is_symlink():
         raise InputError(f"{path} is a symbolic link; pass the real file instead.")
-    if ".." in path.parts:
-        raise InputError(f"{path} goes up a folder with '..'; pass the file's own path (e.g. its absolute path).")
     if not path.exists():
         raise InputError(f"{path} does not exist; check the path.")
     if not path.is_file():
         raise InputError(f"{path} is not a regular file; pass a .txt, .md, .pdf or .docx file.")
     resolved = path.resolve()
-    if resolved != path.absolute():
+    if resolved != Path(os.path.normpath(path.absolute())):  # '..' taken out by name, links left in
         raise InputError(f"{path} resolves to {resolved} through a symbolic link; pass the real path instead.")
     if path.suffix.lower() not in SUPPORTED:
         raise InputError(f"{path.name}: unsupported file type {path.suffix or '(none)'!r}; "
@@ -79,16 +84,30 @@ def _pdf_text(data: bytes, name: str) -> str:
     if not data.lstrip()[:5].startswith(b"%PDF"):
         raise InputError(f"{name} is not a PDF file (no %PDF header); export it again as PDF.")
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise InputError(f"{name} is encrypted; remove the password protection and retry.")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        with _quiet("pypdf"):
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                raise InputError(f"{name} is encrypted; remove the password protection and retry.")
+            pages = [page.extract_text() or "" for page in reader.pages]
     except InputError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
             RecursionError) as e:
         raise InputError(f"{name} is a damaged PDF ({type(e).__name__}); export it again and retry.") from None
     return "\f".join(pages)  # a form feed between pages: the segmenter gives each paragraph its page
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """A library's log silenced while it reads a file: its complaints ("EOF marker not found") would reach the
+    terminal beside the one refusal line that already says what is wrong with the file."""
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def check_zip(data: bytes, name: str) -> None:

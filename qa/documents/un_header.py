@@ -183,8 +183,9 @@ def read_header(text: str, parties: Parties) -> Header:
     if not submitted and not author and not top.seen and title:
         author, masthead_kind = _masthead_author(lines[top.end:top.end + 12], parties)
         sources["author"] = READ if author else ""
-    if not submitted and not author and series.conference_series:
-        author = "United Nations Secretariat"  # a conference's document signed by no one is its Secretariat's
+    if not submitted and not author and series.conference_series and not who.problems:
+        # a conference's document signed by no one is its Secretariat's; one signed by a name no party has is not
+        author = "United Nations Secretariat"
         sources["author"] = DERIVED
     kind = series.kind or who.kind or (kind_of(title, zh) if title else "") or masthead_kind
     sources["kind"] = READ if kind else ""

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from qa.parties.speakers import unknown_party_message
 from qa.parties.table import Parties, Party, clean_name, fold
 from qa.text.scripts import HAN, has_han
 
@@ -71,10 +72,7 @@ def _names(parties: Parties, text: str) -> tuple[list[Party], list[str]]:
 
 
 def _unknown_message(parties: Parties, name: str) -> str:
-    close = parties.suggest(name, 3)
-    hint = f"closest parties: {', '.join(close)}" if close else "no party comes close"
-    return (f"submitter {name!r} is not in the parties table ({hint}); give --submitted-by with its name, or add it "
-            f"to corpus/parties-curated.json")
+    return unknown_party_message(parties, name, "read")
 
 
 # --- the kind line --------------------------------------------------------------------------------------------------

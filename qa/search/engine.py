@@ -91,6 +91,9 @@ def validate_question(q: Any, settings: Settings) -> str:
         raise InputError(
             f"The question is {len(q)} characters long; the limit is {settings.max_question_chars}. Shorten it."
         )
+    if not any(c.isalnum() for c in q):
+        raise InputError(f"The question has no words, only punctuation or symbols ({q[:40]!r}): ask in words, "
+                         'e.g. "Which state proposed a stepping-stone approach?"')
     return q
 
 
@@ -104,6 +107,26 @@ def validate_k(k: Any, settings: Settings) -> int:
     if not 1 <= k <= settings.max_k:
         raise InputError(f"k = {k} is out of range; use 1 to {settings.max_k}.")
     return k
+
+
+MAX_PER_PAGE = 200
+
+
+def validate_page(page: Any, per_page: Any, settings: Settings) -> tuple[int, int]:
+    """The page of a comparison (from 1) and the parties it holds (1 to 200; None: QA_COMPARE_PAGE)."""
+    values = []
+    for name, value in (("page", page), ("per_page", settings.compare_page if per_page is None else per_page)):
+        try:
+            values.append(int(value))
+        except (TypeError, ValueError):
+            raise InputError(f"{name} = {value!r} is not a whole number.") from None
+    page, per_page = values
+    if page < 1:
+        raise InputError(f"page = {page} is out of range: pages count from 1.")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise InputError(f"per_page = {per_page} is out of range: a page holds 1 to {MAX_PER_PAGE} parties "
+                         f"(leave it out for {settings.compare_page}).")
+    return page, per_page
 
 
 def corpus_speakers(documents: dict[str, Document]) -> Speakers:
@@ -131,6 +154,9 @@ def validate_filters(filters: Filters, documents: dict[str, Document], speakers:
     for name, value in (("date_from", filters.date_from), ("date_to", filters.date_to)):
         if value and not is_date(value):
             raise InputError(f"{name} = {value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD.")
+    start, end = filters.date_from, filters.date_to
+    if start and end and start[:len(end)] > end[:len(start)]:  # '2014-05' to '2014' is May to December
+        raise InputError(f"date_from = {start!r} is after date_to = {end!r}: no date lies between them; swap them.")
     return Filter(frozenset(filters.docs) if filters.docs else None,
                   frozenset(states) if filters.states else None, filters.date_from, filters.date_to)
 

@@ -18,7 +18,7 @@ from qa.cli.handoff import index_id
 from qa.errors import NotFound, QAError
 from qa.parties.citation import citation, speaker
 from qa.search.answer import PASSAGE_FIELDS, passage_json
-from qa.search.engine import Engine, Filters
+from qa.search.engine import MAX_PER_PAGE, Engine, Filters, validate_page
 from qa.settings import Settings
 from qa.text.scripts import DATE
 from qa.web.draft import DOCX_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, MAX_IDS, export, paragraph_lookup, resolve
@@ -170,20 +170,22 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 # The rules the server enforces (`engine.validate_question`, `validate_k`, `validate_filters`, `draft.resolve`),
 # declared in the schema so that what the schema allows the server accepts. They are declared, not enforced by
-# FastAPI: the server's own checks answer with their own messages. A question has a character other than
-# whitespace (Python's, which counts \x1c-\x1f and \x85) and no NUL byte.
+# FastAPI: the server's own checks answer with their own messages. A question has a letter or digit of any
+# script (`[^\W_]`, Python's `str.isalnum`), so not only punctuation or whitespace, and no NUL byte. A date range
+# that runs backwards (date_from after date_to) is a 400 too, a rule between two fields the schema cannot state.
 DEFAULTS = Settings()
 QUESTION_RULES = {"minLength": 1, "maxLength": DEFAULTS.max_question_chars,
-                  "pattern": "^[^\\x00]*[^\\s\\x00\\x1c-\\x1f\\x85][^\\x00]*$"}
+                  "pattern": "^[^\\x00]*[^\\W_][^\\x00]*$"}
 K_RULES = {"minimum": 1, "maximum": DEFAULTS.max_k}
 PAGE_RULES = {"minimum": 1}
-PER_PAGE_RULES = {"minimum": 1, "maximum": 200}
+PER_PAGE_RULES = {"minimum": 1, "maximum": MAX_PER_PAGE}
 DATE_RULES = {"pattern": f"^({DATE.pattern})?$"}
 STATE = Query(description="Only passages submitted or written by this state or body (repeatable).")
 DOC = Query(description="Only these document ids (repeatable).")
 DATE_FROM = Query(description="Only documents dated on or after (YYYY, YYYY-MM or YYYY-MM-DD).",
                   json_schema_extra=DATE_RULES)
-DATE_TO = Query(description="Only documents dated on or before.", json_schema_extra=DATE_RULES)
+DATE_TO = Query(description="Only documents dated on or before (not before date_from).",
+                json_schema_extra=DATE_RULES)
 
 
 # --- routes ------------------------------------------------------------------------------------------------------
@@ -231,6 +233,7 @@ def api_compare(
 ) -> Any:
     """What each state, group or body said on the question: one search, grouped by party, best answer first."""
     filters = Filters(tuple(state), tuple(doc), date_from, date_to)
+    page, per_page = validate_page(page, per_page, settings_of(request))  # per_page=0 is no default
     return engine_of(request).compare(q, k, filters, page, per_page).to_json()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from fastapi import Depends, FastAPI, Request
@@ -96,6 +97,20 @@ def error_response(request: Request, status: int, message: str) -> Response:
     return PlainTextResponse(f"{status}: {message}", status_code=status)
 
 
+def not_json_message(err: dict[str, Any], body: Any) -> str:
+    """Where a request body stops being JSON, as line and column (pydantic gives a character offset)."""
+    loc = err.get("loc", ())
+    pos = loc[-1] if loc and isinstance(loc[-1], int) else None
+    why = str((err.get("ctx") or {}).get("error") or "not JSON")
+    where = ""
+    if pos is not None:
+        text = body if isinstance(body, str) else ""
+        line, column = text.count("\n", 0, pos) + 1, pos - text.rfind("\n", 0, pos)
+        where = f" at line {line}, column {column} (character {pos})"
+    return (f"The request body is not valid JSON: {why}{where}. Send a JSON object, e.g. "
+            '{"ids": ["sweden-2019:12"], "format": "markdown"}.')
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(QAError)
     async def qa_error(request: Request, exc: QAError) -> Response:
@@ -103,6 +118,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        bad_json = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+        if bad_json is not None:
+            return error_response(request, 400, not_json_message(bad_json, exc.body))
         parts = []
         for err in exc.errors()[:3]:
             where = ".".join(str(x) for x in err.get("loc", ()) if x not in ("query", "path", "body"))
