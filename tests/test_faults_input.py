@@ -388,3 +388,15 @@ def test_a_question_of_punctuation_only_is_refused_on_the_command_line_before_lo
     for question in ("??!!", "。？"):
         result = CliRunner().invoke(cli, ["ask", question])
         assert result.exit_code != 0 and "The question has no words" in result.output, result.output
+
+
+def test_the_api_on_an_empty_corpus_says_it_has_no_documents(tmp_path: Path, encoder) -> None:
+    from qa.search.engine import Engine
+    from qa.settings import Settings
+
+    corpus_dir = tmp_path / "empty"
+    assert CliRunner().invoke(cli, ["init", str(corpus_dir)]).exit_code == 0
+    engine = Engine.open(Settings.load({"corpus_dir": corpus_dir, "index_dir": tmp_path / "index"}),
+                         log=lambda message: None, encoder=encoder)
+    answer = engine.ask("nuclear risk reduction")
+    assert not answer.hits and "no documents yet" in answer.message and "filters" not in answer.message

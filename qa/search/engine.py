@@ -273,7 +273,8 @@ class Engine:
         whole = self.rank(query, where, self.ranking.candidates)
         ranking = self.rank_within(query, whole, scope) if scope is not where else whole
         if not ranking.fused:
-            why = (f"{asked_names(query.asked_as, 'en')} has no passages under these filters." if scope is not where
+            why = ("The collection has no documents yet: add some with `qa add`." if not self.documents
+                   else f"{asked_names(query.asked_as, 'en')} has no passages under these filters." if scope is not where
                    else "No paragraphs match the filters.")
             return Answer(query.text, (), False, query.language, why)
         fused, judged = self.judged_head(query, ranking)
