@@ -6,6 +6,7 @@ including XSS probes in the question and in a document's own text.
 
 from __future__ import annotations
 
+import csv
 import html
 import inspect
 import io
@@ -221,6 +222,22 @@ def test_export_link_of_the_compare_page_downloads_the_table(app_client):
     href = re.search(r'href="(/api/compare/export\?[^"]*format=csv[^"]*)"', page.text).group(1)
     r = app_client.get(html.unescape(href))
     assert r.status_code == 200 and r.headers["content-disposition"].endswith('"comparison.csv"'), r.text[:200]
+
+
+def test_export_links_of_a_page_filtered_by_several_comma_separated_parties_export_those_parties(app_client):
+    """The page splits "Sweden, Japan" into two parties; its export links must name them one by one, since the
+    API reads each `state=` as one name."""
+    page = app_client.get("/compare", params={"q": NSA, "lang": "en", "state": "Sweden, Japan,China"})
+    parties = {g.speaker for g in page.context["groups"]}
+    assert page.status_code == 200 and len(parties) >= 3
+    for fmt in ("csv", "markdown", "docx"):
+        href = re.search(rf'href="(/api/compare/export\?[^"]*format={fmt}[^"]*)"', page.text).group(1)
+        assert "state=Sweden&amp;state=Japan&amp;state=China" in href
+        r = app_client.get(html.unescape(href))
+        assert r.status_code == 200, r.text[:300]
+        if fmt == "csv":
+            rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))[1:]
+            assert {row[1] for row in rows} == parties
 
 
 def test_compare_without_question_explains_itself(app_client):

@@ -323,9 +323,17 @@ def compare_page(request: Request, q: str = "", k: str = "", date_from: str = ""
             ]
             pages = max(1, -(-comparison.total // comparison.per_page))
             context["pages"] = [(n, with_params(request, page=str(n))) for n in range(1, pages + 1)]
-            context["export_query"] = urlencode([(k_, v) for k_, v in request.query_params.multi_items()
-                                                 if k_ not in ("page", "lang")])
+            context["export_query"] = export_query(q, k, filters)
     return render(request, "compare.html", context, status)
+
+
+def export_query(q: str, k: str, filters: Filters) -> str:
+    """The compare page's filters as /api/compare/export takes them: one `state=` or `doc=` per name, since the
+    API (like /api/compare) reads each value as one name, while the page's field splits "Ireland, Austria"."""
+    params = [("q", q)] + ([("k", k)] if k else []) + [("state", s) for s in filters.states]
+    params += [("doc", d) for d in filters.docs]
+    params += [(key, value) for key, value in (("date_from", filters.date_from), ("date_to", filters.date_to)) if value]
+    return urlencode(params)
 
 
 def _page_number(value: str) -> int:
