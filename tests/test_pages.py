@@ -240,6 +240,37 @@ def test_export_links_of_a_page_filtered_by_several_comma_separated_parties_expo
             assert {row[1] for row in rows} == parties
 
 
+@pytest.fixture(scope="module")
+def paged_client(engine):
+    """A client on an app whose compare view shows two parties a page, so the six voices of the seed corpus span
+    three pages."""
+    import copy
+
+    from fastapi.testclient import TestClient
+
+    from qa.web.app import create_app
+
+    paged = copy.copy(engine)
+    paged.settings = engine.settings.with_(compare_page=2)
+    with TestClient(create_app(paged.settings, paged)) as client:
+        yield client
+
+
+def test_side_by_side_view_pages_through_parties_like_the_list(paged_client):
+    seen = []
+    for page in (1, 2, 3):
+        r = paged_client.get("/compare", params={"q": NSA, "lang": "en", "page": page,
+                                                 "state": "China, France, Russian Federation, United Kingdom, "
+                                                          "United States, Sweden, Japan"})
+        comparison = r.context["comparison"]
+        assert comparison.side_by_side and comparison.total == 6
+        assert r.text.count('<section class="group') == len(r.context["groups"]) == 2
+        pager = re.search(r'<nav class="pager".*?</nav>', r.text, re.S)
+        assert pager and pager.group(0).count("<a href=") == 2 and f'aria-current="page">{page}<' in pager.group(0)
+        seen += [g.speaker for g in r.context["groups"]]
+    assert len(set(seen)) == 6
+
+
 def test_compare_without_question_explains_itself(app_client):
     r = app_client.get("/compare", params={"lang": "zh"})
     assert r.status_code == 200 and r.context["groups"] is None
