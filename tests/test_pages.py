@@ -271,6 +271,21 @@ def test_side_by_side_view_pages_through_parties_like_the_list(paged_client):
     assert len(set(seen)) == 6
 
 
+@pytest.mark.parametrize("lang, line", [("en", "{n} more parties on the next pages; {a} of them address the question."),
+                                        ("zh", "后续页面还有 {n} 个发言方，其中 {a} 个论及此问题。")])
+def test_more_parties_line_counts_the_parties_left_and_how_many_of_them_address_the_question(paged_client, lang,
+                                                                                              line):
+    r = paged_client.get("/compare", params={"q": NSA, "lang": lang})
+    comparison = r.context["comparison"]
+    assert comparison.total > 2 and comparison.covered_total < comparison.total - 2
+    left = comparison.total - 2
+    expected = line.format(n=left, a=max(0, comparison.covered_total - 2))
+    assert f'<p class="more-parties">{expected}</p>' in r.text
+    later = [paged_client.get("/api/compare", params={"q": NSA, "per_page": 2, "page": p}).json()
+             for p in range(2, comparison.total // 2 + 2)]
+    assert sum(g["covered"] for page in later for g in page["groups"]) == max(0, comparison.covered_total - 2)
+
+
 def test_compare_without_question_explains_itself(app_client):
     r = app_client.get("/compare", params={"lang": "zh"})
     assert r.status_code == 200 and r.context["groups"] is None

@@ -119,7 +119,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "party_docs": ("{n} document(s)", "{n} 份文件"),
     "closest_only": ("closest passage only, not an answer", "仅为最接近的段落，并非答案"),
     "more_passages": ("{n} more passage(s)", "另有 {n} 个段落"),
-    "more_parties": ("{n} more parties addressed this: see the next pages.", "另有 {n} 个发言方涉及此问题，见后续页面。"),
+    "more_parties": ("{n} more parties on the next pages; {a} of them address the question.",
+                     "后续页面还有 {n} 个发言方，其中 {a} 个论及此问题。"),
     "pages": ("Pages", "页码"),
     "documents_title": ("Documents in the collection", "资料库中的文件"),
     "documents_help": (
