@@ -286,6 +286,16 @@ def test_more_parties_line_counts_the_parties_left_and_how_many_of_them_address_
     assert sum(g["covered"] for page in later for g in page["groups"]) == max(0, comparison.covered_total - 2)
 
 
+def test_markdown_table_separates_a_partys_passages_with_a_line_break_and_escapes_their_text():
+    from qa.web.tables import Row, to_markdown
+
+    row = Row(1, "Ireland", "addressed", "irl-76", ("[para. 3] a <b>bold</b> | claim", "[para. 9] second"),
+              ("Ireland, para. 3", "Ireland, para. 9"), ("", ""))
+    line = to_markdown([row], "en", "q").decode().splitlines()[-1]
+    assert "a \\<b\\>bold\\</b\\> \\| claim <br> \\[para. 9\\] second" in line
+    assert "Ireland, para. 3 <br> Ireland, para. 9" in line and "\\<br\\>" not in line
+
+
 def test_compare_without_question_explains_itself(app_client):
     r = app_client.get("/compare", params={"lang": "zh"})
     assert r.status_code == 200 and r.context["groups"] is None
