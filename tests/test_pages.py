@@ -160,6 +160,34 @@ def test_question_is_escaped_everywhere_it_is_shown(app_client):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in r.text
 
 
+@pytest.fixture(scope="module")
+def statements_client(statements_engine):
+    """A client on an app over six English statements of the 2021 general debate."""
+    from fastapi.testclient import TestClient
+
+    from qa.web.app import create_app
+
+    with TestClient(create_app(statements_engine.settings, statements_engine)) as client:
+        yield client
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_english_passages_and_titles_are_marked_english_whatever_the_interface(statements_client, app_client, lang):
+    r = statements_client.get("/", params={"q": "nuclear disarmament", "lang": lang})
+    assert r.context["cards"] and {c.text_lang for c in r.context["cards"]} == {"en"}
+    assert 'class="text" lang="zh-Hans"' not in r.text and '<span class="t-zh"' not in r.text
+    assert r.text.count('<blockquote class="text" lang="en"') == len(r.context["cards"])
+    assert len(re.findall(r'<article [^>]*data-lang="en">', r.text)) == len(r.context["cards"])
+    top = r.context["cards"][0]
+    page = statements_client.get(f"/documents/{top.doc}", params={"lang": lang})
+    assert '<h1 lang="en">' in page.text and '<div class="doc-body" lang="en">' in page.text
+    listing = statements_client.get("/documents", params={"lang": lang})
+    assert f'<a href="/documents/{top.doc}" lang="en">' in listing.text
+    chinese = app_client.get("/", params={"q": STEPPING_STONE, "lang": lang})
+    assert {c.text_lang for c in chinese.context["cards"]} == {"zh-Hans"}
+    assert '<blockquote class="text" lang="zh-Hans"' in chinese.text
+
+
 # --- compare ---------------------------------------------------------------------------------------------------
 
 

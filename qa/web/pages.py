@@ -84,6 +84,7 @@ class Card:
     citation_en: str
     citation_zh: str
     url: str
+    text_lang: str = "zh-Hans"  # the HTML lang of the passage and its title: its document's language
     answers: bool = True  # the relevance judgement's verdict: False shows the card as "closest, does not answer"
     relevance: float | None = None
 
@@ -103,6 +104,12 @@ def split_text(text: str, span: tuple[int, int]) -> tuple[str, str, str]:
     return text[:start], text[start:end], text[end:]
 
 
+def html_lang(language: str) -> str:
+    """The HTML `lang` of text in a document's language: Chinese is marked as simplified script, so browsers
+    choose a Chinese font and full-width punctuation for it, and English text keeps Latin ones."""
+    return "zh-Hans" if language == "zh" else (language or "und")
+
+
 def card(p: Paragraph, d: Document, lang: str, span: tuple[int, int] = (0, 0), rank: int = 0) -> Card:
     before, answer, after = split_text(p.text, span)
     author = paragraph_author(d, p)
@@ -113,7 +120,7 @@ def card(p: Paragraph, d: Document, lang: str, span: tuple[int, int] = (0, 0), r
         submitters_shown=("、" if lang == "zh" else ", ").join(name_in(s, lang) for s in d.submitted_by),
         author_shown=name_in(author, lang) if author and author not in d.submitted_by else "", date=d.date,
         meeting=meeting_in(d, lang), symbol=d.symbol, citation_en=citation(d, p, "en"),
-        citation_zh=citation(d, p, "zh"), url=passage_url(p),
+        citation_zh=citation(d, p, "zh"), url=passage_url(p), text_lang=html_lang(d.language),
     )
 
 
@@ -220,6 +227,7 @@ def install(app: FastAPI) -> None:
     templates = Jinja2Templates(env=env)
     templates.env.globals["version"] = __version__
     templates.env.globals["LANGS"] = LANGS
+    templates.env.globals["html_lang"] = html_lang
     templates.env.globals["reason_in"] = lambda reason, lang: reason_json(reason).get(lang, str(reason))
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

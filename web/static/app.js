@@ -55,6 +55,7 @@
       citation_en: el.getAttribute("data-citation-en") || "",
       citation_zh: el.getAttribute("data-citation-zh") || "",
       url: el.getAttribute("data-url") || "",
+      lang: el.getAttribute("data-lang") || "",
       text: text ? text.textContent : ""
     };
   }
@@ -147,7 +148,8 @@
       head.appendChild(tools);
       var text = document.createElement("p");
       text.className = "b-text";
-      text.lang = "zh-Hans";
+      // the passage's own language (items saved before it was recorded were all Chinese)
+      text.lang = typeof p.lang === "string" && /^[a-zA-Z-]{2,12}$/.test(p.lang) ? p.lang : "zh-Hans";
       text.textContent = p.text || "";
       var cite = document.createElement("p");
       cite.className = "b-cite";
