@@ -293,7 +293,7 @@ def test_side_by_side_view_pages_through_parties_like_the_list(paged_client):
         comparison = r.context["comparison"]
         assert comparison.side_by_side and comparison.total == 6
         assert r.text.count('<section class="group') == len(r.context["groups"]) == 2
-        pager = re.search(r'<nav class="pager".*?</nav>', r.text, re.S)
+        pager = re.search(r'<nav class="pager".*?</nav>', r.text, re.DOTALL)
         assert pager and pager.group(0).count("<a href=") == 2 and f'aria-current="page">{page}<' in pager.group(0)
         seen += [g.speaker for g in r.context["groups"]]
     assert len(set(seen)) == 6
