@@ -534,3 +534,20 @@ def test_documents_page_pages_and_finds_documents(app_client, engine, monkeypatc
     assert len(r.context["rows"]) == 1
     r = app_client.get("/documents", params={"lang": "en", "find": "瑞典"})
     assert [row["doc"].id for row in r.context["rows"]] == ["sweden-2019"] and r.context["pages"] == []
+
+
+def test_documents_page_says_which_documents_it_shows_and_lists_them_by_submitter(app_client, monkeypatch):
+    import qa.web.pages
+
+    monkeypatch.setattr(qa.web.pages, "DOCS_PER_PAGE", 2)
+    first = app_client.get("/documents", params={"lang": "en"})
+    assert '<p class="count-line">1–2 of 5 documents</p>' in first.text
+    last = app_client.get("/documents", params={"lang": "zh", "page": "3"})
+    assert '<p class="count-line">共 5 份文件，显示第 5–5 份</p>' in last.text
+    found = app_client.get("/documents", params={"lang": "en", "find": "瑞典"})
+    assert "1–1 of the 1 documents matching “瑞典” (5 in all)" in found.text
+    none = app_client.get("/documents", params={"lang": "en", "find": "zzz"})
+    assert "No document of the 5 matches “zzz”." in none.text
+    listed = [row["speaker"] for page in ("1", "2", "3")
+              for row in app_client.get("/documents", params={"lang": "en", "page": page}).context["rows"]]
+    assert listed == sorted(listed, key=str.casefold) and len(listed) == 5

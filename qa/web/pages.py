@@ -356,11 +356,14 @@ def _page_number(value: str) -> int:
 
 @router.get("/documents")
 def documents_page(request: Request, find: str = "", page: str = "1") -> Response:
-    """The documents, a page at a time, optionally those whose id, title, symbol or speaker contain `find`."""
+    """The documents, a page at a time, optionally those whose id, title, symbol or speaker contain `find`.
+
+    Listed by submitter in English alphabetical order (the UN's own order of states), then title and date, so a
+    reader finds a state where they expect it rather than in the order of the ids' ISO codes."""
     eng = engine_of(request)
     lang = lang_of(request)
     needle = find.strip().lower()
-    docs = [d for d in sorted(eng.documents.values(), key=lambda d: (d.date, d.id))
+    docs = [d for d in sorted(eng.documents.values(), key=document_order)
             if not needle or needle in " ".join((d.id, d.title, d.title_en, d.symbol, speaker(d), speaker(d, None, "zh")
                                                  )).lower()]
     page_no = _page_number(page)
@@ -369,8 +372,14 @@ def documents_page(request: Request, find: str = "", page: str = "1") -> Respons
     rows = [{"doc": d, "speaker": speaker(d, None, lang), "meeting": meeting_in(d, lang),
              "paragraphs": len(eng.store.searchable(d.id)), "citation": citation(d, None, lang)} for d in shown]
     links = [(n, with_params(request, page=str(n))) for n in range(1, pages + 1)] if pages > 1 else []
+    first = (page_no - 1) * DOCS_PER_PAGE + 1
     return render(request, "documents.html", {"rows": rows, "find": find, "total": len(docs), "page": page_no,
-                                              "pages": links, "all": len(eng.documents)})
+                                              "pages": links, "all": len(eng.documents), "first": first,
+                                              "last": first + len(shown) - 1})
+
+
+def document_order(d: Document) -> tuple[str, str, str, str]:
+    return (speaker(d).casefold(), (d.title_en or d.title).casefold(), d.date, d.id)
 
 
 @router.get("/documents/{doc_id}")
