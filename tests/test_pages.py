@@ -16,7 +16,7 @@ import pytest
 from docx import Document as WordDocument
 
 from qa.parties.citation import citation
-from qa.web.i18n import LANGS, STRINGS, choose_language, parse_accept_language
+from qa.web.i18n import LANGS, STRINGS, choose_language, parse_accept_language, translator
 from qa.web.pages import split_text
 
 STEPPING_STONE = "Which state proposed a stepping-stone approach?"
@@ -322,6 +322,30 @@ def test_markdown_table_separates_a_partys_passages_with_a_line_break_and_escape
     line = to_markdown([row], "en", "q").decode().splitlines()[-1]
     assert "a \\<b\\>bold\\</b\\> \\| claim <br> \\[para. 9\\] second" in line
     assert "Ireland, para. 3 <br> Ireland, para. 9" in line and "\\<br\\>" not in line
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_compare_says_when_no_document_matches_the_filters_instead_of_counting_zero_parties(app_client, lang):
+    r = app_client.get("/compare", params={"q": NSA, "lang": lang, "date_from": "2090"})
+    assert r.status_code == 200 and r.context["comparison"].total == 0
+    t = translator(lang)
+    assert t("no_party_in_filters") in r.text
+    assert t("compare_summary", n=0, total=0) not in r.text and t("not_covered") not in r.text
+
+
+def test_compare_of_one_party_does_not_speak_of_the_others(app_client):
+    r = app_client.get("/compare", params={"q": NSA, "lang": "en", "state": "Sweden"})
+    assert r.context["comparison"].total == 1
+    assert "The one party in scope addresses the question." in r.text and "the others" not in r.text
+
+
+def test_a_page_past_the_last_says_so_and_links_to_the_last(app_client):
+    r = app_client.get("/compare", params={"q": NSA, "lang": "en", "page": "40"})
+    last = len(r.context["pages"])
+    assert r.status_code == 200 and not r.context["groups"]
+    assert f"Page 40 is past the last page, {last}." in r.text and f"Go to page {last}</a>" in r.text
+    docs = app_client.get("/documents", params={"lang": "zh", "page": "7"})
+    assert "第 7 页超出了最后一页（第 1 页）。" in docs.text and "转到第 1 页</a>" in docs.text
 
 
 def test_compare_without_question_explains_itself(app_client):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -37,6 +37,7 @@ from qa.parties.citation import (
 )
 from qa.resources import web_folder
 from qa.search.answer import Answer, Hit, reason_json
+from qa.search.compare import Comparison
 from qa.search.engine import Engine, Filters, validate_k
 from qa.web.api import engine_of, settings_of
 from qa.web.i18n import COOKIE, EXAMPLES_ASK, EXAMPLES_COMPARE, LANGS, choose_language, translator
@@ -313,7 +314,7 @@ def ask_page(request: Request, q: str = "", k: str = "", date_from: str = "", da
 @router.get("/compare")
 def compare_page(request: Request, q: str = "", k: str = "", date_from: str = "", date_to: str = "") -> Response:
     eng, lang, filters, context = search_view(request, q, k, date_from, date_to, EXAMPLES_COMPARE)
-    context.update(groups=None, comparison=None, pages=[], export_query="")
+    context.update(groups=None, comparison=None, pages=[], export_query="", summary="")
     status = 200
     if "q" in request.query_params:
         try:
@@ -329,10 +330,24 @@ def compare_page(request: Request, q: str = "", k: str = "", date_from: str = ""
                           cards=cards(g.hits, lang))
                 for g in comparison.groups
             ]
+            context["summary"] = compare_summary(comparison, translator(lang))
             pages = max(1, -(-comparison.total // comparison.per_page))
             context["pages"] = [(n, with_params(request, page=str(n))) for n in range(1, pages + 1)]
             context["export_query"] = export_query(q, k, filters)
     return render(request, "compare.html", context, status)
+
+
+def compare_summary(comparison: Comparison, t: Callable[..., str]) -> str:
+    """How many of the parties in scope address the question, said so that it is true when all, none or the only
+    one do ("1 of 1 parties ...; the others do not" is not)."""
+    n, total = comparison.covered_total, comparison.total
+    if total == 1:
+        return t("compare_summary_one" if n else "compare_summary_one_not")
+    if n == total:
+        return t("compare_summary_all", total=total)
+    if n == 0:
+        return t("compare_summary_none", total=total)
+    return t("compare_summary", n=n, total=total)
 
 
 def export_query(q: str, k: str, filters: Filters) -> str:
@@ -375,7 +390,8 @@ def documents_page(request: Request, find: str = "", page: str = "1") -> Respons
     first = (page_no - 1) * DOCS_PER_PAGE + 1
     return render(request, "documents.html", {"rows": rows, "find": find, "total": len(docs), "page": page_no,
                                               "pages": links, "all": len(eng.documents), "first": first,
-                                              "last": first + len(shown) - 1})
+                                              "last": first + len(shown) - 1, "last_page": pages,
+                                              "last_url": with_params(request, page=str(pages))})
 
 
 def document_order(d: Document) -> tuple[str, str, str, str]:
