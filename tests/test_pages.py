@@ -140,7 +140,7 @@ def test_filters_restrict_results_and_stay_ticked(app_client, engine):
     ({"q": "x", "k": "0"}, "out of range"),
     ({"q": "x", "k": "many"}, "not a whole number"),
     ({"q": "x", "state": "Narnia"}, "Unknown state or body 'Narnia'"),
-    ({"q": "x", "doc": "no-such-doc"}, "Unknown document 'no-such-doc'"),
+    ({"q": "x", "doc": "no-such-doc"}, "No document has the id “no-such-doc”"),
     ({"q": "x", "date_from": "last year"}, "not a date"),
     ({"q": "x" * 1001}, "the limit is 1000"),
     ({"q": "   "}, "The question is empty"),
@@ -386,6 +386,28 @@ def test_unknown_document_is_a_404_page_not_a_stack_trace(app_client):
     assert "No document" in r.text and "/documents" in r.text and "Traceback" not in r.text
     r = app_client.get("/documents/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
     assert r.status_code == 404 and "<script>alert(1)" not in r.text
+
+
+@pytest.mark.parametrize("path", ["/", "/compare"])
+def test_unknown_document_filter_suggests_the_closest_ids_and_links_to_the_documents_page(app_client, engine, path):
+    known = sorted(engine.documents)
+    typo = known[0][:-1] + "x"
+    r = app_client.get(path, params={"q": NSA, "doc": typo, "lang": "en"})
+    assert r.status_code == 400
+    message = r.context["error"]
+    assert message.startswith(f"No document has the id “{typo}”; the closest ids are {known[0]}")
+    assert len(message) < 300 and "qa documents" not in message
+    assert 'Find a document\'s id in the list of documents' in html.unescape(r.text) and 'href="/documents"' in r.text
+    zh = app_client.get(path, params={"q": NSA, "doc": typo, "lang": "zh"})
+    assert f"没有编号为“{typo}”的文件；最接近的编号是 {known[0]}" in zh.text
+
+
+def test_unknown_document_page_suggests_the_closest_ids_in_a_short_message(app_client, engine):
+    known = sorted(engine.documents)
+    r = app_client.get(f"/documents/{known[0]}x", params={"lang": "en"})
+    assert r.status_code == 404
+    assert f"No document has the id “{known[0]}x”; the closest ids are {known[0]}" in r.text
+    assert "qa documents" not in r.text and 'href="/documents">Find a document' in r.text
 
 
 def test_unknown_paragraph_label_in_a_document_link_is_a_404(app_client, engine):

@@ -183,6 +183,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error_404": ("Not found", "未找到"),
     "error_500": ("Internal error", "内部错误"),
     "error_503": ("The index is not available", "索引不可用"),
+    "unknown_document": ("No document has the id “{doc}”.", "没有编号为“{doc}”的文件。"),
+    "unknown_document_close": ("No document has the id “{doc}”; the closest ids are {close}.",
+                               "没有编号为“{doc}”的文件；最接近的编号是 {close}。"),
+    "find_documents": ("Find a document's id in the list of documents", "在文件列表中查找文件编号"),
     "error_back": ("Back to the search page", "返回搜索页"),
     "footer": (
         ("Passages are quoted verbatim from the documents, in the language each was filed in. Check the cited "

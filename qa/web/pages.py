@@ -7,6 +7,7 @@ only ever escaped by the templates (the answering sentence is three escaped piec
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -281,6 +282,30 @@ def render_error(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", {"status": status, "message": message}, status)
 
 
+CLOSEST_IDS = 3  # ids suggested for an unknown document id
+
+
+def unknown_document(doc_id: str, known: Iterable[str], lang: str) -> str:
+    """The web's message for an unknown document id: the few closest ids rather than all of them (a corpus has
+    hundreds), pointing at the documents page (the CLI's message points at `qa documents`)."""
+    close = difflib.get_close_matches(doc_id.lower(), list(known), n=CLOSEST_IDS, cutoff=0.5)
+    t = translator(lang)
+    shown = ("、" if lang == "zh" else ", ").join(close)
+    return t("unknown_document_close", doc=doc_id[:100], close=shown) if close else t("unknown_document",
+                                                                                       doc=doc_id[:100])
+
+
+class UnknownDocumentFilter(InputError):
+    """A `doc` filter naming no document: the page shows the message with a link to the documents page."""
+
+
+def check_documents(eng: Engine, filters: Filters, lang: str) -> None:
+    """Refuse an unknown `doc` filter with the web's message, before the engine's (which lists every id)."""
+    for doc_id in filters.docs:
+        if doc_id not in eng.documents:
+            raise UnknownDocumentFilter(unknown_document(doc_id, eng.documents, lang))
+
+
 def search_view(request: Request, q: str, k: str, date_from: str, date_to: str,
                 examples: Any) -> tuple[Engine, str, Filters, dict[str, Any]]:
     """What the ask and compare pages share: engine, language, filters as given, base context."""
@@ -290,7 +315,7 @@ def search_view(request: Request, q: str, k: str, date_from: str, date_to: str,
     context: dict[str, Any] = {
         "q": q, "k": k, "filters": filters, "active": active_filters(filters),
         "choices": filter_choices(eng.documents, filters, lang, eng.speakers.groups()), "examples": examples,
-        "error": "",
+        "error": "", "error_documents": False,
     }
     return eng, lang, filters, context
 
@@ -302,9 +327,11 @@ def ask_page(request: Request, q: str = "", k: str = "", date_from: str = "", da
     status = 200
     if "q" in request.query_params:
         try:
+            check_documents(eng, filters, lang)
             answer: Answer = eng.ask(q, validate_k(k or None, eng.settings), filters)
         except QAError as e:
             context["error"], status = e.message, e.http_status
+            context["error_documents"] = isinstance(e, UnknownDocumentFilter)
         else:
             context["answer"] = answer
             context["cards"] = cards(answer.hits, lang)
@@ -319,9 +346,11 @@ def compare_page(request: Request, q: str = "", k: str = "", date_from: str = ""
     if "q" in request.query_params:
         try:
             page_no = _page_number(request.query_params.get("page", "1"))
+            check_documents(eng, filters, lang)
             comparison = eng.compare(q, validate_k(k or COMPARE_K, eng.settings), filters, page_no)
         except QAError as e:
             context["error"], status = e.message, e.http_status
+            context["error_documents"] = isinstance(e, UnknownDocumentFilter)
         else:
             context["comparison"] = comparison
             context["groups"] = [
@@ -404,7 +433,7 @@ def document_page(request: Request, doc_id: str, hl: str = "") -> Response:
     lang = lang_of(request)
     d = eng.documents.get(doc_id)
     if d is None:
-        raise NotFound(f"No document {doc_id[:100]!r}; the list of documents is at /documents.")
+        raise NotFound(unknown_document(doc_id, eng.documents, lang))
     paragraphs = eng.all_paragraphs(doc_id)
     if hl and not any(p.label == hl for p in paragraphs):
         raise NotFound(f"Document {doc_id!r} has no paragraph {hl[:40]!r}; open /documents/{doc_id} to browse it.")
