@@ -597,3 +597,14 @@ def test_documents_page_says_which_documents_it_shows_and_lists_them_by_submitte
     listed = [row["speaker"] for page in ("1", "2", "3")
               for row in app_client.get("/documents", params={"lang": "en", "page": page}).context["rows"]]
     assert listed == sorted(listed, key=str.casefold) and len(listed) == 5
+
+
+def test_footer_api_link_opens_a_page_served_offline_listing_every_endpoint(app_client):
+    home = app_client.get("/", params={"lang": "en"})
+    link = re.search(r'<footer class="foot">.*?<a href="([^"]+)">JSON API</a>', home.text, re.DOTALL).group(1)
+    r = app_client.get(link)
+    assert r.status_code == 200 and r.template.name == "endpoints.html"
+    assert "cdn" not in r.text.lower() and "<script src=\"http" not in r.text
+    paths = {(e.method, e.path) for e in r.context["endpoints"]}
+    assert {("GET", "/api/ask"), ("GET", "/api/compare"), ("POST", "/api/export"), ("GET", "/healthz")} <= paths
+    assert "<code>GET /api/ask</code>" in r.text and 'href="/openapi.json"' in r.text

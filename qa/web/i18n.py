@@ -194,6 +194,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "段落逐字引自各文件的原文。引用前请核对原始出处。",
     ),
     "api_link": ("JSON API", "JSON 接口"),
+    "api_title": ("JSON API", "JSON 接口"),
+    "api_help": ("The endpoints this server answers, with their parameters. The full schema:",
+                 "本服务器提供的接口及其参数。完整的接口描述："),
+    "api_docs_online": ("interactive, needs the internet", "交互式页面，需联网"),
 }
 
 EXAMPLES_ASK = (

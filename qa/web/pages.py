@@ -446,6 +446,33 @@ def document_page(request: Request, doc_id: str, hl: str = "") -> Response:
     return render(request, "document.html", context)
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """One operation of the JSON API as the endpoints page lists it."""
+
+    method: str
+    path: str
+    summary: str
+    parameters: tuple[tuple[str, str], ...]  # (name, description)
+
+
+def endpoints(schema: dict[str, Any]) -> list[Endpoint]:
+    """The API's operations from its OpenAPI schema, in the schema's order."""
+    out = []
+    for path, operations in schema.get("paths", {}).items():
+        for method, op in operations.items():
+            params = tuple((str(p.get("name", "")), str(p.get("description", ""))) for p in op.get("parameters", []))
+            out.append(Endpoint(method.upper(), path, str(op.get("description") or op.get("summary") or ""), params))
+    return out
+
+
+@router.get("/endpoints")
+def api_docs_page(request: Request) -> Response:
+    """The JSON API's endpoints, served from this app: Swagger UI at /docs loads its script from a CDN and is
+    blank offline, this page is not."""
+    return render(request, "endpoints.html", {"endpoints": endpoints(request.app.openapi())})
+
+
 @router.get("/basket")
 def basket_page(request: Request) -> Response:
     return render(request, "basket.html", {})
