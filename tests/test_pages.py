@@ -152,6 +152,30 @@ def test_invalid_input_shows_the_rule_in_the_page_with_400(app_client, params, r
     assert 'role="alert"' in r.text and "Traceback" not in r.text
 
 
+@pytest.mark.parametrize("path, params, message", [
+    ("/", {"q": "x", "k": "many"}, "段落数 'many' 不是整数；请使用 1 至"),
+    ("/", {"q": "x", "k": "0"}, "段落数 0 超出范围"),
+    ("/", {"q": "x", "state": "Narnia"}, "未知的国家或机构“Narnia”。"),
+    ("/compare", {"q": "x", "date_from": "last year"}, "起始日期“last year”无效"),
+    ("/", {"q": "   "}, "问题为空"),
+    ("/compare", {"q": "x", "page": "two"}, "页码“two”无效"),
+])
+def test_chinese_interface_states_a_broken_rule_in_chinese(app_client, path, params, message):
+    r = app_client.get(path, params={**params, "lang": "zh"})
+    assert r.status_code == 400 and message in r.context["error"]
+    assert "<strong>无法回答该请求。</strong>" in r.text
+
+
+def test_not_addressed_banner_follows_the_interface_language_not_the_questions(app_client):
+    question = "What did Japan say about the stepping-stone approach?"
+    r = app_client.get("/", params={"q": question, "lang": "zh"})
+    assert r.context["answer"].addressed_by, "the test needs a question its party does not address"
+    assert "<strong>所问的发言方未论及。</strong> 本语料中日本的文件未论及这一问题" in r.text
+    assert "do not address this question" not in r.text
+    english = app_client.get("/", params={"q": question, "lang": "en"})
+    assert "<strong>Not addressed by the party asked about.</strong> Japan&#39;s documents" in english.text
+
+
 def test_question_is_escaped_everywhere_it_is_shown(app_client):
     for path in ("/", "/compare"):
         r = app_client.get(path, params={"q": XSS_Q, "lang": "en"})

@@ -25,6 +25,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "source_given": ("given when it was added", "添加时提供"),
     "source_recorded": ("as recorded in the corpus's documents.json", "按语料库 documents.json 所记"),
     "source_missing": ("not printed in the document", "文件未载"),
+    "stop": (".", "。"),  # after a bold title: the sentence that follows is in the interface's language
+    "colon": (":", "："),
     "brand_short": ("NPT Q&A", "不扩散条约问答"),
     "nav_ask": ("Ask", "提问"),
     "nav_compare": ("Compare", "比较"),
@@ -187,6 +189,21 @@ STRINGS: dict[str, tuple[str, str]] = {
     "unknown_document_close": ("No document has the id “{doc}”; the closest ids are {close}.",
                                "没有编号为“{doc}”的文件；最接近的编号是 {close}。"),
     "find_documents": ("Find a document's id in the list of documents", "在文件列表中查找文件编号"),
+    "err_question_empty": ("The question is empty: ask something, e.g. “{example}”",
+                           "问题为空：请提一个问题，例如“{example}”"),
+    "err_question_long": ("The question is {n} characters long; the limit is {limit}. Shorten it.",
+                          "问题长 {n} 个字符，上限为 {limit} 个。请缩短。"),
+    "err_k": ("k = {value} is not a whole number; use 1 to {max}.", "段落数 {value} 不是整数；请使用 1 至 {max}。"),
+    "err_k_range": ("k = {value} is out of range; use 1 to {max}.", "段落数 {value} 超出范围；请使用 1 至 {max}。"),
+    "err_date": ("{field} = “{value}” is not a date; use YYYY, YYYY-MM or YYYY-MM-DD.",
+                 "{field}日期“{value}”无效；请使用 YYYY、YYYY-MM 或 YYYY-MM-DD 格式。"),
+    "err_state": (("Unknown state or body '{name}'.{hint} Names may be given in English or Chinese, with common "
+                   "short forms ('Iran', '伊朗') and groups ('P5', 'NAM')."),
+                  "未知的国家或机构“{name}”。{hint}名称可用中文或英文，也可用常见简称（“伊朗”“Iran”）和国家集团（“五核国”“NAM”）。"),
+    "err_state_hint": (" Did you mean {names}?", "您是否指：{names}？"),
+    "field_date_from": ("date_from", "起始"),
+    "field_date_to": ("date_to", "截止"),
+    "err_page": ("page = “{value}” is not a page number; pages count from 1.", "页码“{value}”无效；页码从 1 开始。"),
     "error_back": ("Back to the search page", "返回搜索页"),
     "footer": (
         ("Passages are quoted verbatim from the documents, in the language each was filed in. Check the cited "

@@ -40,6 +40,9 @@ from qa.resources import web_folder
 from qa.search.answer import Answer, Hit, reason_json
 from qa.search.compare import Comparison
 from qa.search.engine import Engine, Filters, validate_k
+from qa.search.query import asked_of
+from qa.search.relevance import not_addressed
+from qa.text.scripts import is_date
 from qa.web.api import engine_of, settings_of
 from qa.web.i18n import COOKIE, EXAMPLES_ASK, EXAMPLES_COMPARE, LANGS, choose_language, translator
 
@@ -306,6 +309,34 @@ def check_documents(eng: Engine, filters: Filters, lang: str) -> None:
             raise UnknownDocumentFilter(unknown_document(doc_id, eng.documents, lang))
 
 
+def check_input(eng: Engine, q: str, k: str, filters: Filters, lang: str) -> None:
+    """The rules of `engine.validate_question`, `validate_k` and `validate_filters` for what the page's form sends,
+    checked first so that the page states a broken rule in its own language (the API keeps the engine's English
+    messages); anything else the engine refuses still reaches the page in English."""
+    t = translator(lang)
+    question = q.strip()
+    if not question:
+        raise InputError(t("err_question_empty", example=EXAMPLES_ASK[0 if lang == "en" else 1]))
+    if len(question) > eng.settings.max_question_chars:
+        raise InputError(t("err_question_long", n=len(question), limit=eng.settings.max_question_chars))
+    if k:
+        try:
+            n = int(k)
+        except ValueError:
+            raise InputError(t("err_k", value=repr(k[:20]), max=eng.settings.max_k)) from None
+        if not 1 <= n <= eng.settings.max_k:
+            raise InputError(t("err_k_range", value=n, max=eng.settings.max_k))
+    for key, value in (("date_from", filters.date_from), ("date_to", filters.date_to)):
+        if value and not is_date(value):
+            raise InputError(t("err_date", field=t("field_" + key), value=value[:40]))
+    for name in filters.states:
+        if eng.speakers.parties.resolve(name) is None:
+            close = eng.speakers.parties.suggest(name, 5)
+            hint = t("err_state_hint", names=("、" if lang == "zh" else ", ").join(close)) if close else ""
+            raise InputError(t("err_state", name=name.strip()[:80], hint=hint))
+    check_documents(eng, filters, lang)
+
+
 def search_view(request: Request, q: str, k: str, date_from: str, date_to: str,
                 examples: Any) -> tuple[Engine, str, Filters, dict[str, Any]]:
     """What the ask and compare pages share: engine, language, filters as given, base context."""
@@ -323,11 +354,11 @@ def search_view(request: Request, q: str, k: str, date_from: str, date_to: str,
 @router.get("/")
 def ask_page(request: Request, q: str = "", k: str = "", date_from: str = "", date_to: str = "") -> Response:
     eng, lang, filters, context = search_view(request, q, k, date_from, date_to, EXAMPLES_ASK)
-    context.update(answer=None, cards=[])
+    context.update(answer=None, cards=[], not_addressed="")
     status = 200
     if "q" in request.query_params:
         try:
-            check_documents(eng, filters, lang)
+            check_input(eng, q, k, filters, lang)
             answer: Answer = eng.ask(q, validate_k(k or None, eng.settings), filters)
         except QAError as e:
             context["error"], status = e.message, e.http_status
@@ -335,6 +366,7 @@ def ask_page(request: Request, q: str = "", k: str = "", date_from: str = "", da
         else:
             context["answer"] = answer
             context["cards"] = cards(answer.hits, lang)
+            context["not_addressed"] = not_addressed_message(eng, answer, lang)
     return render(request, "ask.html", context, status)
 
 
@@ -345,8 +377,8 @@ def compare_page(request: Request, q: str = "", k: str = "", date_from: str = ""
     status = 200
     if "q" in request.query_params:
         try:
-            page_no = _page_number(request.query_params.get("page", "1"))
-            check_documents(eng, filters, lang)
+            page_no = _page_number(request.query_params.get("page", "1"), lang)
+            check_input(eng, q, k, filters, lang)
             comparison = eng.compare(q, validate_k(k or COMPARE_K, eng.settings), filters, page_no)
         except QAError as e:
             context["error"], status = e.message, e.http_status
@@ -388,13 +420,24 @@ def export_query(q: str, k: str, filters: Filters) -> str:
     return urlencode(params)
 
 
-def _page_number(value: str) -> int:
+def not_addressed_message(eng: Engine, answer: Answer, lang: str) -> str:
+    """The answer's "not addressed by the party asked about" message in the interface's language (the engine
+    writes it in the question's), from the same parties the engine found the question asking about."""
+    if not answer.addressed_by:
+        return ""
+    asked = asked_of(answer.query, eng.speakers)
+    if not asked:
+        return answer.message
+    return not_addressed(asked, [name_in(n, lang) for n in answer.addressed_by], lang)
+
+
+def _page_number(value: str, lang: str) -> int:
     try:
         n = int(value)
     except ValueError:
-        raise InputError(f"page = {value[:20]!r} is not a whole number; pages count from 1.") from None
+        n = 0
     if n < 1:
-        raise InputError(f"page = {n}: pages count from 1.")
+        raise InputError(translator(lang)("err_page", value=value[:20]))
     return n
 
 
@@ -410,7 +453,7 @@ def documents_page(request: Request, find: str = "", page: str = "1") -> Respons
     docs = [d for d in sorted(eng.documents.values(), key=document_order)
             if not needle or needle in " ".join((d.id, d.title, d.title_en, d.symbol, speaker(d), speaker(d, None, "zh")
                                                  )).lower()]
-    page_no = _page_number(page)
+    page_no = _page_number(page, lang)
     pages = max(1, -(-len(docs) // DOCS_PER_PAGE))
     shown = docs[(page_no - 1) * DOCS_PER_PAGE: page_no * DOCS_PER_PAGE]
     rows = [{"doc": d, "speaker": speaker(d, None, lang), "meeting": meeting_in(d, lang),
