@@ -212,6 +212,22 @@ def test_english_passages_and_titles_are_marked_english_whatever_the_interface(s
     assert '<blockquote class="text" lang="zh-Hans"' in chinese.text
 
 
+def test_general_assembly_statements_are_exported_and_shown_without_npt_wording_or_a_symbol(statements_client):
+    r = statements_client.get("/", params={"q": "nuclear disarmament", "lang": "en"})
+    cards = r.context["cards"]
+    assert cards and not any(c.has_symbol for c in cards)
+    assert "not confirmed" not in r.text and "<dt>Symbol</dt>" not in r.text
+    listing = statements_client.get("/documents", params={"lang": "en"})
+    assert "not confirmed" not in listing.text and "working paper" not in listing.text
+    for fmt, suffix in (("markdown", "md"), ("docx", "docx")):
+        export = statements_client.post("/api/export", json={"ids": [cards[0].id], "format": fmt, "lang": "en"})
+        assert export.headers["content-disposition"] == f'attachment; filename="passages.{suffix}"'
+    md = statements_client.post("/api/export", json={"ids": [cards[0].id], "format": "markdown", "lang": "zh"})
+    assert md.text.startswith("# General Assembly摘录\n") and "不扩散" not in md.text and "NPT" not in md.text
+    en = statements_client.post("/api/export", json={"ids": [cards[0].id], "format": "markdown", "lang": "en"})
+    assert en.text.startswith("# Passages from General Assembly\n")
+
+
 # --- compare ---------------------------------------------------------------------------------------------------
 
 

@@ -27,7 +27,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "source_missing": ("not printed in the document", "文件未载"),
     "stop": (".", "。"),  # after a bold title: the sentence that follows is in the interface's language
     "colon": (":", "："),
-    "brand_short": ("NPT Q&A", "不扩散条约问答"),
+    "brand_short": ("Site", "站点导航"),
     "nav_ask": ("Ask", "提问"),
     "nav_compare": ("Compare", "比较"),
     "nav_documents": ("Documents", "文件"),
@@ -38,7 +38,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ask_label": ("Your question, in Chinese or English", "您的问题（中文或英文）"),
     "ask_placeholder": ("e.g. Which state proposed a stepping-stone approach?", "例如：五核国如何看待减少战略风险？"),
     "ask_button": ("Ask", "提问"),
-    "compare_label": ("Topic or question to compare across submitters", "要在各提交方之间比较的议题或问题"),
+    "compare_label": ("Topic or question to compare across parties", "要在各发言方之间比较的议题或问题"),
     "compare_placeholder": ("e.g. negative security assurances", "例如：消极安全保证"),
     "compare_button": ("Compare", "比较"),
     "filters": ("Filters", "筛选"),
@@ -64,12 +64,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "date_to": ("To", "至"),
     "date_hint": ("YYYY, YYYY-MM or YYYY-MM-DD", "格式：YYYY、YYYY-MM 或 YYYY-MM-DD"),
     "k_label": ("Passages", "段落数"),
-    "k_per_group": ("Passages per submitter", "每个提交方的段落数"),
+    "k_per_group": ("Passages per party", "每个发言方的段落数"),
     "clear_filters": ("Clear filters", "清除筛选"),
     "help_ask": (
-        ("Answers are paragraphs quoted verbatim from the working papers, best first. The sentence that answers is "
+        ("Answers are paragraphs quoted verbatim from the documents, best first. The sentence that answers is "
          "highlighted; each paragraph carries its exact citation."),
-        "答案是逐字引自工作文件的段落，按相关性排列。回答问题的句子以高亮标出；每个段落都附有准确出处。",
+        "答案是逐字引自文件的段落，按相关性排列。回答问题的句子以高亮标出；每个段落都附有准确出处。",
     ),
     "help_compare": (
         ("What each state, group or body said on the question, in one search: parties ranked by how directly "
@@ -115,8 +115,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "answering_sentence": ("answering sentence", "回答问题的句子"),
     "rank": ("Result {n}", "第 {n} 条"),
     "group_nothing": (
-        "Nothing in this submitter's papers addresses the question.",
-        "该提交方的文件中没有涉及此问题的内容。",
+        "Nothing in this party's documents addresses the question.",
+        "该发言方的文件中没有涉及此问题的内容。",
     ),
     "group_docs": ("Documents: {n}", "文件数：{n}"),
     "compare_summary": ("{n} of {total} parties address the question; the others do not.",
@@ -140,11 +140,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pages": ("Pages", "页码"),
     "documents_title": ("Documents in the collection", "资料库中的文件"),
     "documents_help": (
-        "Every working paper the answers are drawn from, with who submitted it and whose text it is.",
-        "答案所依据的全部工作文件，注明提交方及文本作者。",
+        "Every document the answers are drawn from, with who submitted or delivered it and whose text it is.",
+        "答案所依据的全部文件，注明提交方或发言方及文本作者。",
     ),
     "col_title": ("Title", "标题"),
-    "col_speaker": ("Submitted by / text of", "提交方 / 作者"),
+    "col_speaker": ("Submitted or delivered by", "提交方或发言方"),
     "col_date": ("Date", "日期"),
     "col_meeting": ("Meeting", "会议"),
     "col_symbol": ("Symbol", "文号"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -22,7 +21,6 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from qa import __version__
-from qa.documents.corpus import corpus_title
 from qa.documents.document import Document
 from qa.documents.paragraph import Paragraph
 from qa.errors import InputError, NotFound, QAError
@@ -45,6 +43,7 @@ from qa.search.relevance import not_addressed
 from qa.text.scripts import is_date
 from qa.web.api import engine_of, settings_of
 from qa.web.i18n import COOKIE, EXAMPLES_ASK, EXAMPLES_COMPARE, LANGS, choose_language, translator
+from qa.web.naming import corpus_label
 
 TEMPLATES_DIR = web_folder("templates")
 STATIC_DIR = web_folder("static")
@@ -89,6 +88,7 @@ class Card:
     citation_en: str
     citation_zh: str
     url: str
+    has_symbol: bool = True  # its kind of document carries a UN symbol (a debate statement does not)
     text_lang: str = "zh-Hans"  # the HTML lang of the passage and its title: its document's language
     answers: bool = True  # the relevance judgement's verdict: False shows the card as "closest, does not answer"
     relevance: float | None = None
@@ -126,6 +126,7 @@ def card(p: Paragraph, d: Document, lang: str, span: tuple[int, int] = (0, 0), r
         author_shown=name_in(author, lang) if author and author not in d.submitted_by else "", date=d.date,
         meeting=meeting_in(d, lang), symbol=d.symbol, citation_en=citation(d, p, "en"),
         citation_zh=citation(d, p, "zh"), url=passage_url(p), text_lang=html_lang(d.language),
+        has_symbol=has_symbol(d),
     )
 
 
@@ -177,22 +178,6 @@ def filter_choices(documents: dict[str, Document], filters: Filters, lang: str, 
 # does not say "Symbol: not confirmed" on it.
 SYMBOL_KINDS = frozenset({"working paper", "national report", "report", "resolution", "draft resolution", "decision",
                           "note verbale", "letter", "conference room paper", "information document", ""})
-MEETINGS_NAMED = 2  # meetings named in the page title before "and N other meetings"
-
-
-def corpus_name(title: str, documents: Iterable[Document], lang: str) -> str:
-    """What the pages call the corpus: the title `qa init --title` gave it, else the meetings (their bodies, without
-    session and place) its documents come from, most documents first ('' when no document names a meeting)."""
-    if title:
-        return title
-    counts = Counter(re.split(r"[,，]", meeting_in(d, lang))[0].strip() for d in documents if d.meeting)
-    names = [name for name, _ in counts.most_common()]
-    if len(names) <= MEETINGS_NAMED + 1:
-        return "; ".join(names)
-    more = len(names) - MEETINGS_NAMED
-    return translator(lang)("brand_more_meetings", names="; ".join(names[:MEETINGS_NAMED]), n=more)
-
-
 @dataclass(frozen=True)
 class MetaRow:
     """One field of the document view's header: its label key, the value shown, and where it came from."""
@@ -200,6 +185,12 @@ class MetaRow:
     key: str
     value: str
     source: str  # 'read', 'derived', 'given', or '' when documents.json does not say
+
+
+def has_symbol(d: Document) -> bool:
+    """Whether to show a symbol field for the document: it has one, or its kind is one that carries one (so
+    "not confirmed" is said of a working paper without its symbol, never of a speech)."""
+    return bool(d.symbol) or d.kind in SYMBOL_KINDS
 
 
 def metadata_rows(d: Document, lang: str, speaker_shown: str, meeting: str) -> list[MetaRow]:
@@ -211,7 +202,7 @@ def metadata_rows(d: Document, lang: str, speaker_shown: str, meeting: str) -> l
     rows.append(MetaRow("date", d.date, d.source_of("date")))
     if d.meeting:
         rows.append(MetaRow("meeting", meeting, d.source_of("meeting")))
-    if d.symbol or d.kind in SYMBOL_KINDS:
+    if has_symbol(d):
         rows.append(MetaRow("symbol", d.symbol, d.source_of("symbol")))
     return rows
 
@@ -248,7 +239,7 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     lang = lang_of(request)
     other = "zh" if lang == "en" else "en"
     t = translator(lang)
-    corpus = brand_name(request, lang)
+    corpus = corpus_label(request, lang)
     base = {
         "lang": lang,
         "t": t,
@@ -264,21 +255,6 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     if request.query_params.get("lang") in LANGS and request.cookies.get(COOKIE) != lang:
         response.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=False)
     return response
-
-
-def brand_name(request: Request, lang: str) -> str:
-    """The corpus's name for the page title, worked out once per app and language (the corpus does not change
-    under a running server: a new one is a new index)."""
-    state = request.app.state
-    cache: dict[str, str] | None = getattr(state, "corpus_names", None)
-    if cache is None:
-        cache = state.corpus_names = {}
-    if lang not in cache:
-        eng = state.engine
-        if eng is None:
-            return ""
-        cache[lang] = corpus_name(corpus_title(eng.settings.corpus_dir), eng.documents.values(), lang)
-    return cache[lang]
 
 
 def render_error(request: Request, status: int, message: str) -> Response:
@@ -457,7 +433,8 @@ def documents_page(request: Request, find: str = "", page: str = "1") -> Respons
     pages = max(1, -(-len(docs) // DOCS_PER_PAGE))
     shown = docs[(page_no - 1) * DOCS_PER_PAGE: page_no * DOCS_PER_PAGE]
     rows = [{"doc": d, "speaker": speaker(d, None, lang), "meeting": meeting_in(d, lang),
-             "paragraphs": len(eng.store.searchable(d.id)), "citation": citation(d, None, lang)} for d in shown]
+             "paragraphs": len(eng.store.searchable(d.id)), "citation": citation(d, None, lang),
+             "has_symbol": has_symbol(d)} for d in shown]
     links = [(n, with_params(request, page=str(n))) for n in range(1, pages + 1)] if pages > 1 else []
     first = (page_no - 1) * DOCS_PER_PAGE + 1
     return render(request, "documents.html", {"rows": rows, "find": find, "total": len(docs), "page": page_no,
