@@ -229,4 +229,7 @@ def test_basket_marks_an_english_passage_as_english(chromium, statements_server)
         page.goto(statements_server + "/basket")
         page.wait_for_selector("#basket-list li")
         assert page.locator("#basket-list .b-text").first.get_attribute("lang") == "en"
+        with page.expect_download() as info:
+            page.click("#export-md")
+        assert info.value.suggested_filename == "passages.md"  # not npt-passages.md, whatever the corpus
         assert errors == []

@@ -190,9 +190,9 @@
           document.getElementById("export-preview").textContent = text;
           document.getElementById("export-out").hidden = false;
         });
-        download(blob, "npt-passages.md");
+        download(blob, "passages.md");  // as the API names it (draft.EXPORT_NAME)
       } else {
-        download(blob, "npt-passages.docx");
+        download(blob, "passages.docx");
       }
     }).catch(function (e) { toast(msg("export-failed", { message: e.message })); });
   }
