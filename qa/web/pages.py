@@ -7,9 +7,7 @@ only ever escaped by the templates (the answering sentence is three escaped piec
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -23,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from qa import __version__
 from qa.documents.document import Document
 from qa.documents.paragraph import Paragraph
-from qa.errors import InputError, NotFound, QAError
+from qa.errors import NotFound, QAError
 from qa.parties.citation import (
     citation,
     meeting_in,
@@ -36,13 +34,17 @@ from qa.parties.citation import (
 )
 from qa.resources import web_folder
 from qa.search.answer import Answer, Hit, reason_json
-from qa.search.compare import Comparison
 from qa.search.engine import Engine, Filters, validate_k
-from qa.search.query import asked_of
-from qa.search.relevance import not_addressed
-from qa.text.scripts import is_date
 from qa.web.api import engine_of, settings_of
 from qa.web.i18n import COOKIE, EXAMPLES_ASK, EXAMPLES_COMPARE, LANGS, choose_language, translator
+from qa.web.messages import (
+    UnknownDocumentFilter,
+    check_input,
+    compare_summary,
+    not_addressed_message,
+    page_number,
+    unknown_document,
+)
 from qa.web.naming import corpus_label
 
 TEMPLATES_DIR = web_folder("templates")
@@ -261,58 +263,6 @@ def render_error(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", {"status": status, "message": message}, status)
 
 
-CLOSEST_IDS = 3  # ids suggested for an unknown document id
-
-
-def unknown_document(doc_id: str, known: Iterable[str], lang: str) -> str:
-    """The web's message for an unknown document id: the few closest ids rather than all of them (a corpus has
-    hundreds), pointing at the documents page (the CLI's message points at `qa documents`)."""
-    close = difflib.get_close_matches(doc_id.lower(), list(known), n=CLOSEST_IDS, cutoff=0.5)
-    t = translator(lang)
-    shown = ("、" if lang == "zh" else ", ").join(close)
-    return t("unknown_document_close", doc=doc_id[:100], close=shown) if close else t("unknown_document",
-                                                                                       doc=doc_id[:100])
-
-
-class UnknownDocumentFilter(InputError):
-    """A `doc` filter naming no document: the page shows the message with a link to the documents page."""
-
-
-def check_documents(eng: Engine, filters: Filters, lang: str) -> None:
-    """Refuse an unknown `doc` filter with the web's message, before the engine's (which lists every id)."""
-    for doc_id in filters.docs:
-        if doc_id not in eng.documents:
-            raise UnknownDocumentFilter(unknown_document(doc_id, eng.documents, lang))
-
-
-def check_input(eng: Engine, q: str, k: str, filters: Filters, lang: str) -> None:
-    """The rules of `engine.validate_question`, `validate_k` and `validate_filters` for what the page's form sends,
-    checked first so that the page states a broken rule in its own language (the API keeps the engine's English
-    messages); anything else the engine refuses still reaches the page in English."""
-    t = translator(lang)
-    question = q.strip()
-    if not question:
-        raise InputError(t("err_question_empty", example=EXAMPLES_ASK[0 if lang == "en" else 1]))
-    if len(question) > eng.settings.max_question_chars:
-        raise InputError(t("err_question_long", n=len(question), limit=eng.settings.max_question_chars))
-    if k:
-        try:
-            n = int(k)
-        except ValueError:
-            raise InputError(t("err_k", value=repr(k[:20]), max=eng.settings.max_k)) from None
-        if not 1 <= n <= eng.settings.max_k:
-            raise InputError(t("err_k_range", value=n, max=eng.settings.max_k))
-    for key, value in (("date_from", filters.date_from), ("date_to", filters.date_to)):
-        if value and not is_date(value):
-            raise InputError(t("err_date", field=t("field_" + key), value=value[:40]))
-    for name in filters.states:
-        if eng.speakers.parties.resolve(name) is None:
-            close = eng.speakers.parties.suggest(name, 5)
-            hint = t("err_state_hint", names=("、" if lang == "zh" else ", ").join(close)) if close else ""
-            raise InputError(t("err_state", name=name.strip()[:80], hint=hint))
-    check_documents(eng, filters, lang)
-
-
 def search_view(request: Request, q: str, k: str, date_from: str, date_to: str,
                 examples: Any) -> tuple[Engine, str, Filters, dict[str, Any]]:
     """What the ask and compare pages share: engine, language, filters as given, base context."""
@@ -353,7 +303,7 @@ def compare_page(request: Request, q: str = "", k: str = "", date_from: str = ""
     status = 200
     if "q" in request.query_params:
         try:
-            page_no = _page_number(request.query_params.get("page", "1"), lang)
+            page_no = page_number(request.query_params.get("page", "1"), lang)
             check_input(eng, q, k, filters, lang)
             comparison = eng.compare(q, validate_k(k or COMPARE_K, eng.settings), filters, page_no)
         except QAError as e:
@@ -374,19 +324,6 @@ def compare_page(request: Request, q: str = "", k: str = "", date_from: str = ""
     return render(request, "compare.html", context, status)
 
 
-def compare_summary(comparison: Comparison, t: Callable[..., str]) -> str:
-    """How many of the parties in scope address the question, said so that it is true when all, none or the only
-    one do ("1 of 1 parties ...; the others do not" is not)."""
-    n, total = comparison.covered_total, comparison.total
-    if total == 1:
-        return t("compare_summary_one" if n else "compare_summary_one_not")
-    if n == total:
-        return t("compare_summary_all", total=total)
-    if n == 0:
-        return t("compare_summary_none", total=total)
-    return t("compare_summary", n=n, total=total)
-
-
 def export_query(q: str, k: str, filters: Filters) -> str:
     """The compare page's filters as /api/compare/export takes them: one `state=` or `doc=` per name, since the
     API (like /api/compare) reads each value as one name, while the page's field splits "Ireland, Austria"."""
@@ -394,27 +331,6 @@ def export_query(q: str, k: str, filters: Filters) -> str:
     params += [("doc", d) for d in filters.docs]
     params += [(key, value) for key, value in (("date_from", filters.date_from), ("date_to", filters.date_to)) if value]
     return urlencode(params)
-
-
-def not_addressed_message(eng: Engine, answer: Answer, lang: str) -> str:
-    """The answer's "not addressed by the party asked about" message in the interface's language (the engine
-    writes it in the question's), from the same parties the engine found the question asking about."""
-    if not answer.addressed_by:
-        return ""
-    asked = asked_of(answer.query, eng.speakers)
-    if not asked:
-        return answer.message
-    return not_addressed(asked, [name_in(n, lang) for n in answer.addressed_by], lang)
-
-
-def _page_number(value: str, lang: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise InputError(translator(lang)("err_page", value=value[:20]))
-    return n
 
 
 @router.get("/documents")
@@ -429,7 +345,7 @@ def documents_page(request: Request, find: str = "", page: str = "1") -> Respons
     docs = [d for d in sorted(eng.documents.values(), key=document_order)
             if not needle or needle in " ".join((d.id, d.title, d.title_en, d.symbol, speaker(d), speaker(d, None, "zh")
                                                  )).lower()]
-    page_no = _page_number(page, lang)
+    page_no = page_number(page, lang)
     pages = max(1, -(-len(docs) // DOCS_PER_PAGE))
     shown = docs[(page_no - 1) * DOCS_PER_PAGE: page_no * DOCS_PER_PAGE]
     rows = [{"doc": d, "speaker": speaker(d, None, lang), "meeting": meeting_in(d, lang),
