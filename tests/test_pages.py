@@ -172,6 +172,7 @@ def test_not_addressed_banner_follows_the_interface_language_not_the_questions(a
     assert r.context["answer"].addressed_by, "the test needs a question its party does not address"
     assert "<strong>所问的发言方未论及。</strong> 本语料中日本的文件未论及这一问题" in r.text
     assert "do not address this question" not in r.text
+    assert re.search(r'<span class="addressed-by"><a href="[^"]*state=Sweden[^"]*">瑞典</a>', r.text)
     english = app_client.get("/", params={"q": question, "lang": "en"})
     assert "<strong>Not addressed by the party asked about.</strong> Japan&#39;s documents" in english.text
 

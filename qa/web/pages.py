@@ -226,6 +226,7 @@ def install(app: FastAPI) -> None:
     templates.env.globals["version"] = __version__
     templates.env.globals["LANGS"] = LANGS
     templates.env.globals["html_lang"] = html_lang
+    templates.env.globals["name_in"] = name_in
     templates.env.globals["reason_in"] = lambda reason, lang: reason_json(reason).get(lang, str(reason))
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
