@@ -100,8 +100,9 @@ def serve(engine, log_name: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def browser_page(chromium: Path, lang: str) -> Iterator[tuple[Any, list[str]]]:
-    """A page of headless Chromium in the interface language's locale, and the script errors it reports."""
+def browser_page(chromium: Path, lang: str, width: int = 1280) -> Iterator[tuple[Any, list[str]]]:
+    """A page of headless Chromium in the interface language's locale, `width` pixels wide, and the script errors
+    it reports."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -111,7 +112,7 @@ def browser_page(chromium: Path, lang: str) -> Iterator[tuple[Any, list[str]]]:
                   "--disable-sync", "--no-first-run"],
         )
         try:
-            context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True,
+            context = browser.new_context(viewport={"width": width, "height": 1000}, accept_downloads=True,
                                           locale="zh-CN" if lang == "zh" else "en-US")
             page = context.new_page()
             errors: list[str] = []
@@ -197,4 +198,38 @@ def test_compare_parties_expand_one_and_export_the_table_in_a_real_browser(chrom
         addressed = [r for r in rows[1:] if r[2] in ("addressed", "论及")]
         assert addressed and all(r[6].startswith(statements_server + "/documents/") for r in addressed)
         assert all(r[6] == "" for r in rows[1:] if r not in addressed)  # no passage for a party that is silent
+        assert errors == []
+
+
+PHONE = 390  # CSS pixels: a common phone's width
+PHONE_PAGES = ("/", "/compare?q=nuclear+disarmament", "/?q=nuclear+disarmament", "/documents")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_pages_fit_a_phone_screen_without_scrolling_sideways(chromium, statements_server, lang):
+    with browser_page(chromium, lang, width=PHONE) as (page, errors):
+        for path in PHONE_PAGES:
+            page.goto(statements_server + path + ("&" if "?" in path else "?") + f"lang={lang}")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            name = path.strip("/").split("?")[0] or "ask"
+            page.screenshot(path=str(ARTIFACTS / f"phone-{name}-{lang}.png"), full_page=False)
+            assert width <= PHONE, f"{path} is {width}px wide on a {PHONE}px screen"
+        table = page.locator(".table-wrap")
+        assert table.evaluate("e => getComputedStyle(e).overflowX") == "auto"
+        assert errors == []
+
+
+def test_basket_marks_an_english_passage_as_english(chromium, statements_server):
+    with browser_page(chromium, "zh") as (page, errors):
+        page.goto(statements_server + "/?lang=zh&q=" + "Which country will host the first meeting of the parties to "
+                  "the treaty banning nuclear weapons?".replace(" ", "+"))
+        first = page.locator("article.card").first
+        assert first.locator("blockquote.text").get_attribute("lang") == "en"
+        first.locator("button[data-action=add]").click()
+        page.goto(statements_server + "/basket")
+        page.wait_for_selector("#basket-list li")
+        assert page.locator("#basket-list .b-text").first.get_attribute("lang") == "en"
+        with page.expect_download() as info:
+            page.click("#export-md")
+        assert info.value.suggested_filename == "passages.md"  # not npt-passages.md, whatever the corpus
         assert errors == []

@@ -4,7 +4,8 @@ the pages name the corpus they serve."""
 from __future__ import annotations
 
 from qa.documents.document import Document
-from qa.web.pages import corpus_name, metadata_rows
+from qa.web.naming import corpus_name
+from qa.web.pages import metadata_rows
 
 
 def _doc(**fields: object) -> Document:

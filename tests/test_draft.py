@@ -55,7 +55,7 @@ def test_transmitted_text_is_attributed_to_its_author_and_the_transmitting_state
 
 def test_chinese_export_uses_chinese_headings_and_citations():
     md = export(resolve(["sweden-2019:12", "japan-2018:I.3"], LOOKUP), "markdown", "zh", TODAY).decode()
-    assert md.startswith("# 《不扩散核武器条约》工作文件摘录")
+    assert md.startswith("# 文件摘录")
     assert "瑞典，《采取“垫脚石”办法开启裁军外交》" in md and "第12段。" in md
     assert "切实推动核裁军名人小组（日本转递）" in md and "附件一第3段" in md
 
@@ -94,7 +94,7 @@ def test_docx_has_quotations_in_quote_style_followed_by_citations():
     assert texts[q + 1] == citation(SWEDEN, P12, "en")
     q2 = texts.index("名人小组建议各国紧急采取建桥措施。")
     assert texts[q2 + 1] == citation(GEP, P_GEP, "en")
-    assert word.core_properties.title == "Passages from NPT working papers"
+    assert word.core_properties.title == "Passages from the documents"
 
 
 def test_docx_in_chinese_cites_in_chinese():
@@ -106,3 +106,12 @@ def test_docx_in_chinese_cites_in_chinese():
 def test_unknown_format_is_refused():
     with pytest.raises(InputError, match="pdf"):
         export(resolve(["sweden-2019:12"], LOOKUP), "pdf", "en")
+
+
+def test_export_is_headed_with_the_corpus_name_it_is_given():
+    items = resolve(["sweden-2019:12"], LOOKUP)
+    assert export(items, "markdown", "en", TODAY, corpus="UN General Debate 2021").decode().startswith(
+        "# Passages from UN General Debate 2021\n")
+    assert export(items, "markdown", "zh", TODAY, corpus="联合国大会").decode().startswith("# 联合国大会摘录\n")
+    word = WordDocument(io.BytesIO(export(items, "docx", "en", TODAY, corpus="My *corpus*")))
+    assert word.core_properties.title == "Passages from My *corpus*"

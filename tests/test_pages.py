@@ -6,6 +6,7 @@ including XSS probes in the question and in a document's own text.
 
 from __future__ import annotations
 
+import csv
 import html
 import inspect
 import io
@@ -15,7 +16,7 @@ import pytest
 from docx import Document as WordDocument
 
 from qa.parties.citation import citation
-from qa.web.i18n import LANGS, STRINGS, choose_language, parse_accept_language
+from qa.web.i18n import LANGS, STRINGS, choose_language, parse_accept_language, translator
 from qa.web.pages import split_text
 
 STEPPING_STONE = "Which state proposed a stepping-stone approach?"
@@ -139,7 +140,7 @@ def test_filters_restrict_results_and_stay_ticked(app_client, engine):
     ({"q": "x", "k": "0"}, "out of range"),
     ({"q": "x", "k": "many"}, "not a whole number"),
     ({"q": "x", "state": "Narnia"}, "Unknown state or body 'Narnia'"),
-    ({"q": "x", "doc": "no-such-doc"}, "Unknown document 'no-such-doc'"),
+    ({"q": "x", "doc": "no-such-doc"}, "No document has the id “no-such-doc”"),
     ({"q": "x", "date_from": "last year"}, "not a date"),
     ({"q": "x" * 1001}, "the limit is 1000"),
     ({"q": "   "}, "The question is empty"),
@@ -151,12 +152,81 @@ def test_invalid_input_shows_the_rule_in_the_page_with_400(app_client, params, r
     assert 'role="alert"' in r.text and "Traceback" not in r.text
 
 
+@pytest.mark.parametrize("path, params, message", [
+    ("/", {"q": "x", "k": "many"}, "段落数 'many' 不是整数；请使用 1 至"),
+    ("/", {"q": "x", "k": "0"}, "段落数 0 超出范围"),
+    ("/", {"q": "x", "state": "Narnia"}, "未知的国家或机构“Narnia”。"),
+    ("/compare", {"q": "x", "date_from": "last year"}, "起始日期“last year”无效"),
+    ("/", {"q": "   "}, "问题为空"),
+    ("/compare", {"q": "x", "page": "two"}, "页码“two”无效"),
+])
+def test_chinese_interface_states_a_broken_rule_in_chinese(app_client, path, params, message):
+    r = app_client.get(path, params={**params, "lang": "zh"})
+    assert r.status_code == 400 and message in r.context["error"]
+    assert "<strong>无法回答该请求。</strong>" in r.text
+
+
+def test_not_addressed_banner_follows_the_interface_language_not_the_questions(app_client):
+    question = "What did Japan say about the stepping-stone approach?"
+    r = app_client.get("/", params={"q": question, "lang": "zh"})
+    assert r.context["answer"].addressed_by, "the test needs a question its party does not address"
+    assert "<strong>所问的发言方未论及。</strong> 本语料中日本的文件未论及这一问题" in r.text
+    assert "do not address this question" not in r.text
+    assert re.search(r'<span class="addressed-by"><a href="[^"]*state=Sweden[^"]*">瑞典</a>', r.text)
+    english = app_client.get("/", params={"q": question, "lang": "en"})
+    assert "<strong>Not addressed by the party asked about.</strong> Japan&#39;s documents" in english.text
+
+
 def test_question_is_escaped_everywhere_it_is_shown(app_client):
     for path in ("/", "/compare"):
         r = app_client.get(path, params={"q": XSS_Q, "lang": "en"})
         assert r.status_code == 200
         assert "<script>alert(1)" not in r.text and "<img src=x" not in r.text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in r.text
+
+
+@pytest.fixture(scope="module")
+def statements_client(statements_engine):
+    """A client on an app over six English statements of the 2021 general debate."""
+    from fastapi.testclient import TestClient
+
+    from qa.web.app import create_app
+
+    with TestClient(create_app(statements_engine.settings, statements_engine)) as client:
+        yield client
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_english_passages_and_titles_are_marked_english_whatever_the_interface(statements_client, app_client, lang):
+    r = statements_client.get("/", params={"q": "nuclear disarmament", "lang": lang})
+    assert r.context["cards"] and {c.text_lang for c in r.context["cards"]} == {"en"}
+    assert 'class="text" lang="zh-Hans"' not in r.text and '<span class="t-zh"' not in r.text
+    assert r.text.count('<blockquote class="text" lang="en"') == len(r.context["cards"])
+    assert len(re.findall(r'<article [^>]*data-lang="en">', r.text)) == len(r.context["cards"])
+    top = r.context["cards"][0]
+    page = statements_client.get(f"/documents/{top.doc}", params={"lang": lang})
+    assert '<h1 lang="en">' in page.text and '<div class="doc-body" lang="en">' in page.text
+    listing = statements_client.get("/documents", params={"lang": lang})
+    assert f'<a href="/documents/{top.doc}" lang="en">' in listing.text
+    chinese = app_client.get("/", params={"q": STEPPING_STONE, "lang": lang})
+    assert {c.text_lang for c in chinese.context["cards"]} == {"zh-Hans"}
+    assert '<blockquote class="text" lang="zh-Hans"' in chinese.text
+
+
+def test_general_assembly_statements_are_exported_and_shown_without_npt_wording_or_a_symbol(statements_client):
+    r = statements_client.get("/", params={"q": "nuclear disarmament", "lang": "en"})
+    cards = r.context["cards"]
+    assert cards and not any(c.has_symbol for c in cards)
+    assert "not confirmed" not in r.text and "<dt>Symbol</dt>" not in r.text
+    listing = statements_client.get("/documents", params={"lang": "en"})
+    assert "not confirmed" not in listing.text and "working paper" not in listing.text
+    for fmt, suffix in (("markdown", "md"), ("docx", "docx")):
+        export = statements_client.post("/api/export", json={"ids": [cards[0].id], "format": fmt, "lang": "en"})
+        assert export.headers["content-disposition"] == f'attachment; filename="passages.{suffix}"'
+    md = statements_client.post("/api/export", json={"ids": [cards[0].id], "format": "markdown", "lang": "zh"})
+    assert md.text.startswith("# General Assembly摘录\n") and "不扩散" not in md.text and "NPT" not in md.text
+    en = statements_client.post("/api/export", json={"ids": [cards[0].id], "format": "markdown", "lang": "en"})
+    assert en.text.startswith("# Passages from General Assembly\n")
 
 
 # --- compare ---------------------------------------------------------------------------------------------------
@@ -223,6 +293,102 @@ def test_export_link_of_the_compare_page_downloads_the_table(app_client):
     assert r.status_code == 200 and r.headers["content-disposition"].endswith('"comparison.csv"'), r.text[:200]
 
 
+def test_export_links_of_a_page_filtered_by_several_comma_separated_parties_export_those_parties(app_client):
+    """The page splits "Sweden, Japan" into two parties; its export links must name them one by one, since the
+    API reads each `state=` as one name."""
+    page = app_client.get("/compare", params={"q": NSA, "lang": "en", "state": "Sweden, Japan,China"})
+    parties = {g.speaker for g in page.context["groups"]}
+    assert page.status_code == 200 and len(parties) >= 3
+    for fmt in ("csv", "markdown", "docx"):
+        href = re.search(rf'href="(/api/compare/export\?[^"]*format={fmt}[^"]*)"', page.text).group(1)
+        assert "state=Sweden&amp;state=Japan&amp;state=China" in href
+        r = app_client.get(html.unescape(href))
+        assert r.status_code == 200, r.text[:300]
+        if fmt == "csv":
+            rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))[1:]
+            assert {row[1] for row in rows} == parties
+
+
+@pytest.fixture(scope="module")
+def paged_client(engine):
+    """A client on an app whose compare view shows two parties a page, so the six voices of the seed corpus span
+    three pages."""
+    import copy
+
+    from fastapi.testclient import TestClient
+
+    from qa.web.app import create_app
+
+    paged = copy.copy(engine)
+    paged.settings = engine.settings.with_(compare_page=2)
+    with TestClient(create_app(paged.settings, paged)) as client:
+        yield client
+
+
+def test_side_by_side_view_pages_through_parties_like_the_list(paged_client):
+    seen = []
+    for page in (1, 2, 3):
+        r = paged_client.get("/compare", params={"q": NSA, "lang": "en", "page": page,
+                                                 "state": "China, France, Russian Federation, United Kingdom, "
+                                                          "United States, Sweden, Japan"})
+        comparison = r.context["comparison"]
+        assert comparison.side_by_side and comparison.total == 6
+        assert r.text.count('<section class="group') == len(r.context["groups"]) == 2
+        pager = re.search(r'<nav class="pager".*?</nav>', r.text, re.DOTALL)
+        assert pager and pager.group(0).count("<a href=") == 2 and f'aria-current="page">{page}<' in pager.group(0)
+        seen += [g.speaker for g in r.context["groups"]]
+    assert len(set(seen)) == 6
+
+
+@pytest.mark.parametrize("lang, line", [("en", "{n} more parties on the next pages; {a} of them address the question."),
+                                        ("zh", "后续页面还有 {n} 个发言方，其中 {a} 个论及此问题。")])
+def test_more_parties_line_counts_the_parties_left_and_how_many_of_them_address_the_question(paged_client, lang,
+                                                                                              line):
+    r = paged_client.get("/compare", params={"q": NSA, "lang": lang})
+    comparison = r.context["comparison"]
+    assert comparison.total > 2 and comparison.covered_total < comparison.total - 2
+    left = comparison.total - 2
+    expected = line.format(n=left, a=max(0, comparison.covered_total - 2))
+    assert f'<p class="more-parties">{expected}</p>' in r.text
+    later = [paged_client.get("/api/compare", params={"q": NSA, "per_page": 2, "page": p}).json()
+             for p in range(2, comparison.total // 2 + 2)]
+    assert sum(g["covered"] for page in later for g in page["groups"]) == max(0, comparison.covered_total - 2)
+
+
+def test_markdown_table_separates_a_partys_passages_with_a_line_break_and_escapes_their_text():
+    from qa.web.tables import Row, to_markdown
+
+    row = Row(1, "Ireland", "addressed", "irl-76", ("[para. 3] a <b>bold</b> | claim", "[para. 9] second"),
+              ("Ireland, para. 3", "Ireland, para. 9"), ("", ""))
+    line = to_markdown([row], "en", "q").decode().splitlines()[-1]
+    assert "a \\<b\\>bold\\</b\\> \\| claim <br> \\[para. 9\\] second" in line
+    assert "Ireland, para. 3 <br> Ireland, para. 9" in line and "\\<br\\>" not in line
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_compare_says_when_no_document_matches_the_filters_instead_of_counting_zero_parties(app_client, lang):
+    r = app_client.get("/compare", params={"q": NSA, "lang": lang, "date_from": "2090"})
+    assert r.status_code == 200 and r.context["comparison"].total == 0
+    t = translator(lang)
+    assert t("no_party_in_filters") in r.text
+    assert t("compare_summary", n=0, total=0) not in r.text and t("not_covered") not in r.text
+
+
+def test_compare_of_one_party_does_not_speak_of_the_others(app_client):
+    r = app_client.get("/compare", params={"q": NSA, "lang": "en", "state": "Sweden"})
+    assert r.context["comparison"].total == 1
+    assert "The one party in scope addresses the question." in r.text and "the others" not in r.text
+
+
+def test_a_page_past_the_last_says_so_and_links_to_the_last(app_client):
+    r = app_client.get("/compare", params={"q": NSA, "lang": "en", "page": "40"})
+    last = len(r.context["pages"])
+    assert r.status_code == 200 and not r.context["groups"]
+    assert f"Page 40 is past the last page, {last}." in r.text and f"Go to page {last}</a>" in r.text
+    docs = app_client.get("/documents", params={"lang": "zh", "page": "7"})
+    assert "第 7 页超出了最后一页（第 1 页）。" in docs.text and "转到第 1 页</a>" in docs.text
+
+
 def test_compare_without_question_explains_itself(app_client):
     r = app_client.get("/compare", params={"lang": "zh"})
     assert r.status_code == 200 and r.context["groups"] is None
@@ -261,6 +427,28 @@ def test_unknown_document_is_a_404_page_not_a_stack_trace(app_client):
     assert "No document" in r.text and "/documents" in r.text and "Traceback" not in r.text
     r = app_client.get("/documents/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
     assert r.status_code == 404 and "<script>alert(1)" not in r.text
+
+
+@pytest.mark.parametrize("path", ["/", "/compare"])
+def test_unknown_document_filter_suggests_the_closest_ids_and_links_to_the_documents_page(app_client, engine, path):
+    known = sorted(engine.documents)
+    typo = known[0][:-1] + "x"
+    r = app_client.get(path, params={"q": NSA, "doc": typo, "lang": "en"})
+    assert r.status_code == 400
+    message = r.context["error"]
+    assert message.startswith(f"No document has the id “{typo}”; the closest ids are {known[0]}")
+    assert len(message) < 300 and "qa documents" not in message
+    assert 'Find a document\'s id in the list of documents' in html.unescape(r.text) and 'href="/documents"' in r.text
+    zh = app_client.get(path, params={"q": NSA, "doc": typo, "lang": "zh"})
+    assert f"没有编号为“{typo}”的文件；最接近的编号是 {known[0]}" in zh.text
+
+
+def test_unknown_document_page_suggests_the_closest_ids_in_a_short_message(app_client, engine):
+    known = sorted(engine.documents)
+    r = app_client.get(f"/documents/{known[0]}x", params={"lang": "en"})
+    assert r.status_code == 404
+    assert f"No document has the id “{known[0]}x”; the closest ids are {known[0]}" in r.text
+    assert "qa documents" not in r.text and 'href="/documents">Find a document' in r.text
 
 
 def test_unknown_paragraph_label_in_a_document_link_is_a_404(app_client, engine):
@@ -433,3 +621,31 @@ def test_documents_page_pages_and_finds_documents(app_client, engine, monkeypatc
     assert len(r.context["rows"]) == 1
     r = app_client.get("/documents", params={"lang": "en", "find": "瑞典"})
     assert [row["doc"].id for row in r.context["rows"]] == ["sweden-2019"] and r.context["pages"] == []
+
+
+def test_documents_page_says_which_documents_it_shows_and_lists_them_by_submitter(app_client, monkeypatch):
+    import qa.web.pages
+
+    monkeypatch.setattr(qa.web.pages, "DOCS_PER_PAGE", 2)
+    first = app_client.get("/documents", params={"lang": "en"})
+    assert '<p class="count-line">1–2 of 5 documents</p>' in first.text
+    last = app_client.get("/documents", params={"lang": "zh", "page": "3"})
+    assert '<p class="count-line">共 5 份文件，显示第 5–5 份</p>' in last.text
+    found = app_client.get("/documents", params={"lang": "en", "find": "瑞典"})
+    assert "1–1 of the 1 documents matching “瑞典” (5 in all)" in found.text
+    none = app_client.get("/documents", params={"lang": "en", "find": "zzz"})
+    assert "No document of the 5 matches “zzz”." in none.text
+    listed = [row["speaker"] for page in ("1", "2", "3")
+              for row in app_client.get("/documents", params={"lang": "en", "page": page}).context["rows"]]
+    assert listed == sorted(listed, key=str.casefold) and len(listed) == 5
+
+
+def test_footer_api_link_opens_a_page_served_offline_listing_every_endpoint(app_client):
+    home = app_client.get("/", params={"lang": "en"})
+    link = re.search(r'<footer class="foot">.*?<a href="([^"]+)">JSON API</a>', home.text, re.DOTALL).group(1)
+    r = app_client.get(link)
+    assert r.status_code == 200 and r.template.name == "endpoints.html"
+    assert "cdn" not in r.text.lower() and "<script src=\"http" not in r.text
+    paths = {(e.method, e.path) for e in r.context["endpoints"]}
+    assert {("GET", "/api/ask"), ("GET", "/api/compare"), ("POST", "/api/export"), ("GET", "/healthz")} <= paths
+    assert "<code>GET /api/ask</code>" in r.text and 'href="/openapi.json"' in r.text

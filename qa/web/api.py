@@ -21,7 +21,16 @@ from qa.search.answer import PASSAGE_FIELDS, passage_json
 from qa.search.engine import MAX_PER_PAGE, Engine, Filters, validate_page
 from qa.settings import Settings
 from qa.text.scripts import DATE
-from qa.web.draft import DOCX_MEDIA_TYPE, MARKDOWN_MEDIA_TYPE, MAX_IDS, export, paragraph_lookup, resolve
+from qa.web.draft import (
+    DOCX_MEDIA_TYPE,
+    EXPORT_NAME,
+    MARKDOWN_MEDIA_TYPE,
+    MAX_IDS,
+    export,
+    paragraph_lookup,
+    resolve,
+)
+from qa.web.naming import corpus_label
 from qa.web.tables import TABLE_FORMATS, export_table
 
 router = APIRouter()
@@ -297,11 +306,11 @@ def api_document(request: Request, doc_id: str) -> Any:
 def api_export(request: Request, body: ExportRequest) -> Response:
     """Export paragraphs (by id) as Markdown or a Word document, each quotation followed by its citation."""
     items = resolve(body.ids, paragraph_lookup(engine_of(request)))
-    data = export(items, body.format, body.lang)
+    data = export(items, body.format, body.lang, corpus=corpus_label(request, body.lang))
     if body.format == "docx":
-        name, media = "npt-passages.docx", DOCX_MEDIA_TYPE
+        name, media = f"{EXPORT_NAME}.docx", DOCX_MEDIA_TYPE
     else:
-        name, media = "npt-passages.md", MARKDOWN_MEDIA_TYPE
+        name, media = f"{EXPORT_NAME}.md", MARKDOWN_MEDIA_TYPE
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -26,7 +26,15 @@ FORMATS = ("markdown", "docx")
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MARKDOWN_MEDIA_TYPE = "text/markdown; charset=utf-8"
 
-_TITLES = {"en": "Passages from NPT working papers", "zh": "《不扩散核武器条约》工作文件摘录"}
+_TITLES = {"en": "Passages from {name}", "zh": "{name}摘录"}
+_UNNAMED = {"en": "Passages from the documents", "zh": "文件摘录"}  # a corpus with no title and no meetings
+EXPORT_NAME = "passages"  # the downloaded file's name, whatever the corpus
+
+
+def export_title(lang: str, corpus: str = "") -> str:
+    """The export's heading: the corpus's own name (see `naming.corpus_name`) when it has one."""
+    lang = "zh" if lang == "zh" else "en"
+    return _TITLES[lang].format(name=corpus) if corpus else _UNNAMED[lang]
 _COMPILED = {"en": "Compiled {date}; {n} passages, quoted verbatim with their citations.",
              "zh": "{date}汇编；共 {n} 段，逐字引用并附出处。"}
 
@@ -112,11 +120,11 @@ def md_escape(text: str) -> str:
     return _MD_LINE_START.sub(_escape_line_start, _MD_SPECIAL.sub(r"\\\1", text))
 
 
-def to_markdown(items: Sequence[Quotation], lang: str = "en", today: date | None = None) -> str:
+def to_markdown(items: Sequence[Quotation], lang: str = "en", today: date | None = None, corpus: str = "") -> str:
     """A heading, then for each passage a block quotation of the whole paragraph and its citation below it."""
     lang = "zh" if lang == "zh" else "en"
     when = (today or date.today()).isoformat()
-    lines = [f"# {_TITLES[lang]}", "", _COMPILED[lang].format(date=when, n=len(items)), ""]
+    lines = [f"# {md_escape(export_title(lang, corpus))}", "", _COMPILED[lang].format(date=when, n=len(items)), ""]
     for i, q in enumerate(items, start=1):
         lines.append(f"## {i}. {md_escape(q.speaker)} — {md_escape(q.label)}")
         lines.append("")
@@ -154,7 +162,7 @@ def east_asian_font(style_or_run: Any, name: str) -> None:
     fonts.set(qn("w:eastAsia"), name)
 
 
-def to_docx(items: Sequence[Quotation], lang: str = "en", today: date | None = None) -> bytes:
+def to_docx(items: Sequence[Quotation], lang: str = "en", today: date | None = None, corpus: str = "") -> bytes:
     """The same content as `to_markdown`, as a Word document: quotations in the Quote style, citations below."""
     from docx import Document as WordDocument
     from docx.shared import Pt
@@ -162,12 +170,13 @@ def to_docx(items: Sequence[Quotation], lang: str = "en", today: date | None = N
     lang = "zh" if lang == "zh" else "en"
     when = (today or date.today()).isoformat()
     word = WordDocument()
-    word.core_properties.title = _TITLES[lang]
+    title = xml_text(export_title(lang, corpus))
+    word.core_properties.title = title
     word.core_properties.author = ""
     word.core_properties.language = "zh-CN" if lang == "zh" else "en"
     for name in ("Normal", "Quote", "Title", "Heading 2"):
         east_asian_font(word.styles[name], _CJK_FONT)
-    word.add_heading(_TITLES[lang], level=0)
+    word.add_heading(title, level=0)
     word.add_paragraph(_COMPILED[lang].format(date=when, n=len(items)))
     for i, q in enumerate(items, start=1):
         word.add_heading(f"{i}. {q.speaker} — {q.label}", level=2)
@@ -181,11 +190,12 @@ def to_docx(items: Sequence[Quotation], lang: str = "en", today: date | None = N
     return buf.getvalue()
 
 
-def export(items: Sequence[tuple[Paragraph, Document]], fmt: str, lang: str, today: date | None = None) -> bytes:
-    """Markdown (UTF-8) or .docx bytes for the resolved items."""
+def export(items: Sequence[tuple[Paragraph, Document]], fmt: str, lang: str, today: date | None = None,
+           corpus: str = "") -> bytes:
+    """Markdown (UTF-8) or .docx bytes for the resolved items, headed with the corpus's name (`corpus`)."""
     if fmt not in FORMATS:
         raise InputError(f"format = {fmt!r} is not supported; use one of {', '.join(FORMATS)}.")
     qs = quotations(items, lang)
     if fmt == "docx":
-        return to_docx(qs, lang, today)
-    return to_markdown(qs, lang, today).encode("utf-8")
+        return to_docx(qs, lang, today, corpus)
+    return to_markdown(qs, lang, today, corpus).encode("utf-8")

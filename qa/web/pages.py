@@ -8,8 +8,6 @@ only ever escaped by the templates (the answering sentence is three escaped piec
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -21,10 +19,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from qa import __version__
-from qa.documents.corpus import corpus_title
 from qa.documents.document import Document
 from qa.documents.paragraph import Paragraph
-from qa.errors import InputError, NotFound, QAError
+from qa.errors import NotFound, QAError
 from qa.parties.citation import (
     citation,
     meeting_in,
@@ -40,6 +37,15 @@ from qa.search.answer import Answer, Hit, reason_json
 from qa.search.engine import Engine, Filters, validate_k
 from qa.web.api import engine_of, settings_of
 from qa.web.i18n import COOKIE, EXAMPLES_ASK, EXAMPLES_COMPARE, LANGS, choose_language, translator
+from qa.web.messages import (
+    UnknownDocumentFilter,
+    check_input,
+    compare_summary,
+    not_addressed_message,
+    page_number,
+    unknown_document,
+)
+from qa.web.naming import corpus_label
 
 TEMPLATES_DIR = web_folder("templates")
 STATIC_DIR = web_folder("static")
@@ -84,6 +90,8 @@ class Card:
     citation_en: str
     citation_zh: str
     url: str
+    has_symbol: bool = True  # its kind of document carries a UN symbol (a debate statement does not)
+    text_lang: str = "zh-Hans"  # the HTML lang of the passage and its title: its document's language
     answers: bool = True  # the relevance judgement's verdict: False shows the card as "closest, does not answer"
     relevance: float | None = None
 
@@ -103,6 +111,12 @@ def split_text(text: str, span: tuple[int, int]) -> tuple[str, str, str]:
     return text[:start], text[start:end], text[end:]
 
 
+def html_lang(language: str) -> str:
+    """The HTML `lang` of text in a document's language: Chinese is marked as simplified script, so browsers
+    choose a Chinese font and full-width punctuation for it, and English text keeps Latin ones."""
+    return "zh-Hans" if language == "zh" else (language or "und")
+
+
 def card(p: Paragraph, d: Document, lang: str, span: tuple[int, int] = (0, 0), rank: int = 0) -> Card:
     before, answer, after = split_text(p.text, span)
     author = paragraph_author(d, p)
@@ -113,7 +127,8 @@ def card(p: Paragraph, d: Document, lang: str, span: tuple[int, int] = (0, 0), r
         submitters_shown=("、" if lang == "zh" else ", ").join(name_in(s, lang) for s in d.submitted_by),
         author_shown=name_in(author, lang) if author and author not in d.submitted_by else "", date=d.date,
         meeting=meeting_in(d, lang), symbol=d.symbol, citation_en=citation(d, p, "en"),
-        citation_zh=citation(d, p, "zh"), url=passage_url(p),
+        citation_zh=citation(d, p, "zh"), url=passage_url(p), text_lang=html_lang(d.language),
+        has_symbol=has_symbol(d),
     )
 
 
@@ -165,22 +180,6 @@ def filter_choices(documents: dict[str, Document], filters: Filters, lang: str, 
 # does not say "Symbol: not confirmed" on it.
 SYMBOL_KINDS = frozenset({"working paper", "national report", "report", "resolution", "draft resolution", "decision",
                           "note verbale", "letter", "conference room paper", "information document", ""})
-MEETINGS_NAMED = 2  # meetings named in the page title before "and N other meetings"
-
-
-def corpus_name(title: str, documents: Iterable[Document], lang: str) -> str:
-    """What the pages call the corpus: the title `qa init --title` gave it, else the meetings (their bodies, without
-    session and place) its documents come from, most documents first ('' when no document names a meeting)."""
-    if title:
-        return title
-    counts = Counter(re.split(r"[,，]", meeting_in(d, lang))[0].strip() for d in documents if d.meeting)
-    names = [name for name, _ in counts.most_common()]
-    if len(names) <= MEETINGS_NAMED + 1:
-        return "; ".join(names)
-    more = len(names) - MEETINGS_NAMED
-    return translator(lang)("brand_more_meetings", names="; ".join(names[:MEETINGS_NAMED]), n=more)
-
-
 @dataclass(frozen=True)
 class MetaRow:
     """One field of the document view's header: its label key, the value shown, and where it came from."""
@@ -188,6 +187,12 @@ class MetaRow:
     key: str
     value: str
     source: str  # 'read', 'derived', 'given', or '' when documents.json does not say
+
+
+def has_symbol(d: Document) -> bool:
+    """Whether to show a symbol field for the document: it has one, or its kind is one that carries one (so
+    "not confirmed" is said of a working paper without its symbol, never of a speech)."""
+    return bool(d.symbol) or d.kind in SYMBOL_KINDS
 
 
 def metadata_rows(d: Document, lang: str, speaker_shown: str, meeting: str) -> list[MetaRow]:
@@ -199,7 +204,7 @@ def metadata_rows(d: Document, lang: str, speaker_shown: str, meeting: str) -> l
     rows.append(MetaRow("date", d.date, d.source_of("date")))
     if d.meeting:
         rows.append(MetaRow("meeting", meeting, d.source_of("meeting")))
-    if d.symbol or d.kind in SYMBOL_KINDS:
+    if has_symbol(d):
         rows.append(MetaRow("symbol", d.symbol, d.source_of("symbol")))
     return rows
 
@@ -220,6 +225,8 @@ def install(app: FastAPI) -> None:
     templates = Jinja2Templates(env=env)
     templates.env.globals["version"] = __version__
     templates.env.globals["LANGS"] = LANGS
+    templates.env.globals["html_lang"] = html_lang
+    templates.env.globals["name_in"] = name_in
     templates.env.globals["reason_in"] = lambda reason, lang: reason_json(reason).get(lang, str(reason))
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
@@ -235,7 +242,7 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     lang = lang_of(request)
     other = "zh" if lang == "en" else "en"
     t = translator(lang)
-    corpus = brand_name(request, lang)
+    corpus = corpus_label(request, lang)
     base = {
         "lang": lang,
         "t": t,
@@ -253,21 +260,6 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     return response
 
 
-def brand_name(request: Request, lang: str) -> str:
-    """The corpus's name for the page title, worked out once per app and language (the corpus does not change
-    under a running server: a new one is a new index)."""
-    state = request.app.state
-    cache: dict[str, str] | None = getattr(state, "corpus_names", None)
-    if cache is None:
-        cache = state.corpus_names = {}
-    if lang not in cache:
-        eng = state.engine
-        if eng is None:
-            return ""
-        cache[lang] = corpus_name(corpus_title(eng.settings.corpus_dir), eng.documents.values(), lang)
-    return cache[lang]
-
-
 def render_error(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", {"status": status, "message": message}, status)
 
@@ -281,7 +273,7 @@ def search_view(request: Request, q: str, k: str, date_from: str, date_to: str,
     context: dict[str, Any] = {
         "q": q, "k": k, "filters": filters, "active": active_filters(filters),
         "choices": filter_choices(eng.documents, filters, lang, eng.speakers.groups()), "examples": examples,
-        "error": "",
+        "error": "", "error_documents": False,
     }
     return eng, lang, filters, context
 
@@ -289,30 +281,35 @@ def search_view(request: Request, q: str, k: str, date_from: str, date_to: str,
 @router.get("/")
 def ask_page(request: Request, q: str = "", k: str = "", date_from: str = "", date_to: str = "") -> Response:
     eng, lang, filters, context = search_view(request, q, k, date_from, date_to, EXAMPLES_ASK)
-    context.update(answer=None, cards=[])
+    context.update(answer=None, cards=[], not_addressed="")
     status = 200
     if "q" in request.query_params:
         try:
+            check_input(eng, q, k, filters, lang)
             answer: Answer = eng.ask(q, validate_k(k or None, eng.settings), filters)
         except QAError as e:
             context["error"], status = e.message, e.http_status
+            context["error_documents"] = isinstance(e, UnknownDocumentFilter)
         else:
             context["answer"] = answer
             context["cards"] = cards(answer.hits, lang)
+            context["not_addressed"] = not_addressed_message(eng, answer, lang)
     return render(request, "ask.html", context, status)
 
 
 @router.get("/compare")
 def compare_page(request: Request, q: str = "", k: str = "", date_from: str = "", date_to: str = "") -> Response:
     eng, lang, filters, context = search_view(request, q, k, date_from, date_to, EXAMPLES_COMPARE)
-    context.update(groups=None, comparison=None, pages=[], export_query="")
+    context.update(groups=None, comparison=None, pages=[], export_query="", summary="")
     status = 200
     if "q" in request.query_params:
         try:
-            page_no = _page_number(request.query_params.get("page", "1"))
+            page_no = page_number(request.query_params.get("page", "1"), lang)
+            check_input(eng, q, k, filters, lang)
             comparison = eng.compare(q, validate_k(k or COMPARE_K, eng.settings), filters, page_no)
         except QAError as e:
             context["error"], status = e.message, e.http_status
+            context["error_documents"] = isinstance(e, UnknownDocumentFilter)
         else:
             context["comparison"] = comparison
             context["groups"] = [
@@ -321,40 +318,50 @@ def compare_page(request: Request, q: str = "", k: str = "", date_from: str = ""
                           cards=cards(g.hits, lang))
                 for g in comparison.groups
             ]
+            context["summary"] = compare_summary(comparison, translator(lang))
             pages = max(1, -(-comparison.total // comparison.per_page))
             context["pages"] = [(n, with_params(request, page=str(n))) for n in range(1, pages + 1)]
-            context["export_query"] = urlencode([(k_, v) for k_, v in request.query_params.multi_items()
-                                                 if k_ not in ("page", "lang")])
+            context["export_query"] = export_query(q, k, filters)
     return render(request, "compare.html", context, status)
 
 
-def _page_number(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise InputError(f"page = {value[:20]!r} is not a whole number; pages count from 1.") from None
-    if n < 1:
-        raise InputError(f"page = {n}: pages count from 1.")
-    return n
+def export_query(q: str, k: str, filters: Filters) -> str:
+    """The compare page's filters as /api/compare/export takes them: one `state=` or `doc=` per name, since the
+    API (like /api/compare) reads each value as one name, while the page's field splits "Ireland, Austria"."""
+    params = [("q", q)] + ([("k", k)] if k else []) + [("state", s) for s in filters.states]
+    params += [("doc", d) for d in filters.docs]
+    params += [(key, value) for key, value in (("date_from", filters.date_from), ("date_to", filters.date_to)) if value]
+    return urlencode(params)
 
 
 @router.get("/documents")
 def documents_page(request: Request, find: str = "", page: str = "1") -> Response:
-    """The documents, a page at a time, optionally those whose id, title, symbol or speaker contain `find`."""
+    """The documents, a page at a time, optionally those whose id, title, symbol or speaker contain `find`.
+
+    Listed by submitter in English alphabetical order (the UN's own order of states), then title and date, so a
+    reader finds a state where they expect it rather than in the order of the ids' ISO codes."""
     eng = engine_of(request)
     lang = lang_of(request)
     needle = find.strip().lower()
-    docs = [d for d in sorted(eng.documents.values(), key=lambda d: (d.date, d.id))
+    docs = [d for d in sorted(eng.documents.values(), key=document_order)
             if not needle or needle in " ".join((d.id, d.title, d.title_en, d.symbol, speaker(d), speaker(d, None, "zh")
                                                  )).lower()]
-    page_no = _page_number(page)
+    page_no = page_number(page, lang)
     pages = max(1, -(-len(docs) // DOCS_PER_PAGE))
     shown = docs[(page_no - 1) * DOCS_PER_PAGE: page_no * DOCS_PER_PAGE]
     rows = [{"doc": d, "speaker": speaker(d, None, lang), "meeting": meeting_in(d, lang),
-             "paragraphs": len(eng.store.searchable(d.id)), "citation": citation(d, None, lang)} for d in shown]
+             "paragraphs": len(eng.store.searchable(d.id)), "citation": citation(d, None, lang),
+             "has_symbol": has_symbol(d)} for d in shown]
     links = [(n, with_params(request, page=str(n))) for n in range(1, pages + 1)] if pages > 1 else []
+    first = (page_no - 1) * DOCS_PER_PAGE + 1
     return render(request, "documents.html", {"rows": rows, "find": find, "total": len(docs), "page": page_no,
-                                              "pages": links, "all": len(eng.documents)})
+                                              "pages": links, "all": len(eng.documents), "first": first,
+                                              "last": first + len(shown) - 1, "last_page": pages,
+                                              "last_url": with_params(request, page=str(pages))})
+
+
+def document_order(d: Document) -> tuple[str, str, str, str]:
+    return (speaker(d).casefold(), (d.title_en or d.title).casefold(), d.date, d.id)
 
 
 @router.get("/documents/{doc_id}")
@@ -363,7 +370,7 @@ def document_page(request: Request, doc_id: str, hl: str = "") -> Response:
     lang = lang_of(request)
     d = eng.documents.get(doc_id)
     if d is None:
-        raise NotFound(f"No document {doc_id[:100]!r}; the list of documents is at /documents.")
+        raise NotFound(unknown_document(doc_id, eng.documents, lang))
     paragraphs = eng.all_paragraphs(doc_id)
     if hl and not any(p.label == hl for p in paragraphs):
         raise NotFound(f"Document {doc_id!r} has no paragraph {hl[:40]!r}; open /documents/{doc_id} to browse it.")
@@ -374,6 +381,33 @@ def document_page(request: Request, doc_id: str, hl: str = "") -> Response:
                "meta": metadata_rows(d, lang, who, meeting_in(d, lang)), "recorded": not d.metadata_source,
                "searchable": sum(1 for p in paragraphs if p.searchable)}
     return render(request, "document.html", context)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One operation of the JSON API as the endpoints page lists it."""
+
+    method: str
+    path: str
+    summary: str
+    parameters: tuple[tuple[str, str], ...]  # (name, description)
+
+
+def endpoints(schema: dict[str, Any]) -> list[Endpoint]:
+    """The API's operations from its OpenAPI schema, in the schema's order."""
+    out = []
+    for path, operations in schema.get("paths", {}).items():
+        for method, op in operations.items():
+            params = tuple((str(p.get("name", "")), str(p.get("description", ""))) for p in op.get("parameters", []))
+            out.append(Endpoint(method.upper(), path, str(op.get("description") or op.get("summary") or ""), params))
+    return out
+
+
+@router.get("/endpoints")
+def api_docs_page(request: Request) -> Response:
+    """The JSON API's endpoints, served from this app: Swagger UI at /docs loads its script from a CDN and is
+    blank offline, this page is not."""
+    return render(request, "endpoints.html", {"endpoints": endpoints(request.app.openapi())})
 
 
 @router.get("/basket")

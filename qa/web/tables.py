@@ -72,8 +72,10 @@ def to_markdown(table: Sequence[Row], lang: str, question: str, today: date | No
     lines = [f"# {md_escape(_TITLE[lang].format(q=question))}", "", (today or date.today()).isoformat(), "",
              "| " + " | ".join(_HEADERS[lang][:3] + _HEADERS[lang][4:6]) + " |", "|---" * 5 + "|"]
     for r in table:
-        cells = [str(r.rank), r.party, r.answers, " <br> ".join(r.passages), " <br> ".join(r.citations)]
-        lines.append("| " + " | ".join(md_escape(c).replace("\n", " ") for c in cells) + " |")
+        # each piece is escaped before the pieces are joined, so the <br> between passages stays a line break
+        cells = [md_escape(str(r.rank)), md_escape(r.party), md_escape(r.answers),
+                 " <br> ".join(md_escape(p) for p in r.passages), " <br> ".join(md_escape(c) for c in r.citations)]
+        lines.append("| " + " | ".join(c.replace("\n", " ") for c in cells) + " |")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

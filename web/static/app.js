@@ -55,6 +55,7 @@
       citation_en: el.getAttribute("data-citation-en") || "",
       citation_zh: el.getAttribute("data-citation-zh") || "",
       url: el.getAttribute("data-url") || "",
+      lang: el.getAttribute("data-lang") || "",
       text: text ? text.textContent : ""
     };
   }
@@ -147,7 +148,8 @@
       head.appendChild(tools);
       var text = document.createElement("p");
       text.className = "b-text";
-      text.lang = "zh-Hans";
+      // the passage's own language (items saved before it was recorded were all Chinese)
+      text.lang = typeof p.lang === "string" && /^[a-zA-Z-]{2,12}$/.test(p.lang) ? p.lang : "zh-Hans";
       text.textContent = p.text || "";
       var cite = document.createElement("p");
       cite.className = "b-cite";
@@ -188,9 +190,9 @@
           document.getElementById("export-preview").textContent = text;
           document.getElementById("export-out").hidden = false;
         });
-        download(blob, "npt-passages.md");
+        download(blob, "passages.md");  // as the API names it (draft.EXPORT_NAME)
       } else {
-        download(blob, "npt-passages.docx");
+        download(blob, "passages.docx");
       }
     }).catch(function (e) { toast(msg("export-failed", { message: e.message })); });
   }
