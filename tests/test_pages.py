@@ -649,3 +649,11 @@ def test_footer_api_link_opens_a_page_served_offline_listing_every_endpoint(app_
     paths = {(e.method, e.path) for e in r.context["endpoints"]}
     assert {("GET", "/api/ask"), ("GET", "/api/compare"), ("POST", "/api/export"), ("GET", "/healthz")} <= paths
     assert "<code>GET /api/ask</code>" in r.text and 'href="/openapi.json"' in r.text
+
+
+@pytest.mark.parametrize(("lang", "said"), [("en", "No document of Sweden is in this collection"),
+                                            ("zh", "本资料库中没有瑞典的文件")])
+def test_compare_says_which_filtered_party_has_no_document_here(statements_client, lang: str, said: str) -> None:
+    r = statements_client.get("/compare", params={"q": "Treaty on the Prohibition of Nuclear Weapons",
+                                                  "state": "Ireland,Sweden", "lang": lang})
+    assert r.status_code == 200 and said in r.text

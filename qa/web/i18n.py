@@ -129,6 +129,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                                 "范围内唯一的发言方未论及这一问题。"),
     "no_party_in_filters": ("No document matches the filters, so there is no party to compare: change or clear them.",
                             "没有符合筛选条件的文件，因此没有可比较的发言方：请修改或清除筛选条件。"),
+    "without_documents": ("No document of {names} is in this collection, so they are not compared.",
+                          "本资料库中没有{names}的文件，因此未列入比较。"),
     "page_past_last": ("Page {n} is past the last page, {last}.", "第 {n} 页超出了最后一页（第 {last} 页）。"),
     "go_to_page": ("Go to page {n}", "转到第 {n} 页"),
     "export_table": ("Export the table", "导出表格"),

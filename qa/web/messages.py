@@ -12,7 +12,7 @@ from qa.parties.citation import name_in
 from qa.search.answer import Answer
 from qa.search.compare import Comparison
 from qa.search.engine import Engine, Filters
-from qa.search.query import asked_of
+from qa.search.query import asked_parties
 from qa.search.relevance import not_addressed
 from qa.text.scripts import is_date
 from qa.web.i18n import EXAMPLES_ASK, translator
@@ -87,7 +87,7 @@ def not_addressed_message(eng: Engine, answer: Answer, lang: str) -> str:
     writes it in the question's), from the same parties the engine found the question asking about."""
     if not answer.addressed_by:
         return ""
-    asked = asked_of(answer.query, eng.speakers)
+    asked = tuple(name for _, name in asked_parties(answer.query, eng.speakers))
     if not asked:
         return answer.message
     return not_addressed(asked, [name_in(n, lang) for n in answer.addressed_by], lang)

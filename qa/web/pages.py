@@ -24,6 +24,7 @@ from qa.documents.paragraph import Paragraph
 from qa.errors import NotFound, QAError
 from qa.parties.citation import (
     citation,
+    join_names,
     meeting_in,
     name_in,
     paragraph_author,
@@ -227,6 +228,7 @@ def install(app: FastAPI) -> None:
     templates.env.globals["LANGS"] = LANGS
     templates.env.globals["html_lang"] = html_lang
     templates.env.globals["name_in"] = name_in
+    templates.env.globals["join_names"] = join_names
     templates.env.globals["reason_in"] = lambda reason, lang: reason_json(reason).get(lang, str(reason))
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
