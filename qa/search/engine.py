@@ -292,9 +292,8 @@ class Engine:
     def rank_within(self, query: Query, whole: Ranking, scope: Filter) -> Ranking:
         """The ranking under `scope`, a narrowing to the parties the question asks about of the filter `whole`
         was ranked under: their passages in the order `whole` gives them (a party's own best passage is the one
-        that ranks best against everyone's), then the rest of their passages as the narrowed search ranks them.
-        A group that speaks in its own right ("What did the European Union say …") comes before its members: a
-        member's statement is not the group's."""
+        that ranks best against everyone's), then the rest as the narrowed search ranks them; a group that speaks
+        in its own right (the European Union) before its members, whose statements are not the group's."""
         narrowed = self.rank(query, scope, self.ranking.candidates)
         if not narrowed.fused:
             return narrowed
