@@ -509,3 +509,19 @@ def test_list_that_starts_at_a_line_start_is_split_into_items() -> None:
             "13. The Government considers that the Conference should adopt a programme of\n"
             "work and begin negotiations on a treaty banning nuclear weapons without delay.\n")
     assert [p.label for p in paragraphs("d", text) if p.searchable] == ["11", "11.i", "11.ii", "11.iii", "12", "13"]
+
+
+def test_a_verbatim_records_note_on_the_speakers_language_is_neither_a_heading_nor_the_speakers_text() -> None:
+    text = ("We thank the President for his leadership. That appeal is very special for us all.\n"
+            "(spoke in Russian)\n"
+            "“That could lead to the collapse of the entire architecture of international relations. Then we would "
+            "indeed be left with no rules beyond might is right.”\n"
+            "(spoke in Ukrainian; English interpretation provided by the delegation)\n"
+            "I spoke in Russian because I was quoting a statement delivered in Munich in 2007.\n")
+    ps = paragraphs("d", text)
+    assert {p.text for p in ps if p.kind == "boilerplate"} == {
+        "(spoke in Russian)", "(spoke in Ukrainian; English interpretation provided by the delegation)"}
+    assert all("spoke in Ukrainian" not in p.text for p in ps if p.searchable)
+    assert _section_of(text, "“That could") == "" and _section_of(text, "I spoke in Russian") == ""
+    zh = "我们感谢主席。\n（以法语发言）\n我们支持这项倡议。\n"
+    assert [p.text for p in paragraphs("d", zh) if p.kind == "boilerplate"] == ["（以法语发言）"]

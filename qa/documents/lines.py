@@ -62,6 +62,10 @@ _COVER = [
     re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月[^，。]*日[^，。]*[，,]\s*\S{1,8}$"),  # "2019 年 4 月 29 日至 5 月 10 日，纽约"
     re.compile(r"^第[一二三四五六七八九十]+届会议$"),
     re.compile(r"^©"),
+    # a verbatim record's note on the language a speaker used ("(spoke in Russian)", "（以法语发言）"): the
+    # record's, not the speaker's words, and no heading of what follows
+    re.compile(r"^\((?:spoke|speaking) in [A-Z][a-z]+\b[^()]*\)$"),
+    re.compile(r"^[（(]以\S{1,8}语发言[^（）()]*[）)]$"),
 ]
 # The header block of a UN document: symbol, distribution, date, language, session, agenda item, place and
 # dates of the meeting, and the line that says who submitted it.
