@@ -233,3 +233,17 @@ def test_basket_marks_an_english_passage_as_english(chromium, statements_server)
             page.click("#export-md")
         assert info.value.suggested_filename == "passages.md"  # not npt-passages.md, whatever the corpus
         assert errors == []
+
+
+def test_the_party_filter_suggests_a_further_party_after_the_ones_typed(chromium, statements_server):
+    with browser_page(chromium, "en") as (page, errors):
+        page.goto(statements_server + "/compare?lang=en")
+        page.locator("details.filters summary").click()  # the filters start folded
+        box = page.locator("input[name=state]").first
+        box.fill("Ireland, Aus")  # fill fires the input event, as typing does
+        values = page.locator("#state-choices option").evaluate_all("os => os.map(o => o.value)")
+        assert "Ireland, Austria" in values and all(v.startswith("Ireland, ") for v in values)
+        box.fill("Fij")
+        values = page.locator("#state-choices option").evaluate_all("os => os.map(o => o.value)")
+        assert "Fiji" in values and not any(v.startswith("Ireland, ") for v in values)
+        assert errors == []

@@ -222,8 +222,31 @@
     document.getElementById("basket-clear").addEventListener("click", function () { save([]); renderBasket(); });
   }
 
+  // Several parties in one box: a suggestion completes the name being typed after the comma and keeps the
+  // names before it (a plain datalist would replace the whole box with the one name picked).
+  function initPartyChoices() {
+    document.querySelectorAll("input[list]").forEach(function (input) {
+      var list = document.getElementById(input.getAttribute("list"));
+      if (!list) return;
+      var choices = Array.prototype.map.call(list.options, function (o) { return [o.value, o.textContent]; });
+      input.addEventListener("input", function () {
+        var cut = input.value.lastIndexOf(",");
+        var head = cut < 0 ? "" : input.value.slice(0, cut + 1).trim() + " ";
+        if (list.getAttribute("data-head") === head) return;
+        list.setAttribute("data-head", head);
+        list.replaceChildren.apply(list, choices.map(function (c) {
+          var o = document.createElement("option");
+          o.value = head + c[0];
+          o.textContent = c[1];
+          return o;
+        }));
+      });
+    });
+  }
+
   function init() {
     updateCount(load());
+    initPartyChoices();
     document.querySelectorAll("button[data-action='add']").forEach(function (b) {
       var host = b.closest("[data-id]");
       if (host && has(host.getAttribute("data-id"))) markAdded(b);
