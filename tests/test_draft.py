@@ -115,3 +115,9 @@ def test_export_is_headed_with_the_corpus_name_it_is_given():
     assert export(items, "markdown", "zh", TODAY, corpus="联合国大会").decode().startswith("# 联合国大会摘录\n")
     word = WordDocument(io.BytesIO(export(items, "docx", "en", TODAY, corpus="My *corpus*")))
     assert word.core_properties.title == "Passages from My *corpus*"
+
+
+def test_docx_export_of_a_corpus_with_a_long_name_keeps_it_in_the_heading():
+    name = "; ".join(["Preparatory Committee for the 2020 NPT Review Conference"] * 5)  # several meetings
+    word = WordDocument(io.BytesIO(export(resolve(["sweden-2019:12"], LOOKUP), "docx", "en", TODAY, corpus=name)))
+    assert len(word.core_properties.title) <= 255 and word.paragraphs[0].text == f"Passages from {name}"

@@ -171,7 +171,8 @@ def to_docx(items: Sequence[Quotation], lang: str = "en", today: date | None = N
     when = (today or date.today()).isoformat()
     word = WordDocument()
     title = xml_text(export_title(lang, corpus))
-    word.core_properties.title = title
+    # Word's document properties hold at most 255 characters; the heading below keeps the whole title
+    word.core_properties.title = title if len(title) <= 255 else title[:254] + "…"
     word.core_properties.author = ""
     word.core_properties.language = "zh-CN" if lang == "zh" else "en"
     for name in ("Normal", "Quote", "Title", "Heading 2"):
