@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 
 def _backwards(query: Any) -> bool:
-    """A date range that runs backwards: a 400 by a rule between two fields, which a schema cannot state."""
+    """A date range that runs backwards: valid by the schema, answered with no passages and a message saying so."""
     start, end = str((query or {}).get("date_from") or ""), str((query or {}).get("date_to") or "")
     return bool(start and end and start[:len(end)] > end[:len(start)])
 
@@ -41,10 +41,8 @@ def _fuzz(operation: Any, seen: dict[int, int]) -> None:
         response = case.call()
         seen[response.status_code] = seen.get(response.status_code, 0) + 1
         assert response.status_code < 500, (case.path, case.query, case.body, response.text[:300])
-        if _backwards(case.query) and response.status_code == 400:
+        if _backwards(case.query) and case.path == "/api/ask":
             assert "is after date_to" in response.text, response.text[:300]
-            case.validate_response(response, checks=[c for c in CHECKS if c is not checks.positive_data_acceptance])
-            return
         case.validate_response(response, checks=CHECKS)
 
     run()

@@ -172,7 +172,9 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
         click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
     color = sys.stdout.isatty()
-    if not answer["covered"]:
+    if not answer["results"] and answer["message"]:
+        click.echo(answer["message"])  # nothing to search under these filters: say why, not "not covered"
+    elif not answer["covered"]:
         click.echo(click.style("Not covered: ", bold=True) + answer["message"])
     elif answer["results"] and not answer.get("answered", True):
         click.echo(click.style("The relevance judgement marks none of these passages as answering the question.", dim=True))

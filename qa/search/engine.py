@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -154,9 +154,6 @@ def validate_filters(filters: Filters, documents: dict[str, Document], speakers:
     for name, value in (("date_from", filters.date_from), ("date_to", filters.date_to)):
         if value and not is_date(value):
             raise InputError(f"{name} = {value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD.")
-    start, end = filters.date_from, filters.date_to
-    if start and end and start[:len(end)] > end[:len(start)]:  # '2014-05' to '2014' is May to December
-        raise InputError(f"date_from = {start!r} is after date_to = {end!r}: no date lies between them; swap them.")
     return Filter(frozenset(filters.docs) if filters.docs else None,
                   frozenset(states) if filters.states else None, filters.date_from, filters.date_to)
 
@@ -259,8 +256,9 @@ class Engine:
         where = validate_filters(filters, self.documents, self.speakers)
         named = bool(filters.states)
         absent = tuple(s for s in filters.states if not self.speakers.resolve(s))
-        return compare(self, self.analyse(q), where, per_party, page, per_page or self.settings.compare_page,
-                       named, absent)
+        comparison = compare(self, self.analyse(q), where, per_party, page, per_page or self.settings.compare_page,
+                             named, absent)
+        return replace(comparison, message=why) if (why := backwards(where)) else comparison
 
     # -- the stages --
 
@@ -274,8 +272,8 @@ class Engine:
         ranking = self.rank_within(query, whole, scope) if scope is not where else whole
         if not ranking.fused:
             why = ("The collection has no documents yet: add some with `qa add`." if not self.documents
-                   else f"{asked_names(query.asked_as, 'en')} has no passages under these filters." if scope is not where
-                   else "No paragraphs match the filters.")
+                   else backwards(where) or (f"{asked_names(query.asked_as, 'en')} has no passages under these "
+                                             "filters." if scope is not where else "No paragraphs match the filters."))
             return Answer(query.text, (), False, query.language, why)
         fused, judged = self.judged_head(query, ranking)
         if self.ranking.interleave_named and len(query.parties) > 1 and query.compare:
@@ -364,6 +362,15 @@ class Engine:
         """Which of the parties the question names a paragraph speaks for ('' for none)."""
         own = speaks_for(self.documents[p.doc], p)
         return "|".join(str(i) for i, names in enumerate(query.parties) if own & names)
+
+
+def backwards(where: Filter) -> str:
+    """Why no document can match a date range that runs backwards, '' when it does not. Not a 400: the request
+    is valid by the API's schema, which cannot state a rule between two fields; the answer says what to fix."""
+    start, end = where.date_from, where.date_to
+    if start and end and start[:len(end)] > end[:len(start)]:  # '2014-05' to '2014' is May to December
+        return f"date_from = {start!r} is after date_to = {end!r}: no date lies between them; swap them."
+    return ""
 
 
 def themselves_first(said: Sequence[tuple[tuple[str, float], AbstractSet[str]]], themselves: frozenset[str],

@@ -181,7 +181,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 # declared in the schema so that what the schema allows the server accepts. They are declared, not enforced by
 # FastAPI: the server's own checks answer with their own messages. A question has a letter or digit of any
 # script (`[^\W_]`, Python's `str.isalnum`), so not only punctuation or whitespace, and no NUL byte. A date range
-# that runs backwards (date_from after date_to) is a 400 too, a rule between two fields the schema cannot state.
+# that runs backwards (date_from after date_to) is not a 400, since the schema cannot state a rule between two
+# fields: it is answered with no passages and a message that says so (`engine.backwards`).
 DEFAULTS = Settings()
 QUESTION_RULES = {"minLength": 1, "maxLength": DEFAULTS.max_question_chars,
                   "pattern": "^[^\\x00]*[^\\W_][^\\x00]*$"}
