@@ -254,10 +254,9 @@ class Engine:
         q = validate_question(question, self.settings)
         per_party = validate_k(per_party, self.settings)
         where = validate_filters(filters, self.documents, self.speakers)
-        named = bool(filters.states)
-        absent = tuple(s for s in filters.states if not self.speakers.resolve(s))
+        absent = tuple(s for s in filters.states if not self.speakers.resolve(s))  # named, but no documents here
         comparison = compare(self, self.analyse(q), where, per_party, page, per_page or self.settings.compare_page,
-                             named, absent)
+                             bool(filters.states), absent)
         return replace(comparison, message=why) if (why := backwards(where)) else comparison
 
     # -- the stages --
