@@ -14,10 +14,16 @@ from qa.cli.main import cli
 from qa.errors import CorpusError
 from qa.parties.speakers import Speakers
 from qa.search.evaluate import Topic, score_topic
-from qa.search.query import asked_of
+from qa.search.query import asked_parties
 from qa.search.relevance import FEATURES, RelevanceModel, fit, load_model, not_addressed, reorder
 from qa.search.units import compound_parts, passage_tokens, topic_units
 from qa.store.base import ALL
+
+
+def asked_of(question: str, speakers: Speakers) -> tuple[frozenset[str], ...]:
+    """The corpus's names of each party the question asks about as the speaker."""
+    return tuple(names for names, _ in asked_parties(question, speakers))
+
 
 TPNW_EN = "What did {} say about the Treaty on the Prohibition of Nuclear Weapons?"
 TPNW_ZH = "{}对《禁止核武器条约》说了什么？"

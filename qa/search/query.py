@@ -214,12 +214,6 @@ _SPEECH_ZH = re.compile(r"说|表示|讲|谈|提出|主张|认为|立场|看法|
                         r"宣布|声明|指出|警告|支持|反对|提议|希望|要求")
 
 
-def asked_of(question: str, speakers: Speakers) -> tuple[frozenset[str], ...]:
-    """The parties a question asks about as the ones speaking, each as the corpus's names for it (see
-    `asked_parties`)."""
-    return tuple(names for names, _ in asked_parties(question, speakers))
-
-
 def asked_parties(question: str, speakers: Speakers) -> tuple[tuple[frozenset[str], str], ...]:
     """The parties a question asks about as the ones speaking ("What did Ireland say about the TPNW?",
     "Ireland's position on …", "according to Ireland", "爱尔兰对《禁核条约》说了什么？", "爱尔兰的立场"):
