@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from qa.documents.document import Document
-from qa.errors import InputError
 from qa.parties.citation import paragraph_author, speaker
 from qa.search.answer import Hit, Why, reason_json
 from qa.search.coverage import NOT_COVERED, verdict
@@ -81,8 +80,6 @@ def compare(engine: Engine, query: Query, where: Filter, per_party: int, page: i
     passages, and a party none of whose passages reached the candidates is reported as not addressing it, so
     the answer accounts for every party of the corpus (or of the filter: one it names that has no document
     here is listed in `without_documents`)."""
-    if page < 1 or not 1 <= per_page <= 200:
-        raise InputError(f"page = {page}, per_page = {per_page}: pages count from 1 and hold 1 to 200 parties.")
     side_by_side = named_by_filter or bool(query.asked)
     if query.asked and not named_by_filter:
         where = where.narrowed(frozenset().union(*query.asked))

@@ -254,9 +254,9 @@ class Engine:
         q = validate_question(question, self.settings)
         per_party = validate_k(per_party, self.settings)
         where = validate_filters(filters, self.documents, self.speakers)
+        page, per_page = validate_page(page, per_page, self.settings)
         absent = tuple(s for s in filters.states if not self.speakers.resolve(s))  # named, but no documents here
-        comparison = compare(self, self.analyse(q), where, per_party, page, per_page or self.settings.compare_page,
-                             bool(filters.states), absent)
+        comparison = compare(self, self.analyse(q), where, per_party, page, per_page, bool(filters.states), absent)
         return replace(comparison, message=why) if (why := backwards(where)) else comparison
 
     # -- the stages --

@@ -18,7 +18,7 @@ from qa.cli.handoff import index_id
 from qa.errors import NotFound, QAError
 from qa.parties.citation import citation, speaker
 from qa.search.answer import PASSAGE_FIELDS, passage_json
-from qa.search.engine import MAX_PER_PAGE, Engine, Filters, validate_page
+from qa.search.engine import MAX_PER_PAGE, Engine, Filters
 from qa.settings import Settings
 from qa.text.scripts import DATE
 from qa.web.draft import (
@@ -243,7 +243,6 @@ def api_compare(
 ) -> Any:
     """What each state, group or body said on the question: one search, grouped by party, best answer first."""
     filters = Filters(tuple(state), tuple(doc), date_from, date_to)
-    page, per_page = validate_page(page, per_page, settings_of(request))  # per_page=0 is no default
     return engine_of(request).compare(q, k, filters, page, per_page).to_json()
 
 
