@@ -97,3 +97,14 @@ def test_an_english_quoted_term_is_looked_for_in_chinese_papers_by_its_translati
     assert covered(present, engine.store, ONLY_TERMS_AND_NAMES)
     untranslatable = engine.analyse('What do the papers say about "small modular reactors"?')
     assert covered(untranslatable, engine.store, ONLY_TERMS_AND_NAMES)  # the corpus cannot tell: not refused
+
+
+
+def test_a_demonym_counts_as_its_country_so_a_question_about_swiss_law_is_not_refused(statements_engine) -> None:
+    """No statement of the six writes "Ukrainian", but one names Ukraine (CC-CEDICT: 乌克兰人); none names
+    Switzerland, so "Swiss" still refuses."""
+    ukrainian = statements_engine.analyse("What is said about Ukrainian sovereignty?")
+    swiss = statements_engine.analyse("What is said about Swiss sovereignty?")
+    assert ukrainian.names == (("Ukrainian", "en"),) and swiss.names == (("Swiss", "en"),)
+    assert covered(ukrainian, statements_engine.store, ONLY_TERMS_AND_NAMES)
+    assert verdict(swiss, statements_engine.store, ONLY_TERMS_AND_NAMES) == "No document mentions Swiss."

@@ -23,7 +23,7 @@ from qa.search.answer_type import states_answer
 from qa.search.query import Query
 from qa.store.base import Ranked, Store
 from qa.text.analyzers import normalise, tokenize
-from qa.text.cedict import cedict, english_for, translate_phrase
+from qa.text.cedict import STOP_STEMS, cedict, english_for, translate_phrase
 from qa.text.english import STOPWORDS, WORD, stem
 from qa.text.scripts import has_han
 from qa.text.terminology import CONCEPT
@@ -81,13 +81,30 @@ def mentions(name: str, language: str, store: Store, languages: Mapping[str, int
     """Whether the corpus mentions a proper name: in paragraphs of its language, or (a Chinese name in a corpus
     with English text) by its CC-CEDICT translation. None when the corpus cannot tell (no text to check)."""
     if language == "en":
-        return store.count_matching(content_stems(name)) > 0 if languages.get("en") else None
+        if not languages.get("en"):
+            return None
+        return any(store.count_matching(words) > 0 for words in (content_stems(name), *country_of(name)))
     found = mentioned(name, store) if languages.get("zh") else None
     if not found and languages.get("en"):
         english = [w for w, s in english_for(name, cedict()) if s >= 0.99]
         if english:
             return any(store.document_frequency(w) > 0 for w in english)
     return found
+
+
+def country_of(word: str) -> list[list[str]]:
+    """The country an English demonym names, as the English stems of each way of writing it ("Swiss" is
+    Switzerland, "Dutch" Holland or the Netherlands): the word's CC-CEDICT translation is the country's Chinese
+    name and 人, 语 or 族 (瑞士人, 荷兰语), and that name's first sense is the country. So a question about
+    "Swiss law" is not refused for want of the word "Swiss" in Switzerland's report."""
+    out = []
+    for chinese, score in translate_phrase((stem(word),), cedict()):
+        if score >= 0.5 and len(chinese) > 2 and chinese[-1] in "人语族":
+            for sense in cedict().by_chinese.get(chinese[:-1], ()):
+                words = [w for w in sense.stems if w not in STOP_STEMS]
+                if sense.order == 0 and words and words not in out:
+                    out.append(words)
+    return out
 
 
 def mentions_term(term: str, store: Store, languages: Mapping[str, int]) -> bool | None:
