@@ -179,3 +179,14 @@ def passage_url(p: Paragraph) -> str:
 
 def document_url(doc_id: str) -> str:
     return f"/documents/{doc_id}"
+
+
+def shared_note(doc: Document, p: Paragraph, others: Sequence[tuple[Paragraph, Document]], lang: str = "en") -> str:
+    """What a citation adds when other parties' documents carry the same text (`search.shared_text`): where,
+    and that the words are quoted, not necessarily the citing party's own; '' when none do."""
+    if not others:
+        return ""
+    places = ("；" if lang == "zh" else "; ").join(f"{speaker(od, op, lang)}, {where(op, lang)}" for op, od in others)
+    if lang == "zh":
+        return f"相同文字亦见于{places}：系引用的文字，不一定是{speaker(doc, p, 'zh')}自己的措辞。"
+    return f"The same text is in {places}: a quoted text, not necessarily {speaker(doc, p)}'s own words."

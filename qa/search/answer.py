@@ -81,6 +81,8 @@ class Hit:
     channels: dict[str, float] = field(default_factory=dict, compare=False)  # rank in each channel, dense cosine
     relevance: float | None = None  # the judgement's probability that the passage answers (None: not judged)
     answers: bool = True  # the judgement's verdict: False shows the passage as "closest, does not answer"
+    # other parties' paragraphs with the same text (`shared_text`): quoted words, not necessarily this party's
+    also_in: tuple[tuple[Paragraph, Document], ...] = field(default=(), compare=False)
 
     @property
     def answer(self) -> str:
@@ -95,7 +97,15 @@ class Hit:
         return {"rank": self.rank, "score": round(float(self.score), 6),
                 **passage_json(self.paragraph, self.document, self.answer_span), "channels": dict(self.channels),
                 "answers": self.answers,
-                "relevance": None if self.relevance is None else round(float(self.relevance), 4)}
+                "relevance": None if self.relevance is None else round(float(self.relevance), 4),
+                "also_in": [shared_json(p, d) for p, d in self.also_in]}
+
+
+def shared_json(p: Paragraph, d: Document) -> dict[str, str]:
+    """Where else a passage's text stands (`Hit.also_in`): enough to cite and open it."""
+    return {"doc": d.id, "paragraph": p.label, "paragraph_display": where(p), "speaker": speaker(d, p),
+            "speaker_zh": speaker(d, p, "zh"), "citation": citation(d, p, "en"), "citation_zh": citation(d, p, "zh"),
+            "url": passage_url(p)}
 
 
 class Why(str):

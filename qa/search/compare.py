@@ -146,6 +146,6 @@ def _group(engine: Engine, query: Query, ranking: Any, paragraphs: list[Any], ke
     hits = engine.hits(query, [ranking.fused[i] for i in rows], ranking, {ranking.fused[i][0]: judged[i]
                                                                           for i in rows if i in judged})
     hits = [Hit(r + 1, h.score, h.paragraph, h.document, h.answer_span, {**h.channels, "rank": float(i + 1)},
-                h.relevance, h.answers and covered)
+                h.relevance, h.answers and covered, h.also_in)
             for r, (h, i) in enumerate(zip(hits, rows))]
     return PartyGroup(submitted_by, author, name, name_zh, docs, covered, rows[0] + 1 if rows else 0, tuple(hits))

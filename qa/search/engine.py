@@ -41,6 +41,7 @@ from qa.search.relevance import (
     not_addressed,
     reorder,
 )
+from qa.search.shared_text import also_in
 from qa.settings import Settings
 from qa.store.base import Filter, Ranked, Store
 from qa.store.freshness import staleness
@@ -344,17 +345,17 @@ class Engine:
 
     def hits(self, query: Query, fused: list[tuple[str, float]], ranking: Ranking,
              judged: dict[str, float] | None = None, covered: bool = True) -> list[Hit]:
-        """Cited hits for fused (paragraph id, score) pairs; none answers a question judged not `covered`."""
+        """Cited hits for fused (paragraph id, score) pairs, with text others share; none answers if not `covered`."""
         paragraphs = self.store.paragraphs([pid for pid, _ in fused])
         cosines = self.store.paragraph_scores([pid for pid, _ in fused], query.vector)
         ranks = positions(ranking.lists)
         out = []
         for rank, ((pid, score), p, cosine) in enumerate(zip(fused, paragraphs, cosines), start=1):
-            channels = {name: float(pos.get(pid, 0)) for name, pos in ranks.items()}
-            channels["dense_score"] = round(cosine, 4)
+            channels = {**{name: float(pos.get(pid, 0)) for name, pos in ranks.items()}, "dense_score": round(cosine, 4)}
             relevance = judged.get(pid) if judged else None
             out.append(Hit(rank, score, p, self.documents[p.doc], answer_span(self.store, p, query), channels, relevance,
-                           covered and (relevance is None or relevance >= self.judgement.threshold)))
+                           covered and (relevance is None or relevance >= self.judgement.threshold),
+                           also_in(self.store, self.documents, p)))
         return out
 
     def _party_of(self, p: Paragraph, query: Query) -> str:

@@ -19,6 +19,7 @@ from qa.errors import NotFound, QAError
 from qa.parties.citation import citation, speaker
 from qa.search.answer import PASSAGE_FIELDS, passage_json
 from qa.search.engine import MAX_PER_PAGE, Engine, Filters
+from qa.search.shared_text import also_in
 from qa.settings import Settings
 from qa.text.scripts import DATE
 from qa.web.draft import (
@@ -64,6 +65,17 @@ else:  # the model of `answer.PASSAGE_FIELDS`, the shape `answer.passage_json` f
         name: (kind, Field(description=doc) if doc else ...) for name, kind, doc in PASSAGE_FIELDS})
 
 
+class SharedText(BaseModel):
+    doc: str
+    paragraph: str
+    paragraph_display: str
+    speaker: str
+    speaker_zh: str
+    citation: str
+    citation_zh: str
+    url: str
+
+
 class Result(Passage):
     rank: int
     score: float
@@ -72,6 +84,9 @@ class Result(Passage):
                                       "closest one, which does not answer.")
     relevance: float | None = Field(description="The judgement's probability that the passage answers (0-1, the "
                                                 "same scale on any corpus); null when not judged.")
+    also_in: list[SharedText] = Field(description="Other parties' paragraphs with the same text: the passage "
+                                                  "quotes a text (an agreed document, a resolution), so its words are "
+                                                  "not necessarily this party's own. Empty for most passages.")
 
 
 class AskResponse(BaseModel):
@@ -305,8 +320,10 @@ def api_document(request: Request, doc_id: str) -> Any:
 )
 def api_export(request: Request, body: ExportRequest) -> Response:
     """Export paragraphs (by id) as Markdown or a Word document, each quotation followed by its citation."""
-    items = resolve(body.ids, paragraph_lookup(engine_of(request)))
-    data = export(items, body.format, body.lang, corpus=corpus_label(request, body.lang))
+    eng = engine_of(request)
+    items = resolve(body.ids, paragraph_lookup(eng))
+    shared = {p.id: also_in(eng.store, eng.documents, p) for p, _ in items}
+    data = export(items, body.format, body.lang, corpus=corpus_label(request, body.lang), shared=shared)
     if body.format == "docx":
         name, media = f"{EXPORT_NAME}.docx", DOCX_MEDIA_TYPE
     else:

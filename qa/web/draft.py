@@ -19,7 +19,7 @@ from typing import Any
 from qa.documents.document import Document
 from qa.documents.paragraph import Paragraph
 from qa.errors import InputError, NotFound
-from qa.parties.citation import citation, speaker, where
+from qa.parties.citation import citation, shared_note, speaker, where
 
 MAX_IDS = 200
 FORMATS = ("markdown", "docx")
@@ -48,13 +48,18 @@ class Quotation:
     citation: str
     speaker: str
     label: str
+    note: str = ""  # where else the same text stands (`citation.shared_note`), '' for the party's own words
 
 
-def quotations(items: Iterable[tuple[Paragraph, Document]], lang: str) -> list[Quotation]:
+def quotations(items: Iterable[tuple[Paragraph, Document]], lang: str,
+               shared: Mapping[str, Sequence[tuple[Paragraph, Document]]] | None = None) -> list[Quotation]:
+    """Each item quoted with its citation; `shared` gives, by paragraph id, the other parties' paragraphs of the
+    same text, which the citation then names (a quotation must not pass for the citing party's own words)."""
     lang = "zh" if lang == "zh" else "en"
     out = []
     for p, d in items:
-        out.append(Quotation(p, d, citation(d, p, lang), speaker(d, p, lang), where(p, lang)))
+        note = shared_note(d, p, (shared or {}).get(p.id, ()), lang)
+        out.append(Quotation(p, d, citation(d, p, lang), speaker(d, p, lang), where(p, lang), note))
     return out
 
 
@@ -133,6 +138,8 @@ def to_markdown(items: Sequence[Quotation], lang: str = "en", today: date | None
         lines.append("")
         lines.append(md_escape(q.citation))
         lines.append("")
+        if q.note:
+            lines += [md_escape(q.note), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -186,17 +193,20 @@ def to_docx(items: Sequence[Quotation], lang: str = "en", today: date | None = N
         cite = word.add_paragraph()
         run = cite.add_run(q.citation)
         run.font.size = Pt(10)
+        if q.note:
+            word.add_paragraph().add_run(xml_text(q.note)).font.size = Pt(10)
     buf = io.BytesIO()
     word.save(buf)
     return buf.getvalue()
 
 
 def export(items: Sequence[tuple[Paragraph, Document]], fmt: str, lang: str, today: date | None = None,
-           corpus: str = "") -> bytes:
-    """Markdown (UTF-8) or .docx bytes for the resolved items, headed with the corpus's name (`corpus`)."""
+           corpus: str = "", shared: Mapping[str, Sequence[tuple[Paragraph, Document]]] | None = None) -> bytes:
+    """Markdown (UTF-8) or .docx bytes for the resolved items, headed with the corpus's name (`corpus`); `shared`
+    as for `quotations`."""
     if fmt not in FORMATS:
         raise InputError(f"format = {fmt!r} is not supported; use one of {', '.join(FORMATS)}.")
-    qs = quotations(items, lang)
+    qs = quotations(items, lang, shared)
     if fmt == "docx":
         return to_docx(qs, lang, today, corpus)
     return to_markdown(qs, lang, today, corpus).encode("utf-8")

@@ -110,6 +110,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "in_basket": ("In basket", "已在摘录篮"),
     "added": ("Added to the drafting basket.", "已加入摘录篮。"),
     "citation": ("Citation", "出处"),
+    "same_text_in": ("The same text is in", "相同文字亦见于"),
+    "quoted_note": ("a quoted text, not necessarily {speaker}'s own words.", "系引用的文字，不一定是{speaker}自己的措辞。"),
     "citation_en": ("Citation (English)", "出处（英文）"),
     "citation_zh": ("Citation (Chinese)", "出处（中文）"),
     "answering_sentence": ("answering sentence", "回答问题的句子"),

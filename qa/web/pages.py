@@ -95,6 +95,8 @@ class Card:
     text_lang: str = "zh-Hans"  # the HTML lang of the passage and its title: its document's language
     answers: bool = True  # the relevance judgement's verdict: False shows the card as "closest, does not answer"
     relevance: float | None = None
+    # other parties' paragraphs with the same text (`Hit.also_in`): (speaker, where, url) in the page's language
+    also_in: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def text(self) -> str:
@@ -135,7 +137,9 @@ def card(p: Paragraph, d: Document, lang: str, span: tuple[int, int] = (0, 0), r
 
 def cards(hits: tuple[Hit, ...], lang: str) -> list[Card]:
     return [replace(card(h.paragraph, h.document, lang, h.answer_span, h.rank), answers=h.answers,
-                    relevance=h.relevance) for h in hits]
+                    relevance=h.relevance,
+                    also_in=tuple((speaker(d, p, lang), where(p, lang), passage_url(p)) for p, d in h.also_in))
+            for h in hits]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from qa.parties.citation import citation, passage_url, where
+from qa.parties.citation import citation, passage_url, shared_note, where
 from qa.search.compare import Comparison, PartyGroup
 from qa.web.draft import DOCX_MEDIA_TYPE, east_asian_font, md_escape, xml_text
 
@@ -52,7 +52,9 @@ def rows(groups: Sequence[PartyGroup], lang: str, base_url: str = "", first_rank
             # a party that does not address the question is listed with no passage: its closest are not its words
             # on the question
             passages=tuple(f"[{where(h.paragraph, lang)}] {h.paragraph.text}" for h in g.hits if g.covered),
-            citations=tuple(citation(h.document, h.paragraph, lang) for h in g.hits if g.covered),
+            citations=tuple(" ".join(filter(None, (citation(h.document, h.paragraph, lang),
+                                                   shared_note(h.document, h.paragraph, h.also_in, lang))))
+                            for h in g.hits if g.covered),
             links=tuple(base_url.rstrip("/") + passage_url(h.paragraph) for h in g.hits if g.covered),
         ))
     return out
