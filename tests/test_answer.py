@@ -41,6 +41,20 @@ def test_chinese_citation_uses_chinese_names_and_paragraph_form():
     assert c.startswith("瑞典，《采取“垫脚石”办法开启裁军外交》") and "第12段" in c and "2019年4月29日" in c
 
 
+def test_a_chinese_citation_of_an_english_statement_names_its_kind_and_meeting_in_chinese():
+    angola = Document(id="ago", file="f", title="Statement by Angola", title_en="", submitted_by=("Angola",), kind="statement",
+                      date="2021-09", meeting="General Assembly, seventy-sixth session, general debate, New York")
+    report = Document(id="deu", file="f", title="Report", title_en="", submitted_by=("Germany",), kind="report", date="2014-03-17",
+                      meeting="Preparatory Committee for the 2015 Review Conference of the Parties to the Treaty on "
+                              "the Non-Proliferation of Nuclear Weapons, third session, New York")
+    assert "（发言，大会第七十六届会议，一般性辩论，纽约，2021年9月）" in citation(angola, para("4", doc="ago"), "zh")
+    assert "（报告，不扩散核武器条约缔约国 2015 年审议大会筹备委员会第三届会议，纽约，" in citation(report, None, "zh")
+    # a meeting outside the UN series' words keeps its English name whole, not half translated
+    council = Document(id="hrc", file="f", title="t", title_en="", submitted_by=("Angola",), meeting="Human Rights Council, Geneva")
+    assert "Human Rights Council, Geneva" in citation(council, None, "zh")
+    assert "(statement, General Assembly, seventy-sixth session, general debate, New York," in citation(angola, None)
+
+
 def test_speaker_is_submitter_when_text_is_its_own():
     assert speaker(SWEDEN, para("1")) == "Sweden"
 

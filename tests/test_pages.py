@@ -224,7 +224,7 @@ def test_general_assembly_statements_are_exported_and_shown_without_npt_wording_
         export = statements_client.post("/api/export", json={"ids": [cards[0].id], "format": fmt, "lang": "en"})
         assert export.headers["content-disposition"] == f'attachment; filename="passages.{suffix}"'
     md = statements_client.post("/api/export", json={"ids": [cards[0].id], "format": "markdown", "lang": "zh"})
-    assert md.text.startswith("# General Assembly摘录\n") and "不扩散" not in md.text and "NPT" not in md.text
+    assert md.text.startswith("# 大会摘录\n") and "不扩散" not in md.text and "NPT" not in md.text
     en = statements_client.post("/api/export", json={"ids": [cards[0].id], "format": "markdown", "lang": "en"})
     assert en.text.startswith("# Passages from General Assembly\n")
 

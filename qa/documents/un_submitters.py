@@ -20,7 +20,13 @@ _KINDS_EN = (("note verbale", "note verbale"), ("working paper", "working paper"
              ("letter", "letter"), ("note", "report"))
 _KINDS_ZH = (("普通照会", "note verbale"), ("工作文件", "working paper"), ("国家报告", "national report"),
              ("报告", "report"), ("发言", "statement"), ("声明", "statement"), ("决议草案", "draft resolution"),
-             ("决议", "resolution"), ("决定", "decision"), ("信", "letter"), ("说明", "report"))
+             ("决议", "resolution"), ("决定", "decision"), ("信", "letter"), ("说明", "report"),
+             ("研究报告", "research paper"))
+
+
+def kind_zh(kind: str) -> str:
+    """A document kind as a Chinese citation names it ('working paper' is 工作文件); '' for one it does not."""
+    return next((zh for zh, en in _KINDS_ZH if en == kind), "")
 
 
 

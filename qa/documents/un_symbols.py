@@ -38,10 +38,24 @@ def ordinal(n: int) -> str:
 
 
 def ordinal_number(word: str) -> int:
+    """'third' -> 3, 'seventy-sixth' -> 76, 'twentieth' -> 20; 0 for anything else."""
     word = word.lower()
     if word in _ORDINALS:
         return _ORDINALS.index(word) + 1
-    return 0
+    tens, _, unit = word.partition("-")
+    if unit and tens in _TENS[2:] and unit in _ORDINALS[:9]:
+        return _TENS.index(tens) * 10 + _ORDINALS.index(unit) + 1
+    round_tens = [t[:-1] + "ieth" for t in _TENS[2:]]
+    return (round_tens.index(word) + 2) * 10 if word in round_tens else 0
+
+
+def zh_numeral(n: int) -> str:
+    """3 -> '三', 10 -> '十', 12 -> '十二', 76 -> '七十六' (1 to 99; '' otherwise)."""
+    digits = "零一二三四五六七八九"
+    if not 1 <= n <= 99:
+        return ""
+    tens, unit = divmod(n, 10)
+    return (digits[tens] if tens > 1 else "") + ("十" if tens else "") + (digits[unit] if unit else "")
 
 
 def zh_number(text: str) -> int:
@@ -184,9 +198,41 @@ def meeting_name_at(lines: list[str], i: int) -> tuple[int, str, str] | None:
 
 
 def session_zh(session: str) -> str:
+    """'third session' -> '第三届会议', 'seventy-sixth session' -> '第七十六届会议'; '' for anything else."""
     word = session.removesuffix(" session")
-    n = ordinal_number(word)
-    digits = "零一二三四五六七八九十"
-    if 1 <= n <= 10:
-        return f"第{digits[n]}届会议"
-    return ""
+    n = ordinal_number(word) if word != session else 0
+    return f"第{zh_numeral(n)}届会议" if n else ""
+
+
+_SHORT_RC = re.compile(r"^(Preparatory Committee for the )?(\d{4}) NPT Review Conference$", re.IGNORECASE)
+_PLACES_ZH = {"New York": "纽约", "Geneva": "日内瓦", "Vienna": "维也纳"}
+_PARTS_ZH = {"general debate": "一般性辩论"}
+
+
+def body_zh(name: str) -> str:
+    """The Chinese name of a body as UN documents print it ('2015 Review Conference of the Parties …' is
+    '不扩散核武器条约缔约国 2015 年审议大会'); '' for a body this vocabulary does not know."""
+    m = _BODY_EN.match(name) or _SHORT_RC.match(name)
+    if not m:
+        return ""
+    if not m.group(2):
+        return {en.lower(): zh for zh, en in _BODIES_ZH.items() if zh != "联合国大会"}.get(name.lower(), "")
+    which = m.group(2)
+    conference = (f"不扩散核武器条约缔约国 {which} 年审议大会" if which.isdigit()
+                  else f"不扩散核武器条约缔约国第{zh_numeral(ordinal_number(which))}次审议大会")
+    return conference + ("筹备委员会" if m.group(1) else "") if (which.isdigit() or ordinal_number(which)) else ""
+
+
+def meeting_zh(meeting: str) -> str:
+    """A meeting's name in Chinese, built from its English parts ('General Assembly, seventy-sixth session,
+    general debate, New York' is '大会第七十六届会议，一般性辩论，纽约'), so a Chinese citation of an English
+    document does not switch language midway; '' when any part is outside this vocabulary."""
+    first, *rest = [part.strip() for part in meeting.split(",")]
+    out = body_zh(first)
+    for i, part in enumerate(rest):
+        session = session_zh(part)
+        said = _PLACES_ZH.get(part) or _PARTS_ZH.get(part.lower())
+        if not out or not (session or said):
+            return ""
+        out += session if session and i == 0 else f"，{session or said}"
+    return out

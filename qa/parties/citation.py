@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 from qa.documents.document import Document
 from qa.documents.paragraph import Paragraph
+from qa.documents.un_submitters import kind_zh
+from qa.documents.un_symbols import meeting_zh
 from qa.parties.table import load_parties
 from qa.text.scripts import long_date
 
@@ -147,7 +149,11 @@ def _short(heading: str, limit: int = 60) -> str:
 
 
 def meeting_in(doc: Document, lang: str) -> str:
-    return (doc.extra.get("meeting_zh", "") or doc.meeting) if lang == "zh" else doc.meeting
+    """The meeting in a reader's language: in Chinese, as the document or its metadata gives it, else built from
+    the English name's UN words (`un_symbols.meeting_zh`), else the English name."""
+    if lang != "zh":
+        return doc.meeting
+    return doc.extra.get("meeting_zh", "") or meeting_zh(doc.meeting) or doc.meeting
 
 
 def title_in(doc: Document, lang: str) -> str:
@@ -162,7 +168,7 @@ def citation(doc: Document, p: Paragraph | None, lang: str = "en") -> str:
     """
     who = speaker(doc, p, lang)
     if lang == "zh":
-        kind = "工作文件" if doc.kind == "working paper" else doc.kind
+        kind = kind_zh(doc.kind) or doc.kind
         details = "，".join(x for x in (kind, doc.symbol, meeting_in(doc, "zh"), long_date(doc.date, "zh")) if x)
         place = f"，{where(p, 'zh')}" if p else ""
         return f"{who}，《{doc.title}》（{details}）{place}。"

@@ -14,6 +14,7 @@ from qa.documents.document import Document
 from qa.parties.citation import meeting_in
 from qa.web.i18n import translator
 
+_SESSION_ZH = re.compile(r"第[一二三四五六七八九十]+届会议$")
 MEETINGS_NAMED = 2  # meetings named in the page title before "and N other meetings"
 
 
@@ -22,7 +23,9 @@ def corpus_name(title: str, documents: Iterable[Document], lang: str) -> str:
     session and place) its documents come from, most documents first ('' when no document names a meeting)."""
     if title:
         return title
-    counts = Counter(re.split(r"[,，]", meeting_in(d, lang))[0].strip() for d in documents if d.meeting)
+    # the body is the name up to its first comma, and in Chinese before the session it runs into (大会第七十六届会议)
+    counts = Counter(_SESSION_ZH.sub("", re.split(r"[,，]", meeting_in(d, lang))[0]).strip()
+                     for d in documents if d.meeting)
     names = [name for name, _ in counts.most_common()]
     if len(names) <= MEETINGS_NAMED + 1:
         return "; ".join(names)
