@@ -20,10 +20,10 @@ REPORTS = {
     "japan.txt": ("Japan", f"Report of Japan\n\nAction 5\n\n{ACTION}\n\n{JAPAN_OWN}\n"),
     # the same action, wrapped differently and with its number run in: still the same text
     "australia.txt": ("Australia", "Report of Australia\n\nAction 5\n\n" + ACTION.replace(" leading to", "\nleading to")
-                      + "\n\nAustralia funded verification research with partners in the region and trained "
-                      "inspectors from three neighbouring States in safeguards practice.\n"),
-    "japan-2.txt": ("Japan", f"Second report of Japan\n\n{JAPAN_OWN}\n\nJapan also supported disarmament "
-                    "education in schools through a programme of testimony by survivors.\n"),
+                      + ("\n\nAustralia funded verification research with partners in the region and trained "
+                         "inspectors from three neighbouring States in safeguards practice.\n")),
+    "japan-2.txt": ("Japan", (f"Second report of Japan\n\n{JAPAN_OWN}\n\nJapan also supported disarmament "
+                              "education in schools through a programme of testimony by survivors.\n")),
 }
 
 

@@ -319,16 +319,15 @@ class Engine:
                           ) -> tuple[str, ...]:
         """When the parties a question asks about have no passage judged to answer it, not even near the line
         (their best below half the threshold): who else does (best first), if any other party's passage is judged
-        to answer; () otherwise, and the question is then judged as any other."""
-        own_best = max(judged.values(), default=1.0)
-        if own_best >= self.judgement.threshold / 2:
+        to answer among everyone's (their own, judged there, are not "others"); () otherwise, and the question is
+        then judged as any other."""
+        if max(judged.values(), default=1.0) >= self.judgement.threshold / 2:
             return ()
         _, everyone = self.judged_head(query, whole)
-        if max(everyone.values(), default=0.0) < self.judgement.threshold:
-            return ()
-        out: dict[str, None] = {}
+        asked, out = frozenset().union(*query.asked), dict[str, None]()
         for p in self.store.paragraphs([pid for pid, prob in everyone.items() if prob >= self.judgement.threshold]):
-            out.setdefault(speaker(self.documents[p.doc], p, query.language), None)
+            if not speaks_for(self.documents[p.doc], p) & asked:
+                out.setdefault(speaker(self.documents[p.doc], p, query.language), None)
         return tuple(out)[:limit]
 
     def rank(self, query: Query, where: Filter, candidates: int) -> Ranking:

@@ -9,6 +9,7 @@ about …", "各方对……的立场") are not units.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -41,6 +42,12 @@ SCAFFOLD_ZH = frozenset({
     # verbs of saying, as `query.QUESTION_WORDS` has them in English (propose, suggest, recommend, describe …)
     "建议", "提出", "提议", "描述", "解释", "称",
 })
+# Closed-class words of a Chinese question that jieba keeps as words but that name no topic, as English
+# stopwords do: interrogatives (哪项, 几成, 多少), pronouns and determiners (它, 该国, 某国, 本届, 其他) and
+# numbers with their measure words (第七, 三十周年, 一项); an absent one would count against every answer.
+_ZH_CLOSED = re.compile(r"^(?:[哪几][\u4e00-\u9fff]?|多少|它|它们|该|该国|该项|本国|本届|本身|此次|某|某国|某些|别国|"
+                        r"其他|其它|其中|自己|自身|"
+                        r"第?[零一二三四五六七八九十百千万两0-9]+[届次年月日天周项个名位件座成倍条款段点期批轮种类]{0,2})$")
 ANY = "*"  # a unit form that matches in a paragraph of any language (a concept token)
 TRANSLATIONS = 4  # forms kept per word in the other language
 
@@ -187,7 +194,7 @@ def topic_units(question: str, language: str, mentions: Sequence[tuple[int, int,
     for s, e in taken:
         rest = rest[:s] + "，" * (e - s) + rest[e:]
     for word in chinese_words(rest):
-        if word in skip_words_zh or word in SCAFFOLD_ZH:
+        if word in skip_words_zh or word in SCAFFOLD_ZH or _ZH_CLOSED.match(word):
             continue
         en = english_forms(word)
         if en or len(word) < 3:
@@ -195,7 +202,7 @@ def topic_units(question: str, language: str, mentions: Sequence[tuple[int, int,
             continue
         # a word CC-CEDICT does not have (新冠疫苗): its dictionary parts, each a unit of its own
         for part in chinese_parts(word) or [word]:
-            if part not in skip_words_zh and part not in SCAFFOLD_ZH:
+            if part not in skip_words_zh and part not in SCAFFOLD_ZH and not _ZH_CLOSED.match(part):
                 units.append(_unit(part, en=english_forms(part), zh=[_zh_forms(part)]))
     for m in WORD.finditer(rest):
         w = m.group()
