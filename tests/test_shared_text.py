@@ -5,6 +5,7 @@ one of Japan's own paragraphs, which is not a quotation of another party."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,8 @@ def reports(engine, tmp_path_factory: pytest.TempPathFactory) -> Any:
     (corpus_dir / "documents.json").write_text("[]\n", encoding="utf-8")
     for name, (party, text) in REPORTS.items():
         (folder / name).write_text(text, encoding="utf-8")
-        add_document(corpus_dir, folder / name, title=text.splitlines()[0], submitted_by=[party], date="2014-04-21")
+        title = text.splitlines()[0]  # an English report's English title is its title, as its masthead gives both
+        add_document(corpus_dir, folder / name, title=title, title_en=title, submitted_by=[party], date="2014-04-21")
     corpus = load_corpus(corpus_dir)
     store = build_index(folder / "index", corpus, engine.encoder, progress=False)
     return Engine(Settings.load().with_(corpus_dir=corpus_dir, index_dir=folder / "index"), store, engine.encoder,
@@ -82,9 +84,13 @@ def test_the_page_and_the_exports_say_the_words_are_quoted(reports) -> None:
         page = client.get("/", params={"q": "accelerate concrete progress on nuclear disarmament", "lang": "en"})
         assert page.status_code == 200
         assert "The same text is in" in page.text and "not necessarily Japan&#39;s own words" in page.text
+        titles = re.findall(r'<p class="title">(.*?)</p>', page.text, re.DOTALL)
+        assert titles and all(t.count("<span") == 1 for t in titles)  # an English title is not shown twice
+        zh = client.get("/", params={"q": "accelerate concrete progress on nuclear disarmament", "lang": "zh"})
+        assert "相同文字亦见于" in zh.text and "澳大利亚，" in zh.text
         japan = hit_of(reports.ask("accelerate concrete progress on nuclear disarmament", 5), "Japan", "The nuclear")
         md = client.post("/api/export", json={"ids": [japan.paragraph.id], "format": "markdown", "lang": "zh"})
-        assert md.status_code == 200 and "相同文字亦见于澳大利亚" in md.text and "不一定是日本自己的措辞" in md.text
+        assert md.status_code == 200 and "相同文字亦见于澳大利亚，" in md.text and "不一定是日本自己的措辞" in md.text
         table = client.get("/api/compare/export", params={"q": "accelerate concrete progress on nuclear disarmament",
                                                           "format": "csv"})
         assert table.status_code == 200 and "a quoted text, not necessarily Australia's own words" in table.text

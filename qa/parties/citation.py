@@ -192,7 +192,9 @@ def shared_note(doc: Document, p: Paragraph, others: Sequence[tuple[Paragraph, D
     and that the words are quoted, not necessarily the citing party's own; '' when none do."""
     if not others:
         return ""
-    places = ("；" if lang == "zh" else "; ").join(f"{speaker(od, op, lang)}, {where(op, lang)}" for op, od in others)
+    comma = "，" if lang == "zh" else ", "
+    places = ("；" if lang == "zh" else "; ").join(f"{speaker(od, op, lang)}{comma}{where(op, lang)}"
+                                                  for op, od in others)
     if lang == "zh":
         return f"相同文字亦见于{places}：系引用的文字，不一定是{speaker(doc, p, 'zh')}自己的措辞。"
     return f"The same text is in {places}: a quoted text, not necessarily {speaker(doc, p)}'s own words."

@@ -27,6 +27,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "source_missing": ("not printed in the document", "文件未载"),
     "stop": (".", "。"),  # after a bold title: the sentence that follows is in the interface's language
     "colon": (":", "："),
+    "comma": (", ", "，"),
     "brand_short": ("Site", "站点导航"),
     "nav_ask": ("Ask", "提问"),
     "nav_compare": ("Compare", "比较"),

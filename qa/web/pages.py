@@ -105,6 +105,11 @@ class Card:
     def cite(self, lang: str) -> str:
         return self.citation_zh if lang == "zh" else self.citation_en
 
+    @property
+    def title_en_shown(self) -> str:
+        """The English title beside the document's own, when it is another (an English document's is the same)."""
+        return self.title_en if self.title_en != self.title else ""
+
 
 def split_text(text: str, span: tuple[int, int]) -> tuple[str, str, str]:
     """(before, answer, after) for a character span, clamped to the text; an empty span marks nothing."""
