@@ -22,7 +22,9 @@ REPORTS = {
     # the same action, wrapped differently and with its number run in: still the same text
     "australia.txt": ("Australia", "Report of Australia\n\nAction 5\n\n" + ACTION.replace(" leading to", "\nleading to")
                       + ("\n\nAustralia funded verification research with partners in the region and trained "
-                         "inspectors from three neighbouring States in safeguards practice.\n")),
+                         "inspectors from three neighbouring States in safeguards practice.\n\nAustralia urges the "
+                         "nuclear-weapon States to make concrete progress on nuclear disarmament, and reports its own "
+                         "steps in support of it in this report.\n")),
     "japan-2.txt": ("Japan", (f"Second report of Japan\n\n{JAPAN_OWN}\n\nJapan also supported disarmament "
                               "education in schools through a programme of testimony by survivors.\n")),
 }
@@ -67,6 +69,14 @@ def test_a_quoted_action_names_the_other_party_that_carries_it(reports) -> None:
     assert [d.submitted_by for _, d in australia.also_in] == [("Japan",)]
     shared = japan.to_json()["also_in"]
     assert [s["speaker"] for s in shared] == ["Australia"] and shared[0]["url"].startswith("/documents/")
+
+
+def test_who_said_what_shows_a_partys_own_words_before_the_text_it_quotes(reports) -> None:
+    comparison = reports.compare("steps leading to nuclear disarmament", per_party=3)
+    australia = next(g for g in comparison.groups if g.submitted_by == ("Australia",))
+    answering = [h for h in australia.hits if h.answers]
+    assert len(answering) >= 2 and answering[0].also_in == () and answering[0].paragraph.text.startswith("Australia urges")
+    assert any(h.also_in for h in answering[1:])
 
 
 def test_a_partys_own_paragraph_repeated_in_its_second_report_is_not_called_quoted(reports) -> None:

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from qa.documents.document import Document
+from qa.documents.paragraph import Paragraph
 from qa.parties.citation import paragraph_author, speaker
 from qa.search.answer import Hit, Why, reason_json
 from qa.search.coverage import NOT_COVERED, verdict
 from qa.search.query import Query
 from qa.search.relevance import candidate_features
+from qa.search.shared_text import also_in
 from qa.store.base import Filter
 
 if TYPE_CHECKING:
@@ -102,6 +104,8 @@ def compare(engine: Engine, query: Query, where: Filter, per_party: int, page: i
     order.sort(key=lambda item: item[0])
     groups = []
     for _sort, key, shown, covered in order[(page - 1) * per_page:page * per_page]:
+        n = sum(judged.get(i, 0.0) >= threshold for i in shown[:JUDGED_PER_PARTY]) if covered else 0
+        shown = own_words_first(engine, [paragraphs[i] for i in shown[:n]], shown, n)
         groups.append(_group(engine, query, ranking, paragraphs, key, shown[:per_party], covered, judged))
     covered_total = sum(1 for *_, covered in order if covered)
     if not why and not covered_total:
@@ -109,6 +113,15 @@ def compare(engine: Engine, query: Query, where: Filter, per_party: int, page: i
     message = f"{NOT_COVERED} {why}" if why else ""
     return Comparison(query.text, query.language, not why, message, tuple(groups), len(order), covered_total,
                       page, per_page, side_by_side, why, without_documents)
+
+
+def own_words_first(engine: Engine, paragraphs: list[Paragraph], rows: list[int], answering: int) -> list[int]:
+    """A party's answering passages (the first `answering` of `rows`) in its own words before those that
+    another party's document also carries (`shared_text`: a quoted action plan is the Review Conference's
+    text, not what the party said of it), each group in the order given; the rest after them."""
+    head = rows[:answering]
+    quoted = {i for i, p in zip(head, paragraphs) if also_in(engine.store, engine.documents, p)}
+    return [i for i in head if i not in quoted] + [i for i in head if i in quoted] + rows[answering:]
 
 
 def voices_in(documents: dict[str, Document], where: Filter) -> list[tuple[tuple[str, ...], str]]:
