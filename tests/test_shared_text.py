@@ -69,6 +69,8 @@ def test_a_quoted_action_names_the_other_party_that_carries_it(reports) -> None:
     assert [d.submitted_by for _, d in australia.also_in] == [("Japan",)]
     shared = japan.to_json()["also_in"]
     assert [s["speaker"] for s in shared] == ["Australia"] and shared[0]["url"].startswith("/documents/")
+    assert japan.to_json()["quoted_note"].startswith("The same text is in Australia")
+    assert japan.to_json()["quoted_note_zh"].startswith("相同文字亦见于澳大利亚，")
 
 
 def test_who_said_what_shows_a_partys_own_words_before_the_text_it_quotes(reports) -> None:
@@ -83,6 +85,7 @@ def test_a_partys_own_paragraph_repeated_in_its_second_report_is_not_called_quot
     answer = reports.ask("Where did Japan host the Non-Proliferation and Disarmament Initiative meeting?", 5)
     own = [h for h in answer.hits if h.paragraph.text.startswith("Japan hosted")]
     assert len(own) == 2 and all(h.also_in == () and h.to_json()["also_in"] == [] for h in own)
+    assert all(h.to_json()["quoted_note"] == h.to_json()["quoted_note_zh"] == "" for h in own)
 
 
 def test_the_page_and_the_exports_say_the_words_are_quoted(reports) -> None:

@@ -183,10 +183,8 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
         click.echo(inert(f"\n[{r['rank']}] {r['speaker']} · {r['title']} · {r['paragraph_display']}") + closest)
         click.echo("    " + _mark(inert(r["text"]), r["answer_start"], r["answer_end"], color=color))
         click.echo(click.style("    Cite: ", dim=True) + inert(r["citation"]))
-        if r.get("also_in"):  # the words of `citation.shared_note`, from the JSON the server may have given
-            places = "; ".join(f"{s['speaker']}, {s['paragraph_display']}" for s in r["also_in"])
-            click.echo("    " + inert(f"The same text is in {places}: a quoted text, not necessarily "
-                                      f"{r['speaker']}'s own words."))
+        if r.get("quoted_note"):
+            click.echo("    " + inert(r["quoted_note"]))
     if not answer["results"]:
         click.echo("No passages.")
 

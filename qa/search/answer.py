@@ -11,7 +11,7 @@ from typing import Any, Self
 
 from qa.documents.document import Document
 from qa.documents.paragraph import Paragraph
-from qa.parties.citation import citation, paragraph_author, passage_url, speaker, where
+from qa.parties.citation import citation, paragraph_author, passage_url, shared_note, speaker, where
 
 # The one JSON shape of a passage, in order: each field, its type and what it says. `passage_json` fills it, and
 # the API's pydantic model (`api.Passage`, its OpenAPI schema) is built from it, so the shape is written here only.
@@ -98,14 +98,18 @@ class Hit:
                 **passage_json(self.paragraph, self.document, self.answer_span), "channels": dict(self.channels),
                 "answers": self.answers,
                 "relevance": None if self.relevance is None else round(float(self.relevance), 4),
-                "also_in": [shared_json(p, d) for p, d in self.also_in]}
+                "also_in": [shared_json(p, d) for p, d in self.also_in],
+                "quoted_note": shared_note(self.document, self.paragraph, self.also_in, "en"),
+                "quoted_note_zh": shared_note(self.document, self.paragraph, self.also_in, "zh")}
 
 
-def shared_json(p: Paragraph, d: Document) -> dict[str, str]:
-    """Where else a passage's text stands (`Hit.also_in`): enough to cite and open it."""
-    return {"doc": d.id, "paragraph": p.label, "paragraph_display": where(p), "speaker": speaker(d, p),
-            "speaker_zh": speaker(d, p, "zh"), "citation": citation(d, p, "en"), "citation_zh": citation(d, p, "zh"),
-            "url": passage_url(p)}
+SHARED_FIELDS = ("doc", "paragraph", "paragraph_display", "speaker", "speaker_zh", "citation", "citation_zh", "url")
+
+
+def shared_json(p: Paragraph, d: Document) -> dict[str, Any]:
+    """Where else a passage's text stands (`Hit.also_in`): the fields of `passage_json` that cite and open it."""
+    passage = passage_json(p, d)
+    return {name: passage[name] for name in SHARED_FIELDS}
 
 
 class Why(str):

@@ -94,20 +94,20 @@ def compare(engine: Engine, query: Query, where: Filter, per_party: int, page: i
     judged = _judge(engine, query, ranking, [i for rows in voices.values() for i in rows[:JUDGED_PER_PARTY]])
     why = verdict(query, engine.store, engine.coverage)
     threshold = engine.judgement.threshold
-    order: list[tuple[tuple[int, int, str], tuple[tuple[str, ...], str], list[int], bool]] = []
+    # (sort key, voice, its rows best first with the answering ones ahead, how many of them answer)
+    order: list[tuple[tuple[int, int, str], tuple[tuple[str, ...], str], list[int], int]] = []
     for key, rows in voices.items():
         answering = [i for i in rows[:JUDGED_PER_PARTY] if judged.get(i, 0.0) >= threshold] if not why else []
         shown = sorted(answering, key=lambda i: -judged[i]) + [i for i in rows if i not in answering]
         best = rows[0] if rows else len(paragraphs)
         order.append(((0 if answering else 1 if rows else 2, best, " ".join(key[0]) + key[1]), key, shown,
-                       bool(answering)))
+                       len(answering)))
     order.sort(key=lambda item: item[0])
     groups = []
-    for _sort, key, shown, covered in order[(page - 1) * per_page:page * per_page]:
-        n = sum(judged.get(i, 0.0) >= threshold for i in shown[:JUDGED_PER_PARTY]) if covered else 0
-        shown = own_words_first(engine, [paragraphs[i] for i in shown[:n]], shown, n)
-        groups.append(_group(engine, query, ranking, paragraphs, key, shown[:per_party], covered, judged))
-    covered_total = sum(1 for *_, covered in order if covered)
+    for _sort, key, shown, answers in order[(page - 1) * per_page:page * per_page]:
+        shown = own_words_first(engine, [paragraphs[i] for i in shown[:answers]], shown, answers)
+        groups.append(_group(engine, query, ranking, paragraphs, key, shown[:per_party], answers > 0, judged))
+    covered_total = sum(1 for *_, answers in order if answers)
     if not why and not covered_total:
         why = Why("No passage is judged to answer it.", "没有段落被判定为回答了这一问题。")
     message = f"{NOT_COVERED} {why}" if why else ""

@@ -17,7 +17,7 @@ from qa import __version__
 from qa.cli.handoff import index_id
 from qa.errors import NotFound, QAError
 from qa.parties.citation import citation, speaker
-from qa.search.answer import PASSAGE_FIELDS, passage_json
+from qa.search.answer import PASSAGE_FIELDS, SHARED_FIELDS, passage_json
 from qa.search.engine import MAX_PER_PAGE, Engine, Filters
 from qa.search.shared_text import also_in
 from qa.settings import Settings
@@ -65,15 +65,12 @@ else:  # the model of `answer.PASSAGE_FIELDS`, the shape `answer.passage_json` f
         name: (kind, Field(description=doc) if doc else ...) for name, kind, doc in PASSAGE_FIELDS})
 
 
-class SharedText(BaseModel):
-    doc: str
-    paragraph: str
-    paragraph_display: str
-    speaker: str
-    speaker_zh: str
-    citation: str
-    citation_zh: str
-    url: str
+if TYPE_CHECKING:
+    SharedText = BaseModel
+else:  # where else a passage's text stands: the fields of a passage named by `answer.SHARED_FIELDS`
+    SharedText = create_model("SharedText", **{
+        name: (kind, Field(description=doc) if doc else ...) for name, kind, doc in PASSAGE_FIELDS
+        if name in SHARED_FIELDS})
 
 
 class Result(Passage):
@@ -87,6 +84,9 @@ class Result(Passage):
     also_in: list[SharedText] = Field(description="Other parties' paragraphs with the same text: the passage "
                                                   "quotes a text (an agreed document, a resolution), so its words are "
                                                   "not necessarily this party's own. Empty for most passages.")
+    quoted_note: str = Field(description="What the citation adds when `also_in` is not empty, in English: where "
+                                         "else the text stands and that it is quoted; empty otherwise.")
+    quoted_note_zh: str = Field(description="The same in Chinese.")
 
 
 class AskResponse(BaseModel):
