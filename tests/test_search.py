@@ -71,6 +71,16 @@ def test_unknown_state_or_document_is_a_clear_input_error(engine):
         engine.ask("risk", 5, Filters(docs=("../etc/passwd",)))
 
 
+def test_an_unknown_document_id_is_answered_with_the_closest_ids_not_every_id(engine):
+    """A corpus has thousands of documents: the message names the few nearest the typo, never the whole list."""
+    with pytest.raises(InputError) as typo:
+        engine.ask("risk", 5, Filters(docs=("sweden-2091",)))
+    assert "the closest ids are sweden-2019" in str(typo.value) and "p5-2021" not in str(typo.value)
+    with pytest.raises(InputError) as far:
+        engine.ask("risk", 5, Filters(docs=("x" * 5000,)))
+    assert "5 documents, none close" in str(far.value) and len(str(far.value)) < 400
+
+
 def test_question_about_something_the_documents_never_mention_is_not_covered(engine):
     assert not engine.ask("福岛核事故之后，核电站的安全应如何加强？", 5).covered
 

@@ -7,10 +7,11 @@ different citation. `add_document` validates a user's file completely before it 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,12 @@ class Corpus:
             if p.id == paragraph_id:
                 return p
         raise NotFound(f"No paragraph {paragraph_id!r}; list them with `qa paragraphs {doc_id}`.")
+
+
+def closest_ids(doc_id: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """The few document ids nearest a mistyped one, for a message: never the whole list (a corpus has
+    thousands)."""
+    return difflib.get_close_matches(doc_id.lower(), list(known), n=n, cutoff=0.5)
 
 
 def load_corpus(corpus_dir: Path, verify: bool = True) -> Corpus:

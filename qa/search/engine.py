@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from qa.documents.corpus import Corpus, load_corpus
+from qa.documents.corpus import Corpus, closest_ids, load_corpus
 from qa.documents.document import Document
 from qa.documents.paragraph import Paragraph
 from qa.embedding.encoder import Encoder
@@ -151,7 +151,9 @@ def validate_filters(filters: Filters, documents: dict[str, Document], speakers:
         states |= speakers.resolve(s)
     for d in filters.docs:
         if d not in documents:
-            raise InputError(f"Unknown document {d!r}; known: {', '.join(sorted(documents))}. See `qa documents`.")
+            close = closest_ids(d[:200], documents)
+            hint = f"the closest ids are {', '.join(close)}" if close else f"{len(documents)} documents, none close"
+            raise InputError(f"Unknown document {d[:200]!r} ({hint}); see `qa documents` or /api/documents for the ids.")
     for name, value in (("date_from", filters.date_from), ("date_to", filters.date_to)):
         if value and not is_date(value):
             raise InputError(f"{name} = {value!r} is not a date; use YYYY, YYYY-MM or YYYY-MM-DD.")

@@ -4,9 +4,9 @@ engine, whose messages are English, as the API keeps them) and the counts and ve
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable
 
+from qa.documents.corpus import closest_ids
 from qa.errors import InputError
 from qa.parties.citation import name_in
 from qa.search.answer import Answer
@@ -17,13 +17,11 @@ from qa.search.relevance import not_addressed
 from qa.text.scripts import is_date
 from qa.web.i18n import EXAMPLES_ASK, translator
 
-CLOSEST_IDS = 3  # ids suggested for an unknown document id
-
 
 def unknown_document(doc_id: str, known: Iterable[str], lang: str) -> str:
     """The web's message for an unknown document id: the few closest ids rather than all of them (a corpus has
     hundreds), pointing at the documents page (the CLI's message points at `qa documents`)."""
-    close = difflib.get_close_matches(doc_id.lower(), list(known), n=CLOSEST_IDS, cutoff=0.5)
+    close = closest_ids(doc_id, known)
     t = translator(lang)
     shown = ("、" if lang == "zh" else ", ").join(close)
     return t("unknown_document_close", doc=doc_id[:100], close=shown) if close else t("unknown_document",
