@@ -397,16 +397,19 @@ def test_short_heading_just_before_the_page_footer_heads_the_next_page() -> None
     assert _section_of(text, "(1) The Government submits") == "Action 2"
 
 
-def test_short_heading_after_a_paragraph_that_ends_in_a_colon_starts_its_own_section() -> None:
-    text = (_MASTHEAD + "Report submitted by Ruritania\n\nAction 5\n\n"
-            "The nuclear-weapon States commit to accelerate concrete progress on the\n"
-            "steps leading to nuclear disarmament, in a way that promotes international\n"
-            "stability. To that end, they are called upon to promptly engage with a\n"
-            "view to, inter alia:\n\n"
-            "Action 6\n\n"
-            "All States agree that the Conference on Disarmament should immediately\n"
+# Action 5 of a report's action plan, up to the clause its last line completes, and action 6's text
+_ACTION_5 = (_MASTHEAD + "Report submitted by Ruritania\n\nAction 5\n\n"
+             "The nuclear-weapon States commit to accelerate concrete progress on the\n"
+             "steps leading to nuclear disarmament, in a way that promotes international\n")
+_CD_BODY = ("All States agree that the Conference on Disarmament should immediately\n"
             "establish a subsidiary body to deal with nuclear disarmament, within the\n"
-            "context of an agreed, comprehensive and balanced programme of work.\n\n"
+            "context of an agreed, comprehensive and balanced programme of work.\n")
+
+
+def test_short_heading_after_a_paragraph_that_ends_in_a_colon_starts_its_own_section() -> None:
+    text = (_ACTION_5 + "stability. To that end, they are called upon to promptly engage with a\n"
+            "view to, inter alia:\n\n"
+            "Action 6\n\n" + _CD_BODY + "\n"
             "(1) The Government supports the programme of work of the Conference on\n"
             "Disarmament adopted in 2009 and makes every effort to adopt a programme.\n")
     ps = paragraphs("d", text)
@@ -417,15 +420,9 @@ def test_short_heading_after_a_paragraph_that_ends_in_a_colon_starts_its_own_sec
 
 
 def test_lines_after_a_colon_that_read_as_a_list_stay_in_the_paragraph() -> None:
-    text = (_MASTHEAD + "Report submitted by Ruritania\n\nAction 5\n\n"
-            "The nuclear-weapon States commit to accelerate concrete progress on the\n"
-            "steps leading to nuclear disarmament, in a way that promotes international\n"
-            "stability. To that end, they are called upon to engage with the following\n"
+    text = (_ACTION_5 + "stability. To that end, they are called upon to engage with the following\n"
             "States, inter alia:\n\n"
-            "Austria\n\nBrazil\n\n"
-            "All States agree that the Conference on Disarmament should immediately\n"
-            "establish a subsidiary body to deal with nuclear disarmament, within the\n"
-            "context of an agreed, comprehensive and balanced programme of work.\n")
+            "Austria\n\nBrazil\n\n" + _CD_BODY)
     ps = paragraphs("d", text)
     assert [p.text for p in ps if p.kind == "heading"] == ["Action 5"]
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from qa.documents.un_submitters import SUBMITTED_EN, Who, kind_of, transmitted_author, who_line
 from qa.documents.un_symbols import (
+    PLACES_ZH,
     SYMBOL,
     SYMBOL_IN_LINE,
     Series,
@@ -61,7 +62,7 @@ class Meeting:
 
     @property
     def name_zh(self) -> str:
-        return "，".join(x for x in (self.body_zh, _PLACES_ZH_OF.get(self.place, "")) if x)
+        return "，".join(x for x in (self.body_zh, PLACES_ZH.get(self.place, "")) if x)
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,7 @@ class Header:
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december")
-_PLACES = {"纽约": "New York", "日内瓦": "Geneva", "维也纳": "Vienna"}
-_PLACES_ZH_OF = {v: k for k, v in _PLACES.items()}
+_PLACES = {zh: en for en, zh in PLACES_ZH.items()}
 _LANGUAGES = {"english": "en", "chinese": "zh", "french": "fr", "spanish": "es", "russian": "ru", "arabic": "ar",
               "英文": "en", "中文": "zh", "法文": "fr", "西班牙文": "es", "俄文": "ru", "阿拉伯文": "ar"}
 # Kinds as the kind line or the title words them, most specific first.

@@ -205,8 +205,9 @@ def session_zh(session: str) -> str:
 
 
 _SHORT_RC = re.compile(r"^(Preparatory Committee for the )?(\d{4}) NPT Review Conference$", re.IGNORECASE)
-_PLACES_ZH = {"New York": "纽约", "Geneva": "日内瓦", "Vienna": "维也纳"}
+PLACES_ZH = {"New York": "纽约", "Geneva": "日内瓦", "Vienna": "维也纳"}  # where the UN's meetings sit
 _PARTS_ZH = {"general debate": "一般性辩论"}
+_BODIES_IN_ZH = {en.lower(): zh for zh, en in _BODIES_ZH.items() if zh != "联合国大会"}
 
 
 def body_zh(name: str) -> str:
@@ -215,12 +216,16 @@ def body_zh(name: str) -> str:
     m = _BODY_EN.match(name) or _SHORT_RC.match(name)
     if not m:
         return ""
-    if not m.group(2):
-        return {en.lower(): zh for zh, en in _BODIES_ZH.items() if zh != "联合国大会"}.get(name.lower(), "")
     which = m.group(2)
-    conference = (f"不扩散核武器条约缔约国 {which} 年审议大会" if which.isdigit()
-                  else f"不扩散核武器条约缔约国第{zh_numeral(ordinal_number(which))}次审议大会")
-    return conference + ("筹备委员会" if m.group(1) else "") if (which.isdigit() or ordinal_number(which)) else ""
+    if not which:
+        return _BODIES_IN_ZH.get(name.lower(), "")
+    if which.isdigit():
+        conference = f"不扩散核武器条约缔约国 {which} 年审议大会"
+    elif n := ordinal_number(which):
+        conference = f"不扩散核武器条约缔约国第{zh_numeral(n)}次审议大会"
+    else:
+        return ""
+    return conference + ("筹备委员会" if m.group(1) else "")
 
 
 def meeting_zh(meeting: str) -> str:
@@ -231,7 +236,7 @@ def meeting_zh(meeting: str) -> str:
     out = body_zh(first)
     for i, part in enumerate(rest):
         session = session_zh(part)
-        said = _PLACES_ZH.get(part) or _PARTS_ZH.get(part.lower())
+        said = PLACES_ZH.get(part) or _PARTS_ZH.get(part.lower())
         if not out or not (session or said):
             return ""
         out += session if session and i == 0 else f"，{session or said}"
