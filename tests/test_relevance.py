@@ -108,6 +108,12 @@ def test_a_chinese_abbreviation_also_matches_the_acronym_its_dictionary_entry_gi
     assert not unit.found_in(passage_tokens("Vaccines against measles must reach everyone."), "en")
 
 
+def test_a_chinese_word_glossed_in_four_words_matches_them_all() -> None:
+    (unit,) = topic_units("联大", "zh", [], frozenset(), frozenset())  # "United Nations General Assembly"
+    assert unit.found_in(passage_tokens("I address the United Nations General Assembly today."), "en")
+    assert not unit.found_in(passage_tokens("The United Nations must act."), "en")
+
+
 def test_the_party_asked_about_is_the_speaker_not_the_party_spoken_about(engine) -> None:
     speakers: Speakers = engine.speakers
     sweden = speakers.resolve("Sweden")

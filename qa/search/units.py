@@ -119,7 +119,7 @@ def english_forms(word: str, senses: int = 3) -> list[frozenset[str]]:
     out = []
     for sense in cedict().by_chinese.get(word, ())[: senses * 2]:
         words = [w for w in sense.stems if w not in STOP_STEMS and not w.isdigit()]
-        if sense.order < senses and 0 < len(words) <= 3:
+        if sense.order < senses and words:  # the dictionary keeps glosses of up to four words
             out.append(frozenset(words))
             if len(words) > 1:  # the gloss's head noun alone: "novel coronavirus" is also just "coronavirus"
                 out.append(frozenset(words[-1:]))
