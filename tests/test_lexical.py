@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa.store.lexical import BM25Index
-from qa.text.analyzers import tokenize
+from qa.text.analyzers import chinese_parts, tokenize
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -48,6 +48,12 @@ def test_tokenize_drops_chinese_function_words() -> None:
     tokens = tokenize("核武器国家和无核武器国家的责任")
     assert "和" not in tokens and "的" not in tokens
     assert "责任" in tokens and "无核武器国家" in tokens
+
+
+def test_a_chinese_word_without_an_entry_splits_into_its_longest_words_not_into_words_across_them() -> None:
+    assert chinese_parts("在发言中") == ["发言"]  # not 言中 ("to hit the mark"), across 发言 and 中
+    assert sorted(chinese_parts("核武器国家")) == ["国家", "核武器"]  # not 核武 or 武器 as well
+    assert chinese_parts("新冠疫苗") == ["新冠", "疫苗"]
 
 
 def test_tokenize_folds_full_width_forms_and_ignores_zero_width_characters() -> None:

@@ -186,8 +186,42 @@ def chinese_words(text: str) -> list[str]:
 
 
 def chinese_parts(word: str) -> list[str]:
-    """The dictionary words inside a longer Chinese word (核武器国家 -> 核武器, 国家), for when it has no entry."""
-    return [w for w in segmenter().cut_for_search(word) if w != word and len(w) >= 2 and w not in ZH_STOPWORDS]
+    """The longest dictionary words inside a longer Chinese word (核武器国家 -> 核武器, 国家, not 核武 or 武器),
+    for when it has no entry.
+
+    Not every dictionary word inside it: one that straddles two words of its best reading without it is not a
+    part (在发言中 reads 在/发言/中, so 言中, "to hit the mark", is not in it; 新冠 in 新/冠/疫苗 is)."""
+    tk = segmenter()
+    reading, at = [], 0
+    for w in _best_reading(tk, word):
+        if len(w) >= 2:
+            reading.append((at, at + len(w)))
+        at += len(w)
+    out = []
+    for w in tk.cut_for_search(word):
+        i = word.find(w)
+        j = i + len(w)
+        if w == word or len(w) < 2 or w in ZH_STOPWORDS or w in out:
+            continue
+        if any(a < j and i < b and not (a <= i and j <= b or i <= a and b <= j) for a, b in reading):
+            continue
+        out.append(w)
+    return [w for w in out if not any(w != v and w in v for v in out)]
+
+
+def _best_reading(tk: Any, word: str) -> list[str]:
+    """jieba's most probable cut of `word` into dictionary words, the whole word itself excluded."""
+    n = len(word)
+    dag = tk.get_DAG(word)
+    dag[0] = [j for j in dag[0] if j != n - 1] or [0]
+    route: dict[int, tuple[float, int]] = {}
+    tk.calc(word, dag, route)
+    out, i = [], 0
+    while i < n:
+        j = route[i][1] + 1
+        out.append(word[i:j])
+        i = j
+    return out
 
 
 def _inner_terms(word: str) -> list[str]:
