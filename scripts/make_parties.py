@@ -1,10 +1,11 @@
-"""Rebuild corpus/parties.json from ISO 3166-1 (the pycountry package) and corpus/parties-curated.json.
+"""Rebuild corpus/parties.json from ISO 3166-1 (the pycountry package), the demonyms of the countryinfo package
+and corpus/parties-curated.json.
 
     python scripts/make_parties.py           # write corpus/parties.json
     python scripts/make_parties.py --check   # exit 1 if corpus/parties.json is not what this would write
 
-The same pycountry version and curated file give the same bytes. pycountry is needed here only (the `test`
-extra pins it); the package reads the JSON this writes. The script stops with a message when the curated file
+The same pycountry and countryinfo versions and curated file give the same bytes. Both are needed here only
+(the `test` extra pins them); the package reads the JSON this writes. The script stops with a message when the curated file
 and ISO disagree: an unknown code, a name it drops that ISO no longer has, a member that is no party, one alias
 on two parties, a Member State in no regional group.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gettext
+import importlib.util
 import json
 import sys
 from collections.abc import Callable, Iterable
@@ -24,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CURATED = ROOT / "corpus" / "parties-curated.json"
 OUTPUT = ROOT / "corpus" / "parties.json"
 PYCOUNTRY = "26.2.16"  # the version the committed table is built from; keep in step with pyproject.toml
+COUNTRYINFO = "1.0.1"  # likewise
 
 sys.path.insert(0, str(ROOT))
 from qa.parties.table import fold, parties_from_json
@@ -32,6 +35,27 @@ try:
     import pycountry
 except ImportError:
     raise SystemExit(f"make_parties: needs pycountry: pip install pycountry=={PYCOUNTRY} (in the test extra).") from None
+
+
+def demonyms(codes: Iterable[str]) -> dict[str, str]:
+    """ISO alpha-3 code -> the English demonym of the country ("Palestinian"), from the data files that the
+    countryinfo package ships (MIT; its code is not imported), for the parties' `codes`. A demonym two of them
+    share ("Congolese", "Dominican") names neither."""
+    spec = importlib.util.find_spec("countryinfo")
+    folders = [Path(f) / "data" for f in (spec.submodule_search_locations or [])] if spec else []
+    if not folders or not folders[0].is_dir():
+        fail(f"needs countryinfo's data: pip install countryinfo=={COUNTRYINFO} (in the test extra).")
+    if version("countryinfo") != COUNTRYINFO:
+        fail(f"countryinfo {version('countryinfo')} is installed but the table is built from {COUNTRYINFO}: "
+             f"pip install countryinfo=={COUNTRYINFO} (the test extra pins it), or raise COUNTRYINFO here and rebuild.")
+    wanted = set(codes)
+    found: dict[str, set[str]] = {}
+    for path in sorted(folders[0].glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        code, demonym = (data.get("ISO") or {}).get("alpha3"), " ".join((data.get("demonym") or "").split())
+        if code in wanted and demonym:
+            found.setdefault(demonym, set()).add(code)
+    return {next(iter(shared)): demonym for demonym, shared in found.items() if len(shared) == 1}
 
 
 def fail(message: str) -> NoReturn:
@@ -52,7 +76,8 @@ def unique(forms: Iterable[str], taken: set[str]) -> list[str]:
     return out
 
 
-def state(code: str, curated: dict[str, Any], membership: str, kind: str, zh: Callable[[str], str]) -> dict[str, Any]:
+def state(code: str, curated: dict[str, Any], membership: str, kind: str, zh: Callable[[str], str],
+          demonym: str) -> dict[str, Any]:
     country = pycountry.countries.get(alpha_3=code)
     if country is None:
         fail(f"{code} is not an ISO 3166-1 alpha-3 code in pycountry {PYCOUNTRY}; fix parties-curated.json.")
@@ -69,17 +94,22 @@ def state(code: str, curated: dict[str, Any], membership: str, kind: str, zh: Ca
             fail(f"{code}: drop_aliases names {form!r}, which ISO does not give; remove it from parties-curated.json.")
     taken = {fold(name), fold(name_zh)}
     aliases = unique([*curated.get("aliases", []), *(f for f in [*iso_en, *iso_zh] if f and f not in dropped)], taken)
+    # the demonym is not a name (the Japanese report is not Japan speaking) but shows that a text is about the
+    # country ("the Palestinian people"); a curated reason drops one that also means something else ("Indian")
+    demonyms = [] if "drop_demonym" in curated else unique([demonym], set(taken))
     source = [
         f"name: {'curated UN short name (corpus/parties-curated.json)' if 'name' in curated else 'ISO 3166-1 name, as the UN writes it'}",
         f"name_zh: {'curated UN Chinese name' if 'name_zh' in curated else 'iso-codes zh_CN translation, as the UN writes it'}",
         f"iso3: ISO 3166-1 (pycountry {PYCOUNTRY})",
         f"status: {membership}",
         "aliases: curated, then ISO 3166-1 names and their zh_CN translations (pycountry)",
+        f"demonyms: countryinfo {COUNTRYINFO}" if demonyms else
+        f"demonyms: none ({curated.get('drop_demonym') or 'countryinfo has none of its own'})",
     ]
     if "why" in curated:
         source.append(f"why: {curated['why']}")
-    return {"name": name, "name_zh": name_zh, "kind": kind, "iso3": code, "aliases": aliases, "members": [],
-            "as_of": "", "source": "; ".join(source)}
+    return {"name": name, "name_zh": name_zh, "kind": kind, "iso3": code, "aliases": aliases, "demonyms": demonyms,
+            "members": [], "as_of": "", "source": "; ".join(source)}
 
 
 def build(curated: dict[str, Any]) -> dict[str, Any]:
@@ -94,10 +124,11 @@ def build(curated: dict[str, Any]) -> dict[str, Any]:
     unknown = set(curated["states"]) - set(members["iso3"]) - set(observers["iso3"])
     if unknown:
         fail(f"states has entries for {sorted(unknown)}, which are neither Member nor observer States.")
-    parties = [state(code, curated["states"].get(code, {}), f"UN Member State ({members['source']})", "state", zh)
-               for code in members["iso3"]]
+    demonym = demonyms([*members["iso3"], *observers["iso3"]])
+    parties = [state(code, curated["states"].get(code, {}), f"UN Member State ({members['source']})", "state", zh,
+                     demonym.get(code, "")) for code in members["iso3"]]
     parties += [state(code, curated["states"].get(code, {}), f"UN observer State ({observers['source']})",
-                      "observer", zh) for code in observers["iso3"]]
+                      "observer", zh, demonym.get(code, "")) for code in observers["iso3"]]
     by_code = {p["iso3"]: p["name"] for p in parties}
     names = set(by_code.values()) | {g["name"] for g in curated["groups"]} | {b["name"] for b in curated["bodies"]}
     for group in curated["groups"]:
@@ -124,12 +155,15 @@ def build(curated: dict[str, Any]) -> dict[str, Any]:
                      for char, a in curated["zh_abbreviations"]["states"].items()}
     counts = {kind: sum(p["kind"] == kind for p in parties) for kind in kinds}
     counts["aliases"] = sum(len(p["aliases"]) for p in parties)
+    counts["demonyms"] = sum(len(p.get("demonyms", ())) for p in parties)
     return {
         "about": "Parties of the UN disarmament field in English and Chinese. Generated by scripts/make_parties.py "
-                 f"from pycountry {PYCOUNTRY} (ISO 3166-1) and corpus/parties-curated.json: edit those, not this. "
+                 f"from pycountry {PYCOUNTRY} (ISO 3166-1), the demonyms of countryinfo {COUNTRYINFO} and "
+                 "corpus/parties-curated.json: edit those, not this. "
                  "Sources and licences: corpus/PARTIES.md.",
         "licence": curated["licence"],
         "pycountry": PYCOUNTRY,
+        "countryinfo": COUNTRYINFO,
         "counts": counts,
         "parties": parties,
         "not_names": curated["not_names"],

@@ -137,6 +137,14 @@ def test_committed_table_is_what_the_script_writes() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_a_demonym_says_a_text_is_about_a_state_but_never_names_it_as_a_party(parties: Parties) -> None:
+    assert parties.resolve("Japan").demonyms == ("Japanese",)
+    assert parties.resolve("State of Palestine").demonyms == ("Palestinian",)
+    assert found(parties, "The Japanese delegation spoke about Palestinian refugees.") == []
+    # shared by two states, or meaning something else too: given to none
+    assert parties.resolve("Congo").demonyms == parties.resolve("India").demonyms == ()
+
+
 def test_one_alias_on_two_parties_is_refused() -> None:
     twins = [Party("Niger", "尼日尔", "state", "NER", ("NE",), (), "test"),
              Party("Nigeria", "尼日利亚", "state", "NGA", ("NE",), (), "test")]

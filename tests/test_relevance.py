@@ -14,7 +14,7 @@ from qa.cli.main import cli
 from qa.errors import CorpusError
 from qa.parties.speakers import Speakers
 from qa.search.evaluate import Topic, score_topic
-from qa.search.query import asked_parties
+from qa.search.query import asked_parties, units_of
 from qa.search.relevance import FEATURES, RelevanceModel, fit, load_model, not_addressed, reorder
 from qa.search.units import compound_parts, passage_tokens, topic_units
 from qa.store.base import ALL
@@ -112,6 +112,15 @@ def test_a_chinese_word_glossed_in_four_words_matches_them_all() -> None:
     (unit,) = topic_units("联大", "zh", [], frozenset(), frozenset())  # "United Nations General Assembly"
     assert unit.found_in(passage_tokens("I address the United Nations General Assembly today."), "en")
     assert not unit.found_in(passage_tokens("The United Nations must act."), "en")
+
+
+@pytest.mark.parametrize("question", ["What did states say about the question of Palestine?", "各国对巴勒斯坦问题说了什么？"])
+def test_a_country_spoken_about_is_carried_by_its_demonym(engine, question: str) -> None:
+    units = units_of(question, "zh" if "巴" in question else "en", engine.speakers, ())
+    (palestine,) = [u for u in units if u.label in ("Palestine", "巴勒斯坦")]
+    assert palestine.found_in(passage_tokens("Our Palestinian brothers and sisters continue to suffer."), "en")
+    assert palestine.found_in(passage_tokens("We support the State of Palestine."), "en")
+    assert not palestine.found_in(passage_tokens("The Pakistani delegation spoke next."), "en")
 
 
 def test_the_party_asked_about_is_the_speaker_not_the_party_spoken_about(engine) -> None:

@@ -41,6 +41,9 @@ class Party:
     members: tuple[str, ...]
     source: str
     as_of: str = ""
+    # how English writes "of this country" ("Palestinian"): not a name (a text naming "the Japanese delegation"
+    # is not Japan speaking) but a sign that a text is about the country
+    demonyms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -410,7 +413,7 @@ def parties_from_json(data: Mapping[str, Any], origin: str = "parties.json") -> 
     try:
         parties = [Party(name=p["name"], name_zh=p["name_zh"], kind=p["kind"], iso3=p.get("iso3", ""),
                          aliases=tuple(p.get("aliases", ())), members=tuple(p.get("members", ())),
-                         source=p["source"], as_of=p.get("as_of", ""))
+                         source=p["source"], as_of=p.get("as_of", ""), demonyms=tuple(p.get("demonyms", ())))
                    for p in data["parties"]]
         abbreviations = [Abbreviation(char, a["party"], a.get("not_preceded_by", ""), a.get("not_followed_by", ""))
                          for char, a in data.get("zh_abbreviations", {}).get("states", {}).items()]

@@ -192,10 +192,11 @@ def units_of(question: str, language: str, speakers: Speakers, asked: tuple[froz
              known: Callable[[str], bool] = lambda token: False) -> tuple[Unit, ...]:
     """The units of the question's topic (see `relevance.topic_units`): a party the question asks about as the
     speaker is a condition, not a topic; every other party it names ("Afghanistan", "各国如何谈论阿富汗局势")
-    is part of what it is about."""
+    is part of what it is about, carried by a paragraph that names it or writes its demonym ("the Afghan
+    people")."""
     conditions = frozenset().union(*asked)
     mentions = [(m.start, m.end, "speaker" if speakers.names_for(m.party) & conditions else "topic",
-                 (m.party.name, *m.party.aliases), m.party.name_zh)
+                 (m.party.name, *m.party.aliases, *m.party.demonyms), m.party.name_zh)
                 for m in speakers.parties.mentions(question)]
     return topic_units(question, language, mentions, QUESTION_WORDS, ZH_QUESTION_WORDS, known)
 

@@ -138,7 +138,8 @@ def _concept_unit(term: Term) -> Unit:
 
 
 def _party_unit(text: str, names: Sequence[str], name_zh: str) -> Unit:
-    """A party spoken about ("about Ukraine"): any of its names, in either language."""
+    """A party spoken about ("about Ukraine"): any of its names (and its demonym: "Ukrainian"), in either
+    language."""
     en = [frozenset(stem(w) for w in WORD.findall(n) if w.lower() not in STOPWORDS) for n in names]
     return _unit(text, en=en, zh=[_zh_forms(name_zh)] if name_zh else (), whole=True)
 
@@ -155,9 +156,10 @@ def topic_units(question: str, language: str, mentions: Sequence[tuple[int, int,
                 known: Callable[[str], bool] = lambda token: False) -> tuple[Unit, ...]:
     """The units of a question's topic: its field terms, its parties spoken about, and its other content words.
 
-    `mentions` are the parties the question names, as (start, end, role, names, name_zh): a speaker is a
-    condition on who said the passage, not part of its topic, so its words are left out; a party spoken about
-    is one unit in all its names. `skip_words` are words about documents rather than their topic ('say')."""
+    `mentions` are the parties the question names, as (start, end, role, names and demonyms, name_zh): a
+    speaker is a condition on who said the passage, not part of its topic, so its words are left out; a party
+    spoken about is one unit in all its names. `skip_words` are words about documents rather than their topic
+    ('say')."""
     units: list[Unit] = []
     taken = [(s, e) for s, e, *_ in mentions]
     for s, e, role, names, name_zh in mentions:
