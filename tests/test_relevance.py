@@ -108,6 +108,14 @@ def test_a_chinese_abbreviation_also_matches_the_acronym_its_dictionary_entry_gi
     assert not unit.found_in(passage_tokens("Vaccines against measles must reach everyone."), "en")
 
 
+@pytest.mark.parametrize("question,language", [("terrorism", "en"), ("恐怖主义", "zh"), ("racism", "en"), ("种族主义", "zh")])
+def test_a_topic_in_ism_is_carried_by_its_ist(question: str, language: str) -> None:
+    (unit,) = topic_units(question, language, [], frozenset(), frozenset())
+    person = "terrorists" if question in ("terrorism", "恐怖主义") else "racist"
+    assert unit.found_in(passage_tokens(f"We condemn the {person} attacks of last year."), "en")
+    assert not unit.found_in(passage_tokens("We condemn the attacks of last year."), "en")
+
+
 def test_a_chinese_word_glossed_in_four_words_matches_them_all() -> None:
     (unit,) = topic_units("联大", "zh", [], frozenset(), frozenset())  # "United Nations General Assembly"
     assert unit.found_in(passage_tokens("I address the United Nations General Assembly today."), "en")

@@ -121,6 +121,8 @@ def english_forms(word: str, senses: int = 3) -> list[frozenset[str]]:
         words = [w for w in sense.stems if w not in STOP_STEMS and not w.isdigit()]
         if sense.order < senses and words:  # the dictionary keeps glosses of up to four words
             out.append(frozenset(words))
+            if len(words) == 1:
+                out.extend(kindred(words[0]))
             if len(words) > 1:  # the gloss's head noun alone: "novel coronavirus" is also just "coronavirus"
                 out.append(frozenset(words[-1:]))
     # and the acronyms its glosses give ("COVID-19" for 新冠): how English text often writes the thing
@@ -129,11 +131,21 @@ def english_forms(word: str, senses: int = 3) -> list[frozenset[str]]:
     return list(dict.fromkeys(out))[:TRANSLATIONS] + [a for a in dict.fromkeys(acronyms) if a not in out]
 
 
+def kindred(word: str) -> list[frozenset[str]]:
+    """The stem of an English word's -ism/-ist sibling ("terrorism": "terrorist"; "racists": "racism"): a text on
+    terrorism speaks of terrorists, and the stemmer keeps the two apart."""
+    low = word.lower()
+    for end, other in (("ists", "ism"), ("ism", "ist"), ("ist", "ism")):
+        if low.endswith(end) and len(low) >= len(end) + 3:
+            return [frozenset({stem(low[: -len(end)] + other)})]
+    return []
+
+
 def _concept_unit(term: Term) -> Unit:
     """A field concept: its concept token in a paragraph of either language, or a one-word English term's stem
     (so that a compound carries it: "cyberattacks" carries "cyber")."""
     words = WORD.findall(term.english)
-    return _unit(term.english, en=[frozenset({stem(words[0])})] if len(words) == 1 else (),
+    return _unit(term.english, en=[frozenset({stem(words[0])}), *kindred(words[0])] if len(words) == 1 else (),
                  anywhere=[frozenset({CONCEPT + concept(term)})])
 
 
@@ -184,7 +196,7 @@ def topic_units(question: str, language: str, mentions: Sequence[tuple[int, int,
             own = frozenset({stem(w)})
             zh = [own] if (is_acronym(w) or w.isdigit()) else chinese_forms(w, known)
             split = _compounds(w, known) if len(w) >= 8 and not is_acronym(w) else []
-            units.append(_unit(w, en=[own, *split], zh=zh))
+            units.append(_unit(w, en=[own, *kindred(w), *split], zh=zh))
         for run in han_runs(question):
             units.append(_unit(run, zh=[_zh_forms(run)]))
         return _distinct(units)
