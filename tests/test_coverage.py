@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.search.coverage import CoveragePolicy, verdict
+from qa.search.coverage import CoveragePolicy, narrower_concepts, verdict
 from qa.search.engine import NOT_COVERED
 
 # The everyday-text and absent-words rules switched off: only field terms and names can refuse.
@@ -38,6 +38,15 @@ def test_english_question_naming_a_field_term_the_corpus_never_mentions_is_not_c
     assert covered(present, engine.store, ONLY_TERMS_AND_NAMES)
     assert not engine.ask(absent.text).covered
     assert engine.ask(present.text).covered
+
+
+def test_a_field_term_whose_modifier_the_corpus_names_is_not_proof_of_absence(engine) -> None:
+    # the Swedish paper writes 循序渐进做法, not the terminology's 循序渐进办法 or 分步骤办法
+    query = engine.analyse("Why does Sweden think the traditional step-by-step approach cannot be acted on?")
+    assert "step-by-step approach" in [t.english for t in query.field_terms]
+    assert covered(query, engine.store, ONLY_TERMS_AND_NAMES)
+    nsa = next(t for t in engine.analyse("negative security assurances").field_terms)
+    assert narrower_concepts(nsa) == []  # its head, "security assurances", says nothing of the negative ones
 
 
 def test_chinese_question_naming_a_field_term_the_corpus_never_mentions_is_not_covered(engine) -> None:

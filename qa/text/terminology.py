@@ -192,6 +192,11 @@ def concepts_in(text: str) -> list[str]:
     return sorted(found)
 
 
+def nested_terms(text: str) -> set[Term]:
+    """Every terminology entry an English phrase names, nested ones included ("no first use": "first use")."""
+    return _all_english_terms(english_words(text))
+
+
 def _all_english_terms(words: list[str]) -> set[Term]:
     """Every terminology phrase in a word sequence, overlapping and nested ones included."""
     table, longest = _phrase_table()
