@@ -116,6 +116,12 @@ def test_a_topic_in_ism_is_carried_by_its_ist(question: str, language: str) -> N
     assert not unit.found_in(passage_tokens("We condemn the attacks of last year."), "en")
 
 
+def test_a_chinese_topic_is_read_in_the_dictionary_s_words_not_jieba_s_parts() -> None:
+    units = topic_units("可持续发展", "zh", [], frozenset(), frozenset())  # jieba: 可/持续/发展
+    assert [u.label for u in units] == ["可持续发展"]  # not 持续, "to continue", and 发展
+    assert units[0].found_in(passage_tokens("Sustainable development must guide the recovery."), "en")
+
+
 def test_a_chinese_word_glossed_in_four_words_matches_them_all() -> None:
     (unit,) = topic_units("联大", "zh", [], frozenset(), frozenset())  # "United Nations General Assembly"
     assert unit.found_in(passage_tokens("I address the United Nations General Assembly today."), "en")

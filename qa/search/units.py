@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from qa.text.analyzers import chinese_parts, chinese_words, han_runs, normalise, token_set, tokenize
-from qa.text.cedict import STOP_STEMS, cedict, translate_phrase
+from qa.text.analyzers import chinese_parts, han_runs, normalise, token_set, tokenize
+from qa.text.cedict import STOP_STEMS, cedict, dictionary_words, translate_phrase
 from qa.text.english import STOPWORDS, WORD, is_acronym, stem
 from qa.text.terminology import (
     CONCEPT,
@@ -207,7 +207,7 @@ def topic_units(question: str, language: str, mentions: Sequence[tuple[int, int,
         rest = rest[:a] + "，" * (b - a) + rest[b:]
     for s, e in taken:
         rest = rest[:s] + "，" * (e - s) + rest[e:]
-    for word in chinese_words(rest):
+    for word in dictionary_words(rest, cedict()):
         if word in skip_words_zh or word in SCAFFOLD_ZH or _ZH_CLOSED.match(word):
             continue
         en = english_forms(word)

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from qa.errors import CorpusError, QAError
 from qa.files import TMP_PREFIX, atomic_write_bytes, mark_used, prune_unused
-from qa.text.analyzers import word_frequency
+from qa.text.analyzers import ZH_STOPWORDS, han_runs, segmenter, word_frequency
 from qa.text.english import STOP_STEMS, WORD, stem
 from qa.text.scripts import HAN
 
@@ -299,6 +299,25 @@ def _commonness(word: str) -> float:
 
 def _length_factor(word: str) -> float:
     return {1: 0.45, 2: 1.0, 3: 0.9, 4: 0.7}.get(len(word), 0.5)
+
+
+def dictionary_words(text: str, index: CedictIndex, longest: int = 4) -> list[str]:
+    """The content words of the Chinese in `text` as the dictionary has them: jieba's cut, with neighbouring
+    words joined where CC-CEDICT has the whole (可/持续/发展 is 可持续发展, "sustainable development"), so a
+    word is translated whole rather than by parts that mean something else (持续: "to continue")."""
+    tk = segmenter()
+    out: list[str] = []
+    for run in han_runs(text):
+        words = list(tk.cut(run))
+        i = 0
+        while i < len(words):
+            j = next((j for j in range(min(len(words), i + longest), i + 1, -1)
+                      if "".join(words[i:j]) in index.by_chinese), i + 1)
+            word = "".join(words[i:j])
+            if word not in ZH_STOPWORDS:
+                out.append(word)
+            i = j
+    return out
 
 
 def translate_phrase(stems: tuple[str, ...], index: CedictIndex, limit: int = CEDICT_CANDIDATES) -> list[tuple[str, float]]:
