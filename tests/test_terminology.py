@@ -145,6 +145,11 @@ def test_chinese_question_reaches_english_text_through_terminology_and_cedict() 
     assert {"negat", "secur", "assur"} <= set(dict(cross_terms("消极安全保证", "zh")))
 
 
+def test_a_chinese_word_is_translated_whole_where_the_dictionary_has_it() -> None:
+    terms = dict(cross_terms("各国如何推进可持续发展？", "zh"))  # jieba cuts 可/持续/发展
+    assert "sustain" in terms and "continu" not in terms
+
+
 def test_question_words_are_not_translated() -> None:
     assert not {"say", "talk", "speak"} & set(dict(cross_terms("德国对乌克兰战争说了什么？", "zh")))
 

@@ -23,13 +23,12 @@ from qa.search.answer_type import expected_answer
 from qa.search.units import Unit, topic_units
 from qa.text.analyzers import (
     chinese_parts,
-    chinese_words,
     han_runs,
     load_dictionaries,
     proper_names,
     tokenize,
 )
-from qa.text.cedict import cedict, english_for, load_cedict, translate_phrase
+from qa.text.cedict import cedict, dictionary_words, english_for, load_cedict, translate_phrase
 from qa.text.english import STOPWORDS, WORD, is_acronym, stem
 from qa.text.english import words as english_words
 from qa.text.scripts import detect_language, has_han
@@ -317,7 +316,7 @@ def _chinese_to_english(question: str) -> list[tuple[str, float]]:
     for start, end, _ in sorted(matched, reverse=True):
         rest = rest[:start] + "，" + rest[end:]
     index = cedict()
-    for word in chinese_words(rest):
+    for word in dictionary_words(rest, index):
         if word in ZH_QUESTION_WORDS:
             continue
         found = english_for(word, index) or [x for part in chinese_parts(word) for x in english_for(part, index)]
