@@ -14,7 +14,7 @@ from qa.cli.main import cli
 from qa.errors import CorpusError
 from qa.parties.speakers import Speakers
 from qa.search.evaluate import Topic, score_topic
-from qa.search.query import asked_parties, units_of
+from qa.search.query import asked_parties, spoken_about, units_of
 from qa.search.relevance import FEATURES, RelevanceModel, fit, load_model, not_addressed, reorder
 from qa.search.units import compound_parts, passage_tokens, topic_units
 from qa.store.base import ALL
@@ -135,6 +135,13 @@ def test_a_country_spoken_about_is_carried_by_its_demonym(engine, question: str)
     assert palestine.found_in(passage_tokens("Our Palestinian brothers and sisters continue to suffer."), "en")
     assert palestine.found_in(passage_tokens("We support the State of Palestine."), "en")
     assert not palestine.found_in(passage_tokens("The Pakistani delegation spoke next."), "en")
+
+
+def test_a_country_spoken_about_is_also_searched_by_its_demonym_but_not_a_speaker(engine) -> None:
+    assert "palestinian" in dict(engine.analyse("关于巴勒斯坦问题，各国说了什么？").cross_terms)
+    assert "palestinian" in dict(engine.analyse("What did states say about Palestine?").terms)
+    question = "What does Sweden propose about Ukraine?"
+    assert [t for t, _ in spoken_about(question, engine.speakers, engine.analyse(question).asked)] == ["ukrainian"]
 
 
 def test_the_party_asked_about_is_the_speaker_not_the_party_spoken_about(engine) -> None:

@@ -136,11 +136,13 @@ def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool
     concept_tokens = [(CONCEPT + c, W_CONCEPT) for c in concepts]
     parties = asked_parties(question, speakers)
     asked = tuple(names for names, _ in parties)
+    spoken_of = spoken_about(question, speakers, asked)
     return Query(
         text=question,
         language=language,
-        terms=(*own_terms(question, language), *concept_tokens),
-        cross_terms=(*cross_terms(question, language), *concept_tokens) if translate else (),
+        terms=(*own_terms(question, language), *concept_tokens, *(spoken_of if language == "en" else ())),
+        cross_terms=(*cross_terms(question, language), *concept_tokens, *(spoken_of if language == "zh" else ()))
+        if translate else (),
         field_terms=tuple(terms),
         concepts=concepts,
         names=names_in(question, language, speakers),
@@ -185,6 +187,21 @@ def names_in(question: str, language: str, speakers: Speakers) -> tuple[tuple[st
             if not (party and speakers.names_for(party)):
                 out[(name, "zh")] = None
     return tuple(out)
+
+
+def spoken_about(question: str, speakers: Speakers, asked: tuple[frozenset[str], ...]) -> list[tuple[str, float]]:
+    """English search terms for the parties a question speaks about (not those it asks to speak): their demonym,
+    so a question about Palestine, in either language, also finds "the Palestinian people" by its words (the
+    name itself the question's own words or their translation already search)."""
+    conditions = frozenset().union(*asked)
+    out: dict[str, float] = {}
+    for m in speakers.parties.mentions(question):
+        if speakers.names_for(m.party) & conditions:
+            continue
+        for form in m.party.demonyms:
+            if len(english_words(form)) == 1:
+                out[stem(form)] = W_CEDICT_WORD
+    return list(out.items())
 
 
 def units_of(question: str, language: str, speakers: Speakers, asked: tuple[frozenset[str], ...],
