@@ -19,6 +19,7 @@ import numpy as np
 from qa.embedding.encoder import Encoder
 from qa.errors import QAError
 from qa.parties.speakers import Speakers
+from qa.parties.table import Mention
 from qa.search.answer_type import expected_answer
 from qa.search.units import Unit, topic_units
 from qa.text.analyzers import (
@@ -193,10 +194,9 @@ def spoken_about(question: str, speakers: Speakers, asked: tuple[frozenset[str],
     """English search terms for the parties a question speaks about (not those it asks to speak): their demonym,
     so a question about Palestine, in either language, also finds "the Palestinian people" by its words (the
     name itself the question's own words or their translation already search)."""
-    conditions = frozenset().union(*asked)
     out: dict[str, float] = {}
-    for m in speakers.parties.mentions(question):
-        if speakers.names_for(m.party) & conditions:
+    for m, role in mention_roles(question, speakers, asked):
+        if role == "speaker":
             continue
         for form in m.party.demonyms:
             if len(english_words(form)) == 1:
@@ -210,11 +210,18 @@ def units_of(question: str, language: str, speakers: Speakers, asked: tuple[froz
     speaker is a condition, not a topic; every other party it names ("Afghanistan", "各国如何谈论阿富汗局势")
     is part of what it is about, carried by a paragraph that names it or writes its demonym ("the Afghan
     people")."""
-    conditions = frozenset().union(*asked)
-    mentions = [(m.start, m.end, "speaker" if speakers.names_for(m.party) & conditions else "topic",
-                 (m.party.name, *m.party.aliases, *m.party.demonyms), m.party.name_zh)
-                for m in speakers.parties.mentions(question)]
+    mentions = [(m.start, m.end, role, (m.party.name, *m.party.aliases, *m.party.demonyms), m.party.name_zh)
+                for m, role in mention_roles(question, speakers, asked)]
     return topic_units(question, language, mentions, QUESTION_WORDS, ZH_QUESTION_WORDS, known)
+
+
+def mention_roles(question: str, speakers: Speakers, asked: tuple[frozenset[str], ...]
+                  ) -> list[tuple[Mention, str]]:
+    """Each party the question names, as "speaker" when it is one the question asks to speak (`asked`) and
+    "topic" otherwise: what the question is about."""
+    conditions = frozenset().union(*asked)
+    return [(m, "speaker" if speakers.names_for(m.party) & conditions else "topic")
+            for m in speakers.parties.mentions(question)]
 
 
 _SPEECH_EN = re.compile(
