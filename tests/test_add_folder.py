@@ -252,6 +252,29 @@ def test_a_manifest_row_naming_an_unknown_submitter_is_refused_with_the_closest_
     assert code == 0, out
 
 
+def test_a_misspelt_author_is_refused_like_a_submitter_and_new_party_accepts_it(tmp_path: Path) -> None:
+    f = paper(tmp_path / "in", "wp.txt")
+    code, out = run("add", str(f), "--corpus-dir", str(tmp_path / "c"), "--author", "UNIDRI")
+    assert code != 0 and "--author 'UNIDRI' is not in the parties table" in out and "--new-party" in out, out
+    assert not (tmp_path / "c").exists()
+    code, out = run("add", str(f), "--corpus-dir", str(tmp_path / "c"), "--author", "裁研所")
+    assert code == 0, out
+    assert load_corpus(tmp_path / "c").documents[0].author == "裁研所"
+
+
+def test_a_manifest_row_naming_an_unknown_author_is_refused_and_the_others_are_not_written(tmp_path: Path) -> None:
+    paper(tmp_path, "wp1.txt", n=1)
+    paper(tmp_path, "wp2.txt", n=2)
+    rows = [{"file": "wp1.txt", "author": "UNIDIR"}, {"file": "wp2.txt", "author": "Secretariatt"}]
+    (tmp_path / "m.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    code, out = run("add", "--manifest", str(tmp_path / "m.jsonl"), "--corpus-dir", str(tmp_path / "c"))
+    assert code == 1 and "author 'Secretariatt' is not in the parties table" in out, out
+    assert not (tmp_path / "c" / "documents.json").exists()
+    code, out = run("add", "--manifest", str(tmp_path / "m.jsonl"), "--corpus-dir", str(tmp_path / "c"),
+                    "--new-party")
+    assert code == 0, out
+
+
 def test_a_submitter_no_party_has_derives_no_author_and_the_refusal_names_the_flags_to_fix_it(tmp_path: Path) -> None:
     f = paper(tmp_path / "in", "wp.txt", who="Freedonia")
     code, out = run("add", str(f), "--corpus-dir", str(tmp_path / "c"), "--json", "--dry-run")

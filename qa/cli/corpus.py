@@ -67,9 +67,11 @@ def init_cmd(settings: Settings, folder: Path | None, title: str) -> None:
 @click.option("--submitted-by", "submitted_by", multiple=True,
               help="Submitting state or body (repeat for several); any name the parties table knows.")
 @click.option(NEW_PARTY_FLAG, "new_party", is_flag=True,
-              help="Accept submitters the parties table lacks (from --submitted-by or a manifest's submitted_by) "
-                   "as new parties of this corpus; without it such a name is refused with the closest names.")
-@click.option("--author", default="", help="Whose text it is, when not the submitter's own.")
+              help="Accept submitters and authors the parties table lacks (from --submitted-by, --author or a "
+                   "manifest's columns) as new parties of this corpus; without it such a name is refused with the "
+                   "closest names.")
+@click.option("--author", default="", help="Whose text it is, when not the submitter's own (a party or body the "
+                                           "parties table knows, e.g. UNIDIR).")
 @click.option("--date", default="", help="YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option("--symbol", default="", help="Document symbol, e.g. NPT/CONF.2020/PC.II/WP.37 (leave out if unsure).")
 @click.option("--meeting", default="", help="Meeting, e.g. 'Preparatory Committee for the 2020 NPT Review "
@@ -110,6 +112,8 @@ def add_cmd(settings: Settings, paths: tuple[Path, ...], manifest: Path | None, 
         for name in given.submitted_by:
             if parties.resolve(name) is None:
                 raise InputError(unknown_party_message(parties, name, "flag") + ".")
+        if given.author and parties.resolve(given.author) is None:
+            raise InputError(unknown_party_message(parties, given.author, "author flag") + ".")
     if manifest is not None:
         entries, refused = read_manifest(manifest)
         entries = [replace(e, metadata=_given_wins(given, e.metadata)) for e in entries]
@@ -150,12 +154,15 @@ def corpus_parties(corpus_dir: Path) -> Parties:
 
 
 def _known_submitters(entries: list[Entry], parties: Parties) -> tuple[list[Entry], list[Refusal]]:
-    """The manifest rows whose submitted_by names only known parties, and a refusal for each other row."""
+    """The manifest rows whose submitted_by and author name only known parties, and a refusal for each other row
+    (a misspelt author would otherwise become a party of its own, and its text would be attributed to no one)."""
     kept: list[Entry] = []
     refused: list[Refusal] = []
     for e in entries:
         unknown = [n for n in e.metadata.submitted_by if parties.resolve(n) is None]
-        if unknown:
+        if e.metadata.author and parties.resolve(e.metadata.author) is None:
+            refused.append(Refusal(e.row, e.source, unknown_party_message(parties, e.metadata.author, "author column")))
+        elif unknown:
             refused.append(Refusal(e.row, e.source, unknown_party_message(parties, unknown[0], "column")))
         else:
             kept.append(e)

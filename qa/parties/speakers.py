@@ -78,12 +78,19 @@ def unknown_party_message(parties: Parties, name: str, given_as: str) -> str:
     """Why a submitter no party has is refused, with the closest names and the two fixes: a name the table
     knows, or `qa add --new-party`, which keeps the name as a party of this corpus (in its documents.json; the
     parties table inside the package is not the user's to edit). `given_as` says where the name came from:
-    "read" (a document's first page), "flag" (--submitted-by) or "column" (a manifest's submitted_by)."""
+    "read" (a document's first page), "flag" (--submitted-by), "column" (a manifest's submitted_by), "author flag"
+    (--author) or "author column" (a manifest's author)."""
     close = parties.suggest(name, 3)
     hint = f"closest parties: {', '.join(close)}" if close else "no party comes close"
     if given_as == "flag":
         return (f"--submitted-by {name!r} is not in the parties table ({hint}); give a name it knows (any name or "
                 f"alias, in English or Chinese), or add {NEW_PARTY_FLAG} to add {name!r} as a party of this corpus")
+    if given_as == "author flag":
+        return (f"--author {name!r} is not in the parties table ({hint}); give a name it knows (any name or alias, "
+                f"in English or Chinese), or add {NEW_PARTY_FLAG} to add {name!r} as a party of this corpus")
+    if given_as == "author column":
+        return (f"author {name!r} is not in the parties table ({hint}); correct the author column, or give "
+                f"{NEW_PARTY_FLAG} to add it as a party of this corpus")
     if given_as == "column":
         return (f"submitter {name!r} is not in the parties table ({hint}); correct the submitted_by column, or give "
                 f"{NEW_PARTY_FLAG} to add it as a party of this corpus")
