@@ -4,7 +4,10 @@ Per corpus (the Chinese seeds in corpus/, the UNGDC 2021 statements and the NPT 
 ../shared/corpora/): documents, searchable paragraphs, median and longest paragraph, share numbered, gold
 quotes of the dev sets that lie inside exactly one searchable paragraph, time to segment the corpus (best of
 three), and sentence splitting in microseconds per searchable paragraph. Then the measurement behind the
-English semicolon rule of `qa.text.sentences`.
+English semicolon rule of `qa.text.sentences`, and how a Chinese PDF export is segmented: each seed paper's own
+segments laid out as such an export lays them out (lines filled to 76 display columns, blank lines between
+paragraphs, the running header and footer every 40 lines, also inside paragraphs), segmented again and compared
+with the segments they came from.
 
 Usage: .venv/bin/python bench/segment.py
 """
@@ -17,6 +20,7 @@ import re
 import statistics
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +111,39 @@ def semicolon_figures() -> None:
           f"items of median {statistics.median(pieces):.0f} chars" if pieces else "  no list sentences")
 
 
+def pdf_export(segments: tuple[Paragraph, ...], columns: int = 76, page: int = 40) -> str:
+    """Segments as a Chinese PDF text export lays them out (see the module's docstring)."""
+    lines: list[str] = []
+    for p in segments:
+        line = ""
+        for ch in re.sub(r"\s*\n\s*", "", p.text):
+            if sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line + ch) > columns:
+                lines.append(line)
+                line = ""
+            line += ch
+        lines += [line, ""]
+    pages = [lines[i:i + page] for i in range(0, len(lines), page)]
+    out = ["NPT/CONF.2020/PC.III/WP.99", ""]
+    for k, lines_of_page in enumerate(pages, 1):
+        out += lines_of_page
+        if k < len(pages):
+            out += ["", f"{k}/{len(pages)}" + " " * 40 + "19-07001 (C)", "", "NPT/CONF.2020/PC.III/WP.99", ""]
+    return "\n".join(out) + "\n"
+
+
+def chinese_export_figures() -> None:
+    """Searchable paragraphs of the seeds' PDF-export rendering that are exactly a segment of the source."""
+    found = same = 0
+    for doc_id, text in _sources("seeds").values():
+        source = paragraphs(doc_id, text)
+        own = {_ws(p.text) for p in source}
+        again = [p for p in paragraphs(doc_id, pdf_export(source)) if p.searchable]
+        found += len(again)
+        same += sum(_ws(p.text) in own for p in again)
+    print(f"\nChinese PDF export (the seeds re-laid): {same} of {found} searchable paragraphs are a segment of "
+          f"the source ({same / max(found, 1):.1%})")
+
+
 def main() -> None:
     rows = [["corpus", "docs", "searchable", "median len", "max len", "numbered", "gold in one paragraph",
              "segment", "sentences/paragraph"]]
@@ -117,6 +154,7 @@ def main() -> None:
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
     semicolon_figures()
+    chinese_export_figures()
 
 
 if __name__ == "__main__":

@@ -147,6 +147,41 @@ def test_hard_wrapped_english_lines_join_with_one_space() -> None:
     assert "the Non-Proliferation Treaty. Within" in first and first.endswith("substrategic nuclear weapons.")
 
 
+def test_chinese_pdf_export_ends_a_paragraph_at_a_short_line_before_a_blank_one() -> None:
+    """A Chinese PDF export: lines filled to 30 characters, blank lines between paragraphs, the running header
+    and footer every 12 lines, inside paragraphs too. An unpunctuated paragraph and the heading 序言 stand
+    alone; a paragraph cut by a page break, or a line stopping on 和 before a blank line, goes on."""
+    sentence = "核武器国家认识到自身有责任合作努力减少核冲突风险，包括减少核国家之间发生武装冲突的风险。"
+    title = "建立信任措施和危机管理工具及其在五核国进程中的作用与前景展望以及各方的贡献"
+    blocks = [title, "序言", *(f"第{n}段" + "各国" * n + sentence * 3 for n in range(1, 7))]
+    lines: list[str] = []
+    for block in blocks:
+        lines += [block[i:i + 30] for i in range(0, len(block), 30)] + [""]
+    cut = lines.index("第4段" + "各国" * 4 + sentence[:19]) + 1  # a short line that stops on 和, then a blank line
+    lines[cut:cut] = ["动用核武器的国家和", ""]
+    pages = [lines[i:i + 12] for i in range(0, len(lines), 12)]
+    text: list[str] = ["NPT/CONF.2020/PC.III/WP.99", ""]
+    for k, page in enumerate(pages, 1):
+        text += page + (["", f"{k}/{len(pages)}" + " " * 40 + "19-07001 (C)", "", "NPT/CONF.2020/PC.III/WP.99", ""]
+                        if k < len(pages) else [])
+    found = [(p.label, p.text) for p in paragraphs("d", "\n".join(text))]
+    texts = [t for _, t in found]
+    assert title in texts and any(t == "序言" and label.startswith("h") for label, t in found), found
+    body = [t for t in texts if t.startswith("第")]
+    assert len(body) == 6 and all(t.endswith(sentence) and "NPT" not in t for t in body), found
+    assert "动用核武器的国家和" + sentence[19:] in body[3], body[3]
+
+
+def test_a_wrapped_chinese_line_opening_on_a_names_middle_dot_goes_on_with_its_sentence() -> None:
+    words = "国际社会对无核武器国家表明核野心的企图原则上应作出强烈反应而各国在裁军领域负有共同责任需要通过对话增进相互谅解并审查各种办法"
+    filler = "".join(words[i % len(words)] + words[(3 * i) % len(words)] for i in range(200))  # no two lines alike
+    paragraph = filler[:115] + "弗拉基米尔·泽连斯基的声明几乎没有得到回应。" + filler[:80] + "。"
+    text = "\n".join([paragraph[i:i + 30] for i in range(0, len(paragraph), 30)] + ["", "· 第二项措施是加强透明度。"])
+    assert text.splitlines()[4].startswith("·泽连斯基")
+    found = [p.text for p in paragraphs("d", text)]
+    assert found[0] == paragraph and found[1].endswith("第二项措施是加强透明度。"), found
+
+
 # --- properties --------------------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import pairwise
@@ -28,6 +29,7 @@ class Layout:
     width: float  # median length of a text line
     words: frozenset[str]  # lower-case words of the text, from whole (not hyphen-broken) tokens
     pairs: frozenset[str]  # lower-case "a-b" pairs of hyphenated words of the text
+    columns: float = 0.0  # a full line's display width (a Chinese character takes two), in wrapped Chinese text
 
 
 def classify(text: str) -> Layout:
@@ -53,7 +55,37 @@ def classify(text: str) -> Layout:
     blanks = sum(ln.blank_before for ln in body[1:]) / max(len(body) - 1, 1)
     hyphenated = not cjk_doc and any(_HYPHEN_END.search(line) for line in raw_lines)
     words, pairs = vocabulary(raw_lines) if hyphenated else (frozenset(), frozenset())
-    return Layout(out, cjk_doc, wrapped, indented, wrapped and blanks < 0.6, width, words, pairs)
+    full = [columns(ln.raw.rstrip()) for ln in body if len(ln.text) >= 8] if cjk_doc and wrapped else []
+    return Layout(out, cjk_doc, wrapped, indented, wrapped and blanks < 0.6, width, words, pairs,
+                  sorted(full)[int(0.9 * (len(full) - 1))] if full else 0.0)
+
+
+def columns(text: str) -> int:
+    """Display width: a Chinese character or full-width mark takes two columns. A Chinese PDF export fills each
+    line to the same width in columns, not in characters (a Latin letter or digit takes one)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def short_line(layout: Layout, line: Line) -> bool:
+    """A line that stops before the wrap width, so ends its paragraph (or title, or item): in Chinese, short of a
+    full line by more than one character; in English, by a fifth of the width (a word that did not fit)."""
+    if layout.cjk and layout.columns:
+        return columns(line.raw.rstrip()) < layout.columns - 2
+    return len(line.raw.rstrip()) < 0.8 * layout.width
+
+
+# Characters a Chinese sentence cannot stop on: commas, opening marks and function words that need a sequel
+CHINESE_OPEN = frozenset("，、；：（(《“‘「和与及或并而的之在对把将被为从向以于由")
+
+
+def chinese_paragraph_ended(layout: Layout, ln: Line, prev: Line | None) -> bool:
+    """In Chinese text hard-wrapped with blank lines between paragraphs (a PDF export), a line after a blank
+    line follows a paragraph that ended, punctuated or not, when the line before it is short: a wrapped
+    Chinese line is filled to its last character, so only a paragraph's last line falls short (a title, a
+    submitter line, a heading such as 序言, an unpunctuated list item). Across a page break the line before is
+    full, and the sentence goes on; it goes on too after a comma or a word that cannot end one (和, 的, 对 …)."""
+    return (layout.cjk and layout.wrapped and layout.blank_paragraphs and ln.blank_before and prev is not None
+            and short_line(layout, prev) and prev.text.rstrip()[-1:] not in CHINESE_OPEN)
 
 
 # --- pages and page furniture ------------------------------------------------------------------------------

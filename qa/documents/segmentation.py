@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
-from qa.documents.layout import Layout, classify, keep_hyphen
+from qa.documents.layout import Layout, chinese_paragraph_ended, classify, keep_hyphen, short_line
 from qa.documents.lines import (
     Line,
     annex_part,
@@ -154,13 +154,13 @@ def segment(text: str) -> list[Segment]:
             continue
         if cur is not None and cur.kind not in ("paragraph", "item"):
             close()
-        if _is_heading(layout, ln, following[i], cur):
+        prev = lines[texts[text_pos[i] - 1]] if text_pos[i] > 0 else None
+        if _is_heading(layout, ln, following[i], cur, prev):
             close()
             cur = _Open("heading", [ln.no], [ln.text], page=ln.page)
             if layout.cjk:
                 close()
             continue
-        prev = lines[texts[text_pos[i] - 1]] if text_pos[i] > 0 else None
         if _starts_paragraph(layout, ln, cur, prev):
             close()
             kind = "item" if ln.marker_kind and ln.marker_kind != "num" else "paragraph"
@@ -173,11 +173,11 @@ def segment(text: str) -> list[Segment]:
     return _finish(blocks, layout)
 
 
-def _is_heading(layout: Layout, ln: Line, nxt: Line | None, cur: _Open | None) -> bool:
+def _is_heading(layout: Layout, ln: Line, nxt: Line | None, cur: _Open | None, prev: Line | None = None) -> bool:
     """A short unpunctuated text line standing alone: before a paragraph start, not inside a sentence.
-    `nxt` is the next line that is not a footnote, rule or page furniture."""
+    `nxt` is the next line that is not a footnote, rule or page furniture, `prev` the text line before."""
     unfinished = (cur is not None and cur.kind in ("paragraph", "item") and not ends_sentence(cur.text(layout))
-                  and not _after_lead_in(layout, ln, nxt, cur))
+                  and not _after_lead_in(layout, ln, nxt, cur) and not chinese_paragraph_ended(layout, ln, prev))
     if ln.marker_kind == "num" and not layout.cjk and not unfinished and nxt is not None:
         # "1. Nuclear policy" over "2. United States policy is ...": a numbered sub-heading, not a list item
         rest = _NUM.sub("", ln.text)
@@ -193,7 +193,8 @@ def _is_heading(layout: Layout, ln: Line, nxt: Line | None, cur: _Open | None) -
         return False
     starts_next = (nxt is None or nxt.kind != "text" or bool(nxt.marker_kind) or not layout.wrapped
                    or (nxt.indent if layout.indented else heading_like(nxt.text, layout.cjk))
-                   or (layout.blank_paragraphs and (nxt.blank_before or nxt.after_break) and upper_start(nxt.text)))
+                   or (layout.blank_paragraphs and (nxt.blank_before or nxt.after_break) and upper_start(nxt.text))
+                   or chinese_paragraph_ended(layout, nxt, ln))
     short = not layout.wrapped or len(ln.raw.rstrip()) <= max(layout.width, 1) * 0.95 or ln.indent
     return starts_next and short
 
@@ -215,10 +216,10 @@ def _starts_paragraph(layout: Layout, ln: Line, cur: _Open | None, prev: Line | 
         return True
     before = cur.text(layout)
     unfinished = not ends_sentence(before)
-    short_prev = prev is None or len(prev.raw.rstrip()) < 0.8 * layout.width
+    short_prev = prev is None or short_line(layout, prev)
     # a number or dash at the start of a wrapped line that continues an unfinished sentence ("from 5
-    # countries / - Germany, Poland") is not a new paragraph or item
-    dash = ln.marker_kind == "bullet" and ln.raw.lstrip()[:1] in "-–—"
+    # countries / - Germany, Poland"; "弗拉基米尔 / ·泽连斯基", a name's middle dot) is not a new paragraph or item
+    dash = ln.marker_kind == "bullet" and ln.raw.lstrip()[:1] in ("-–—·" if layout.cjk else "-–—")
     number_in_sentence = (unfinished and not ln.indent and layout.wrapped and not short_prev
                           and ((ln.marker_kind == "num" and not (layout.blank_paragraphs and ln.blank_before))
                                or (dash and not ln.blank_before)))
@@ -227,7 +228,7 @@ def _starts_paragraph(layout: Layout, ln: Line, cur: _Open | None, prev: Line | 
     upper = upper_start(ln.text)
     if unfinished:
         if layout.cjk:
-            return False
+            return chinese_paragraph_ended(layout, ln, prev)
         if layout.wrapped:
             # an unpunctuated list item (a bullet point) or a title ends where a blank line separates it from
             # a new sentence, unless it stopped at a word such as 'the'
@@ -238,7 +239,8 @@ def _starts_paragraph(layout: Layout, ln: Line, cur: _Open | None, prev: Line | 
     if layout.wrapped and layout.indented:
         return ln.indent
     if layout.wrapped:
-        return short_prev or (layout.blank_paragraphs and ln.blank_before and upper)
+        # a blank line after a finished sentence: a new paragraph (an English one starts with a capital)
+        return short_prev or (layout.blank_paragraphs and ln.blank_before and (upper or layout.cjk))
     return layout.cjk or not continues(before, ln.text)
 
 
