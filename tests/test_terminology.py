@@ -170,14 +170,15 @@ def test_synonyms_share_one_concept_in_either_language() -> None:
 
 def test_every_chinese_form_is_found_wherever_it_starts_in_the_seed_papers_and_in_english_text(corpus) -> None:
     """The scan jumps to the characters a form can start with: it finds what trying every position finds, nested
-    and overlapping forms included, in each seed paragraph and in Chinese quoted inside English."""
+    and overlapping forms included (but not the rest of a form that negates it: 核国家 in 无核国家), in each seed
+    paragraph and in Chinese quoted inside English."""
     from qa.text.terminology import _all_chinese_terms, _chinese_forms
 
     forms = _chinese_forms()
 
     def every_position(text: str) -> set[object]:
         return {forms.by_form[text[i:j]] for i in range(len(text)) for j in range(i + 2, len(text) + 1)
-                if text[i:j] in forms.by_form}
+                if text[i:j] in forms.by_form and not (i and text[i - 1] in "无非" and text[i - 1:j] in forms.by_form)}
 
     texts = [p.text for p in corpus.searchable()] + ["The paper cites 不扩散核武器条约 and 全面禁止核试验条约 in Chinese."]
     assert sum(bool(_all_chinese_terms(t)) for t in texts) > 50
@@ -228,3 +229,26 @@ def test_a_new_dictionary_cache_removes_the_ones_older_versions_left_unused(
     ced.load_cedict(tmp_path)
     assert ced.cedict_cache_path(tmp_path).is_file()
     assert not any(p.exists() for p in left) and all(p.exists() for p in in_use) and other.exists()
+
+
+def test_a_term_is_not_found_across_the_edge_of_a_hyphenated_word() -> None:
+    ctbt = concepts_in("the Comprehensive Nuclear-Test-Ban Treaty")
+    tpnw = concept_of("TPNW")
+    assert concept_of("Comprehensive Nuclear-Test-Ban Treaty") in ctbt and concept_of("test ban") in ctbt
+    assert tpnw in concepts_in("the Treaty on the Prohibition of Nuclear Weapons, the ban treaty")
+    assert tpnw not in ctbt  # "Ban Treaty" straddles "Test-Ban"
+
+
+def test_non_nuclear_weapon_states_are_not_nuclear_weapon_states_in_either_language() -> None:
+    nws, nnws = concept_of("nuclear-weapon States"), concept_of("non-nuclear-weapon States")
+    for text in ("non-nuclear-weapon States", "the non-nuclear weapon States", "无核武器国家"):
+        assert nnws in concepts_in(text) and nws not in concepts_in(text), text
+    assert {nws, nnws} <= set(concepts_in("核武器国家和无核武器国家"))
+    assert {nws, nnws} <= set(concepts_in("nuclear-weapon States and non-nuclear-weapon States"))
+    assert concept_of("nuclear weapons") in concepts_in("无核武器区")  # what a longer form does not negate stays
+
+
+def concept_of(english: str) -> str:
+    from qa.text.terminology import concept, load_terminology
+
+    return next(concept(t) for t in load_terminology() if t.english.lower() == english.lower())
