@@ -86,3 +86,11 @@ def test_a_state_spoken_about_is_not_a_speaker_of_the_question(statements_engine
     """Ireland speaking about New Zealand: the speaker channel looks for Ireland's texts only, in either language."""
     for question in ("What did Ireland say about New Zealand?", "爱尔兰对新西兰说了什么？"):
         assert statements_engine.analyse(question).speakers == frozenset({"Ireland"}), question
+
+
+def test_the_marked_sentence_is_the_one_that_names_the_topic_not_the_closest_in_general(statements_engine) -> None:
+    """Ireland's paragraph on nuclear weapons opens with its commitment to a world free of them (the sentence
+    closest to the question), and its sentence on the TPNW comes fourth."""
+    hit = statements_engine.ask("What did Ireland say about the TPNW?", 1).hits[0]
+    assert hit.document.submitted_by == ("Ireland",)
+    assert "Treaty on the Prohibition of Nuclear Weapons" in hit.answer, hit.answer

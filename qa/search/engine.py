@@ -40,8 +40,10 @@ from qa.search.relevance import (
     load_model,
     not_addressed,
     reorder,
+    weigh,
 )
 from qa.search.shared_text import also_in
+from qa.search.units import passage_tokens
 from qa.settings import Settings
 from qa.store.base import Filter, Ranked, Store
 from qa.store.freshness import staleness
@@ -349,12 +351,13 @@ class Engine:
         """Cited hits for fused (paragraph id, score) pairs, with text others share; none answers if not `covered`."""
         paragraphs = self.store.paragraphs([pid for pid, _ in fused])
         cosines = self.store.paragraph_scores([pid for pid, _ in fused], query.vector)
-        ranks = positions(ranking.lists)
+        ranks, weights = positions(ranking.lists), unit_weights(self.store, query)
         out = []
         for rank, ((pid, score), p, cosine) in enumerate(zip(fused, paragraphs, cosines), start=1):
             channels = {**{name: float(pos.get(pid, 0)) for name, pos in ranks.items()}, "dense_score": round(cosine, 4)}
             relevance = judged.get(pid) if judged else None
-            out.append(Hit(rank, score, p, self.documents[p.doc], answer_span(self.store, p, query), channels, relevance,
+            out.append(Hit(rank, score, p, self.documents[p.doc],
+                           answer_span(self.store, p, query, self.documents[p.doc].language, weights), channels, relevance,
                            covered and (relevance is None or relevance >= self.judgement.threshold),
                            also_in(self.store, self.documents, p)))
         return out
@@ -382,8 +385,22 @@ def themselves_first(said: Sequence[tuple[tuple[str, float], AbstractSet[str]]],
             + [item for item, by in said if by & names and not by & themselves])
 
 
-def answer_span(store: Store, p: Paragraph, query: Query) -> tuple[int, int]:
-    """The sentence (or two) of the paragraph closest to the question, nudged by shared query terms."""
+# How much carrying the whole topic adds to a sentence's cosine when the answer sentence is chosen: 0.03–0.05
+# mark the quote more often on the 2021 set (0.830 -> 0.851) and the fresh seed questions (0.871 -> 0.903) and
+# lose nowhere; 0.08 loses on both dev sets (a sentence naming the topic beats the one answering the question)
+UNIT_NUDGE = 0.04
+
+
+def unit_weights(store: Store, query: Query) -> tuple[float, ...]:
+    """The question's units weighed against the corpus, as the judgement weighs them."""
+    languages = sorted(store.manifest.get("languages", {})) or ["zh", "en"]
+    return weigh(query.units, languages, store.size, store.document_frequency).weights
+
+
+def answer_span(store: Store, p: Paragraph, query: Query, language: str = "",
+                weights: Sequence[float] = ()) -> tuple[int, int]:
+    """The sentence (or two) of the paragraph closest to the question, nudged by shared query terms and by the
+    share of the question's topic (its units, weighted as the judgement weighs them) that the sentence carries."""
     from qa.text.analyzers import token_set
 
     sentences = store.sentence_scores(p.id, query.vector)
@@ -394,5 +411,8 @@ def answer_span(store: Store, p: Paragraph, query: Query) -> tuple[int, int]:
         return spans[0]
     term_set = {t for t, _ in query.terms}
     overlap = [len(term_set & token_set(p.text[s:e])) / (1 + len(term_set)) for s, e in spans]
-    scores = [sim + 0.15 * o for (_, _, sim), o in zip(sentences, overlap)]
+    total = sum(weights)
+    carried = [sum(w for u, w in zip(query.units, weights) if u.found_in(passage_tokens(p.text[s:e]), language))
+               / total if total and language else 0.0 for s, e in spans]
+    scores = [sim + 0.15 * o + UNIT_NUDGE * c for (_, _, sim), o, c in zip(sentences, overlap, carried)]
     return best_span(spans, scores, len(p.text))
