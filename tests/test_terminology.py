@@ -252,3 +252,11 @@ def concept_of(english: str) -> str:
     from qa.text.terminology import concept, load_terminology
 
     return next(concept(t) for t in load_terminology() if t.english.lower() == english.lower())
+
+
+def test_terms_whose_stems_collide_are_told_apart_by_their_words() -> None:
+    convention, conventional = concept_of("convention"), concept_of("conventional")
+    assert convention in concepts_in("the Chemical Weapons Convention and other Conventions")
+    assert conventional not in concepts_in("the Chemical Weapons Convention and other Conventions")
+    assert conventional in concepts_in("conventional weapons") and convention not in concepts_in("conventional arms")
+    assert concept_of("nuclear-armed") not in concepts_in("reductions of nuclear arms")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,6 +39,23 @@ class _Phrase:
     stems: tuple[str, ...]
     exact: tuple[str | None, ...]  # the original word where it is an acronym (US, CD, P5), else None
     term: Term
+    surface: tuple[str, ...] = ()  # the words, singular and lower-case, when another entry has the same stems
+
+    def fits(self, words: Sequence[str]) -> bool:
+        """Whether words with this phrase's stems are this phrase: its acronyms as written, and its words where
+        the stems cannot tell it from another entry ("Convention" and "conventional" are both "convent")."""
+        return (all(x is None or x == w for x, w in zip(self.exact, words))
+                and (not self.surface or tuple(singular(w) for w in words) == self.surface))
+
+
+def singular(word: str) -> str:
+    """A word lower-cased without its plural ending ("Conventions": "convention", "arms": "arm")."""
+    low = word.lower()
+    if low.endswith("ies") and len(low) > 4:
+        return low[:-3] + "y"
+    if low.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return low[:-2]
+    return low[:-1] if low.endswith("s") and not low.endswith("ss") and len(low) > 3 else low
 
 
 def parse_terminology(text: str, source: str = "terminology") -> tuple[Term, ...]:
@@ -75,6 +92,10 @@ def _phrase_table(path: Path = TERMINOLOGY_PATH) -> tuple[dict[tuple[str, ...], 
         phrase = _Phrase(tuple(stem(w) for w in words), tuple(w if is_acronym(w) else None for w in words), term)
         table[phrase.stems].append(phrase)
         longest[phrase.stems[0]] = max(longest.get(phrase.stems[0], 0), len(words))
+    for stems, phrases in table.items():  # entries of other meanings that share their stems keep their words
+        if len({concept(p.term) for p in phrases}) > 1:
+            table[stems] = [replace(p, surface=tuple(singular(w) for w in english_words(p.term.english)))
+                            for p in phrases]
     return dict(table), longest
 
 
@@ -85,11 +106,7 @@ def match_terminology(words: list[str]) -> list[tuple[int, int, Term]]:
     found, i = [], 0
     while i < len(words):
         for n in range(min(longest.get(stems[i], 0), len(words) - i), 0, -1):
-            hit = next(
-                (p for p in table.get(tuple(stems[i:i + n]), ())
-                 if all(x is None or x == w for x, w in zip(p.exact, words[i:i + n]))),
-                None,
-            )
+            hit = next((p for p in table.get(tuple(stems[i:i + n]), ()) if p.fits(words[i:i + n])), None)
             if hit is not None:
                 found.append((i, i + n, hit.term))
                 i += n
@@ -222,7 +239,7 @@ def _all_english_terms(words: list[str], joined: Sequence[bool] = ()) -> set[Ter
             if inside[i] and not all(inside[i + 1:i + n]):
                 break
             for p in table.get(tuple(stems[i:i + n]), ()):
-                if all(x is None or x == w for x, w in zip(p.exact, words[i:i + n])):
+                if p.fits(words[i:i + n]):
                     found.add(p.term)
     return found
 
