@@ -40,6 +40,12 @@ def test_english_question_naming_a_field_term_the_corpus_never_mentions_is_not_c
     assert engine.ask(present.text).covered
 
 
+@pytest.mark.parametrize("question", ["What do the papers say about the Arms Trade Treaty?", "这些文件如何评价《武器贸易条约》？",
+                                      "How do the papers view the Ottawa Convention on anti-personnel mines?"])
+def test_a_conventional_arms_treaty_the_seed_papers_never_mention_is_not_covered(engine, question: str) -> None:
+    assert not engine.ask(question).covered
+
+
 def test_a_field_term_whose_modifier_the_corpus_names_is_not_proof_of_absence(engine) -> None:
     # the Swedish paper writes 循序渐进做法, not the terminology's 循序渐进办法 or 分步骤办法
     query = engine.analyse("Why does Sweden think the traditional step-by-step approach cannot be acted on?")
