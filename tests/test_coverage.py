@@ -46,6 +46,15 @@ def test_a_conventional_arms_treaty_the_seed_papers_never_mention_is_not_covered
     assert not engine.ask(question).covered
 
 
+def test_an_english_name_is_looked_for_in_chinese_papers_by_its_chinese_name(engine) -> None:
+    """Chernobyl is 切尔诺贝利, which no seed paper writes; Gorbachev is 戈尔巴乔夫, which the UNIDIR paper does
+    ("里根-戈尔巴乔夫的原则"). A capitalised common word in a title is no name and refuses nothing."""
+    assert not engine.ask("What did the papers say about the Chernobyl accident?").covered
+    assert engine.ask("What do the papers say about Gorbachev?").covered
+    assert engine.ask("How does the International Commission on Nuclear Non-proliferation and Disarmament define "
+                      "the minimization point?").covered
+
+
 def test_a_field_term_whose_modifier_the_corpus_names_is_not_proof_of_absence(engine) -> None:
     # the Swedish paper writes 循序渐进做法, not the terminology's 循序渐进办法 or 分步骤办法
     query = engine.analyse("Why does Sweden think the traditional step-by-step approach cannot be acted on?")

@@ -95,15 +95,27 @@ def mentions(name: str, language: str, store: Store, languages: Mapping[str, int
     """Whether the corpus mentions a proper name: in paragraphs of its language, or (a Chinese name in a corpus
     with English text) by its CC-CEDICT translation. None when the corpus cannot tell (no text to check)."""
     if language == "en":
-        if not languages.get("en"):
-            return None
-        return any(store.count_matching(words) > 0 for words in (content_stems(name), *country_of(name)))
+        found = (any(store.count_matching(words) > 0 for words in (content_stems(name), *country_of(name)))
+                 if languages.get("en") else None)
+        if not found and languages.get("zh") and (chinese := chinese_name(name)):
+            return any(mentioned(zh, store) for zh in chinese)
+        return found
     found = mentioned(name, store) if languages.get("zh") else None
     if not found and languages.get("en"):
         english = [w for w, s in english_for(name, cedict()) if s >= 0.99]
         if english:
             return any(store.document_frequency(w) > 0 for w in english)
     return found
+
+
+def chinese_name(name: str, senses: int = 3) -> list[str]:
+    """How Chinese text writes an English proper name (Gorbachev: 戈尔巴乔夫, Nagasaki: 长崎): the CC-CEDICT
+    entries whose whole gloss is the name, when the dictionary uses the word in at most `senses` senses. A
+    capitalised common word ("Nuclear" in a title, 124 senses) is no name, and its translations prove nothing."""
+    stems = tuple(content_stems(name))
+    if len(stems) != 1 or len(cedict().by_word.get(stems[0], ())) > senses:
+        return []
+    return sorted({sense.simplified for sense in cedict().exact.get(stems, ())})
 
 
 def country_of(word: str) -> list[list[str]]:
