@@ -55,12 +55,12 @@ def classify(text: str) -> Layout:
     blanks = sum(ln.blank_before for ln in body[1:]) / max(len(body) - 1, 1)
     hyphenated = not cjk_doc and any(_HYPHEN_END.search(line) for line in raw_lines)
     words, pairs = vocabulary(raw_lines) if hyphenated else (frozenset(), frozenset())
-    full = [columns(ln.raw.rstrip()) for ln in body if len(ln.text) >= 8] if cjk_doc and wrapped else []
+    full = [display_width(ln.raw.rstrip()) for ln in body if len(ln.text) >= 8] if cjk_doc and wrapped else []
     return Layout(out, cjk_doc, wrapped, indented, wrapped and blanks < 0.6, width, words, pairs,
                   sorted(full)[int(0.9 * (len(full) - 1))] if full else 0.0)
 
 
-def columns(text: str) -> int:
+def display_width(text: str) -> int:
     """Display width: a Chinese character or full-width mark takes two columns. A Chinese PDF export fills each
     line to the same width in columns, not in characters (a Latin letter or digit takes one)."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
@@ -70,7 +70,7 @@ def short_line(layout: Layout, line: Line) -> bool:
     """A line that stops before the wrap width, so ends its paragraph (or title, or item): in Chinese, short of a
     full line by more than one character; in English, by a fifth of the width (a word that did not fit)."""
     if layout.cjk and layout.columns:
-        return columns(line.raw.rstrip()) < layout.columns - 2
+        return display_width(line.raw.rstrip()) < layout.columns - 2
     return len(line.raw.rstrip()) < 0.8 * layout.width
 
 

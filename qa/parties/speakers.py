@@ -82,17 +82,13 @@ def unknown_party_message(parties: Parties, name: str, given_as: str) -> str:
     (--author) or "author column" (a manifest's author)."""
     close = parties.suggest(name, 3)
     hint = f"closest parties: {', '.join(close)}" if close else "no party comes close"
-    if given_as == "flag":
-        return (f"--submitted-by {name!r} is not in the parties table ({hint}); give a name it knows (any name or "
-                f"alias, in English or Chinese), or add {NEW_PARTY_FLAG} to add {name!r} as a party of this corpus")
-    if given_as == "author flag":
-        return (f"--author {name!r} is not in the parties table ({hint}); give a name it knows (any name or alias, "
-                f"in English or Chinese), or add {NEW_PARTY_FLAG} to add {name!r} as a party of this corpus")
-    if given_as == "author column":
-        return (f"author {name!r} is not in the parties table ({hint}); correct the author column, or give "
-                f"{NEW_PARTY_FLAG} to add it as a party of this corpus")
-    if given_as == "column":
-        return (f"submitter {name!r} is not in the parties table ({hint}); correct the submitted_by column, or give "
+    flag = {"flag": "--submitted-by", "author flag": "--author"}.get(given_as)
+    if flag:
+        return (f"{flag} {name!r} is not in the parties table ({hint}); give a name it knows (any name or alias, in "
+                f"English or Chinese), or add {NEW_PARTY_FLAG} to add {name!r} as a party of this corpus")
+    column = {"column": ("submitter", "submitted_by"), "author column": ("author", "author")}.get(given_as)
+    if column:
+        return (f"{column[0]} {name!r} is not in the parties table ({hint}); correct the {column[1]} column, or give "
                 f"{NEW_PARTY_FLAG} to add it as a party of this corpus")
     return (f"submitter {name!r} is not in the parties table ({hint}); give --submitted-by with a name it knows, "
             f"or --submitted-by {name!r} {NEW_PARTY_FLAG} to add it as a party of this corpus")
