@@ -412,7 +412,8 @@ def answer_span(store: Store, p: Paragraph, query: Query, language: str = "",
     term_set = {t for t, _ in query.terms}
     overlap = [len(term_set & token_set(p.text[s:e])) / (1 + len(term_set)) for s, e in spans]
     total = sum(weights)
-    carried = [sum(w for u, w in zip(query.units, weights) if u.found_in(passage_tokens(p.text[s:e]), language))
-               / total if total and language else 0.0 for s, e in spans]
+    carried = ([sum(w for u, w in zip(query.units, weights) if u.found_in(tokens, language)) / total
+                for tokens in (passage_tokens(p.text[s:e]) for s, e in spans)]
+               if total and language else [0.0] * len(spans))
     scores = [sim + 0.15 * o + UNIT_NUDGE * c for (_, _, sim), o, c in zip(sentences, overlap, carried)]
     return best_span(spans, scores, len(p.text))
