@@ -260,3 +260,15 @@ def test_terms_whose_stems_collide_are_told_apart_by_their_words() -> None:
     assert conventional not in concepts_in("the Chemical Weapons Convention and other Conventions")
     assert conventional in concepts_in("conventional weapons") and convention not in concepts_in("conventional arms")
     assert concept_of("nuclear-armed") not in concepts_in("reductions of nuclear arms")
+
+
+def test_a_verb_that_frames_a_question_is_not_the_field_term_of_the_same_stem() -> None:
+    from qa.search.query import FRAME
+    from qa.text.terminology import field_terms
+
+    reporting = concept_of("reporting")
+    framed = ("What did Japan report about disarmament education?", "Which States reported on tritium?")
+    for question in framed:
+        assert reporting not in {concept_of(t.english) for t in field_terms(question, FRAME)}, question
+    assert [t.english for t in field_terms("What did States say about reporting?", FRAME)] == ["reporting"]
+    assert reporting in concepts_in("Japan submits the present report")  # in a passage, a report is one

@@ -53,13 +53,14 @@ QUESTION_WORDS = frozenset({
     "paragraph", "section", "please", "give", "list", "name", "names", "kind", "kinds", "sort", "type",
     "way", "ways", "thing", "things", "something", "anything", "mean", "means", "meant", "one", "two",
     "many", "much", "well", "like", "need", "needs", "get", "gets", "make", "makes", "made", "take",
-    "takes", "put", "see", "seen", "use",
+    "takes", "put", "see", "seen", "use", "report", "reports", "reported",
 })
 # Chinese words of questions about documents, not of their topic: never translated into English.
 ZH_QUESTION_WORDS = frozenset({
     "说", "说了", "谈", "谈到", "提到", "提及", "认为", "表示", "指出", "主张", "如何", "怎样", "怎么", "哪", "哪个",
     "哪些", "哪一", "哪国", "什么", "为何", "为什么", "是否", "文件", "这些", "有关", "关于", "方面", "内容",
 })
+FRAME = QUESTION_WORDS | ZH_QUESTION_WORDS  # not a field term in a question ("report": not "reporting")
 # Weights of the query terms by where they come from.
 W_TERM = 1.0  # curated terminology
 W_CEDICT_PHRASE = 0.8  # CEDICT entry whose gloss is a whole phrase of the question
@@ -132,7 +133,7 @@ def analyse(question: str, encoder: Encoder, speakers: Speakers, translate: bool
     token, so that a compound of the question also matches its two words; `encoding`: the question's `encode`
     already under way, else it is encoded here)."""
     language = detect_language(question)
-    terms = field_terms(question)
+    terms = field_terms(question, FRAME)
     concepts = tuple(dict.fromkeys(concept(t) for t in terms))
     concept_tokens = [(CONCEPT + c, W_CONCEPT) for c in concepts]
     parties = asked_parties(question, speakers)
@@ -175,7 +176,8 @@ def names_in(question: str, language: str, speakers: Speakers) -> tuple[tuple[st
     person and organisation names of a Chinese one (jieba's tags)."""
     spoken = [(m.start, m.end) for m in speakers.parties.mentions(question) if speakers.names_for(m.party)]
     spans = [(m.start(), m.end()) for m in WORD.finditer(question)]
-    in_terms = {i for s, e, _ in match_terminology([question[a:b] for a, b in spans]) for i in range(s, e)}
+    in_terms = {i for s, e, _ in match_terminology([question[a:b] for a, b in spans], FRAME)
+                for i in range(s, e)}
     out: dict[tuple[str, str], None] = {}
     for i, (a, b) in enumerate(spans):
         w = question[a:b]
@@ -228,14 +230,18 @@ _SPEECH_EN = re.compile(
     r"\b(?:say|says|said|saying|stated|propose[sd]?|proposing|think|thinks|thought|argue[sd]?|suggest(?:s|ed)?|"
     r"recommend(?:s|ed)?|call(?:s|ed)?\s+(?:for|on)|stress(?:es|ed)?|emphasi[sz]e[sd]?|want(?:s|ed)?|ask(?:s|ed)?|"
     r"urge[sd]?|express(?:es|ed)?|announce[sd]?|pledge[sd]?|believe[sd]?|mention(?:s|ed)?|declare[sd]?|"
-    r"warn(?:s|ed)?|insist(?:s|ed)?|demand(?:s|ed)?|support(?:s|ed)?|oppose[sd]?|view|see)\b", re.IGNORECASE)
+    r"warn(?:s|ed)?|insist(?:s|ed)?|demand(?:s|ed)?|support(?:s|ed)?|oppose[sd]?|view|see|"
+    # verbs of reporting and writing: what a national report or a working paper does ("What did Japan report
+    # about disarmament education?")
+    r"report(?:s|ed)?|write|writes|wrote|note[sd]?|describe[sd]?|explain(?:s|ed)?|highlight(?:s|ed)?|"
+    r"welcome[sd]?|condemn(?:s|ed)?|raise[sd]?)\b", re.IGNORECASE)
 _POSSESSIVE_STANCE = re.compile(r"^(?:'s|’s|s'|’)\s+(?:\w+\s+){0,2}?(?:position|positions|view|views|stance|"
                                 r"statement|statements|remarks|proposals?|policy|policies|comments?|thinking|"
-                                r"approach)\b", re.IGNORECASE)
+                                r"approach|reports?)\b", re.IGNORECASE)
 _ACCORDING_TO = re.compile(r"\b(?:according to|in the view of)\s+(?:the\s+)?$", re.IGNORECASE)
 _ASKS_WHO = re.compile(r"\b(?:which|who|whose|whom)\b|哪|谁", re.IGNORECASE)
 _SPEECH_ZH = re.compile(r"说|表示|讲|谈|提出|主张|认为|立场|看法|态度|观点|意见|表态|发言|呼吁|建议|强调|承诺|"
-                        r"宣布|声明|指出|警告|支持|反对|提议|希望|要求")
+                        r"宣布|声明|指出|警告|支持|反对|提议|希望|要求|报告|提到|提及|介绍|描述|阐述")
 
 
 def asked_parties(question: str, speakers: Speakers) -> tuple[tuple[frozenset[str], str], ...]:
@@ -300,7 +306,7 @@ def own_terms(question: str, language: str) -> list[tuple[str, float]]:
     if language == "zh":
         for t in tokenize(question):
             terms[t] = 1.0
-        for _, _, term in match_terminology(words):
+        for _, _, term in match_terminology(words, FRAME):
             for zh in term.chinese:
                 _add(terms, zh, W_TERM)
         return list(terms.items())
@@ -310,7 +316,7 @@ def own_terms(question: str, language: str) -> list[tuple[str, float]]:
     for w in words:
         if _content(w):
             terms[stem(w)] = 1.0
-    for _, _, term in match_terminology(words):
+    for _, _, term in match_terminology(words, FRAME):
         for synonym in synonyms(term):
             _add_english(terms, synonym.english, W_SYNONYM)
     return list(terms.items())
@@ -332,7 +338,7 @@ def _chinese_to_english(question: str) -> list[tuple[str, float]]:
     for w in english_words(question):
         if _content(w):
             terms[stem(w)] = 1.0
-    matched = chinese_matches(question)
+    matched = chinese_matches(question, FRAME)
     for _, _, term in matched:
         for synonym in synonyms(term):
             _add_english(terms, synonym.english, W_TERM)
@@ -356,7 +362,7 @@ def _english_to_chinese(question: str) -> list[tuple[str, float]]:
         for t in tokenize(span):
             terms[t] = 1.0
     covered = [False] * len(words)
-    for start, end, term in match_terminology(words):
+    for start, end, term in match_terminology(words, FRAME):
         for i in range(start, end):
             covered[i] = True
         for zh in term.chinese:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -99,14 +100,17 @@ def _phrase_table(path: Path = TERMINOLOGY_PATH) -> tuple[dict[tuple[str, ...], 
     return dict(table), longest
 
 
-def match_terminology(words: list[str]) -> list[tuple[int, int, Term]]:
-    """Greedy longest matches of terminology phrases in a word sequence: (start, end, term)."""
+def match_terminology(words: list[str], frame: AbstractSet[str] = frozenset()) -> list[tuple[int, int, Term]]:
+    """Greedy longest matches of terminology phrases in a word sequence: (start, end, term). A question's words
+    that frame it (`frame`: "What did Japan report about …") are not a term of one word ("reporting")."""
     table, longest = _phrase_table()
     stems = [stem(w) for w in words]
     found, i = [], 0
     while i < len(words):
         for n in range(min(longest.get(stems[i], 0), len(words) - i), 0, -1):
             hit = next((p for p in table.get(tuple(stems[i:i + n]), ()) if p.fits(words[i:i + n])), None)
+            if hit is not None and n == 1 and words[i].lower() in frame:
+                continue
             if hit is not None:
                 found.append((i, i + n, hit.term))
                 i += n
@@ -116,15 +120,16 @@ def match_terminology(words: list[str]) -> list[tuple[int, int, Term]]:
     return found
 
 
-def chinese_matches(text: str) -> list[tuple[int, int, Term]]:
-    """Longest, non-overlapping occurrences of the terminology's Chinese forms (two characters or more) in text."""
+def chinese_matches(text: str, frame: AbstractSet[str] = frozenset()) -> list[tuple[int, int, Term]]:
+    """Longest, non-overlapping occurrences of the terminology's Chinese forms (two characters or more) in text,
+    but not a question's words that frame it (`frame`, as in `match_terminology`)."""
     forms = _chinese_forms()
     found: list[tuple[int, int, Term]] = []
     i = 0
     while i < len(text):
         for n in range(min(forms.longest.get(text[i], 0), len(text) - i), 1, -1):
             term = forms.by_form.get(text[i:i + n])
-            if term is not None:
+            if term is not None and text[i:i + n] not in frame:
                 found.append((i, i + n, term))
                 i += n
                 break
@@ -186,11 +191,12 @@ def concept(term: Term) -> str:
     return synonyms(term)[0].chinese[0]
 
 
-def field_terms(question: str) -> list[Term]:
-    """The terminology entries a question names: English phrases matched, or Chinese forms it contains."""
+def field_terms(question: str, frame: AbstractSet[str] = frozenset()) -> list[Term]:
+    """The terminology entries a question names: English phrases matched, or Chinese forms it contains (not its
+    words in `frame`, see `match_terminology`)."""
     if detect_language(question) == "en":
-        return [term for _, _, term in match_terminology(english_words(question))]
-    return [term for _, _, term in chinese_matches(question)]
+        return [term for _, _, term in match_terminology(english_words(question), frame)]
+    return [term for _, _, term in chinese_matches(question, frame)]
 
 
 CONCEPT = "\u2261"  # '≡': the prefix of concept tokens, which no analyzer makes from text
