@@ -272,3 +272,13 @@ def test_a_verb_that_frames_a_question_is_not_the_field_term_of_the_same_stem() 
         assert reporting not in {concept_of(t.english) for t in field_terms(question, FRAME)}, question
     assert [t.english for t in field_terms("What did States say about reporting?", FRAME)] == ["reporting"]
     assert reporting in concepts_in("Japan submits the present report")  # in a passage, a report is one
+
+
+def test_a_term_whose_modifier_is_coordinated_before_its_head_is_found() -> None:
+    education = concept_of("disarmament education")
+    assert education in concepts_in("Japan promoted disarmament and non-proliferation education.")
+    assert concept_of("chemical weapons") in concepts_in("chemical and biological weapons")
+    assert concept_of("nuclear-weapon States") in concepts_in("nuclear-weapon and non-nuclear-weapon States")
+    # the other conjunct is one word: not a stopword, not a phrase ("energy and weapons of …" is no coordination)
+    assert concept_of("nuclear weapons") not in concepts_in("nuclear energy and weapons of mass destruction")
+    assert concept_of("nuclear weapons") not in concepts_in("nuclear and the weapons")

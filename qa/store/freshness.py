@@ -22,7 +22,7 @@ from qa.text.analyzers import user_words
 from qa.text.terminology import TERMINOLOGY_PATH
 
 PASSAGE_FORMAT = "section+text/v1"  # what the encoder sees; a change forces re-embedding
-LEXICAL_FORMAT = "jieba-search+terms+snowball+concepts/v8"
+LEXICAL_FORMAT = "jieba-search+terms+snowball+concepts/v9"
 PACKAGE = Path(__file__).resolve().parents[1]
 PROBES_PATH = data_file("offtopic.txt")
 # Each source under the name it was hashed by before the package had subpackages: the identity is unchanged.

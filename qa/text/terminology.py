@@ -17,7 +17,7 @@ from pathlib import Path
 
 from qa.errors import CorpusError
 from qa.resources import data_file
-from qa.text.english import WORD, is_acronym, stem
+from qa.text.english import STOPWORDS, WORD, is_acronym, stem
 from qa.text.english import words as english_words
 from qa.text.scripts import detect_language
 
@@ -247,6 +247,38 @@ def _all_english_terms(words: list[str], joined: Sequence[bool] = ()) -> set[Ter
             for p in table.get(tuple(stems[i:i + n]), ()):
                 if p.fits(words[i:i + n]):
                     found.add(p.term)
+    return found | _shared_heads(words, stems, inside, table, longest)
+
+
+_COORDINATORS = frozenset({"and", "or"})
+
+
+def _shared_heads(words: list[str], stems: list[str], inside: list[bool],
+                  table: dict[tuple[str, ...], list[_Phrase]], longest: dict[str, int]) -> set[Term]:
+    """The terms whose modifier is coordinated with another before their head: "disarmament and
+    non-proliferation education" names disarmament education, "chemical and biological weapons" chemical
+    weapons. The other conjunct is one word (or one hyphenated word), not a stopword."""
+    found: set[Term] = set()
+    for i, w in enumerate(words):
+        if w.lower() not in _COORDINATORS or i == 0 or i + 2 >= len(words):
+            continue
+        j = i + 2  # the word after the other conjunct
+        while j < len(words) and inside[j]:
+            j += 1
+        if j >= len(words) or words[i + 1].lower() in STOPWORDS or inside[i + 1]:
+            continue
+        for m in range(1, 4):  # the modifier's words, before the coordinator
+            if m > i:
+                break
+            if inside[i - m]:
+                continue  # starts inside a hyphenated word
+            for r in range(1, 3):  # the head's words
+                phrase = tuple(stems[i - m:i] + stems[j:j + r])
+                if j + r > len(words) or longest.get(phrase[0], 0) < len(phrase):
+                    continue
+                for p in table.get(phrase, ()):
+                    if p.fits(words[i - m:i] + words[j:j + r]):
+                        found.add(p.term)
     return found
 
 
