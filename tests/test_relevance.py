@@ -365,3 +365,11 @@ def test_compare_names_a_filtered_party_that_has_no_document_here(statements_eng
                                            Filters(states=("Ireland", "Sweden")))
     assert [g.speaker for g in comparison.groups] == ["Ireland"] and comparison.without_documents == ("Sweden",)
     assert comparison.to_json()["without_documents"] == ["Sweden"]
+
+
+def test_words_that_ask_for_parties_side_by_side_are_not_the_topic() -> None:
+    chinese = labels(topic_units("新西兰和澳大利亚各自如何谈论裁军教育？它们分别有何异同？", "zh", [], frozenset(), frozenset()))
+    assert not {"各自", "分别", "异同"} & set(chinese) and "disarmament education" in chinese
+    english = labels(topic_units("How do Sweden and Russia differ on disarmament education, compared respectively?",
+                                 "en", [], frozenset(), frozenset()))
+    assert not {"differ", "compared", "respectively"} & set(english) and "disarmament education" in english

@@ -35,12 +35,17 @@ SCAFFOLD_EN = frozenset({
     "stances", "statement", "statements", "remark", "remarks", "comment", "comments", "situation", "issue",
     "issues", "question", "questions", "matter", "matters", "topic", "topics", "subject", "how", "what",
     "which", "who", "whom", "whose",
+    # words that ask for parties side by side ("What do A and B each say", "How do A and B differ")
+    "respectively", "compare", "compares", "compared", "comparison", "differ", "differs", "difference",
+    "differences", "versus", "vs", "contrast",
 })
 SCAFFOLD_ZH = frozenset({
     "各国", "各方", "国家", "哪些", "哪些国家", "谈论", "论及", "谈及", "讨论", "发言", "表态", "看待", "看法",
     "立场", "态度", "观点", "意见", "局势", "情况", "问题", "议题", "事项", "方面", "论述", "声明",
     # verbs of saying, as `query.QUESTION_WORDS` has them in English (propose, suggest, recommend, describe …)
     "建议", "提出", "提议", "描述", "解释", "称",
+    # words that ask for parties side by side (A和B分别/各自……, ……有何异同)
+    "分别", "各自", "比较", "对比", "异同", "区别", "相比",
 })
 # Closed-class words of a Chinese question that jieba keeps as words but that name no topic, as English
 # stopwords do: interrogatives (哪项, 几成, 多少), pronouns and determiners (它, 该国, 某国, 本届, 其他) and
