@@ -282,3 +282,8 @@ def test_a_term_whose_modifier_is_coordinated_before_its_head_is_found() -> None
     # the other conjunct is one word: not a stopword, not a phrase ("energy and weapons of …" is no coordination)
     assert concept_of("nuclear weapons") not in concepts_in("nuclear energy and weapons of mass destruction")
     assert concept_of("nuclear weapons") not in concepts_in("nuclear and the weapons")
+
+
+def test_a_zone_free_of_nuclear_weapons_is_a_nuclear_weapon_free_zone() -> None:
+    text = "Germany supports the establishment of a zone free of nuclear weapons and other weapons of mass destruction"
+    assert concept_of("nuclear-weapon-free zone") in concepts_in(text)
