@@ -344,18 +344,20 @@ def test_an_english_word_also_takes_the_translation_the_corpus_uses() -> None:
 def test_a_group_asked_about_is_named_as_the_group(engine) -> None:
     query = engine.analyse("What did the P5 say about the stepping-stone approach?")
     assert query.asked_as == (engine.speakers.parties.resolve("P5").name,)
-    assert not_addressed(("Nuclear-weapon States",), (), "en").startswith("Nuclear-weapon States' documents")
+    assert not_addressed(("Nuclear-weapon States",), (), "en").startswith("The Nuclear-weapon States' documents")
     assert not_addressed(("Ireland",), (), "en").startswith("Ireland's documents")
+    assert not_addressed(("Russian Federation",), (), "en").startswith("The Russian Federation's documents")
+    assert not_addressed(("Iran (Islamic Republic of)",), (), "en").startswith("Iran (Islamic Republic of)'s")
 
 
-def test_a_group_that_speaks_in_its_own_right_comes_before_its_members() -> None:
-    from qa.search.engine import themselves_first
-
-    said = [(("se", 1.0), frozenset({"Sweden"})), (("eu", 0.9), frozenset({"European Union"})),
-            (("pl", 0.8), frozenset({"Poland"})), (("fj", 0.7), frozenset({"Fiji"}))]
-    names = frozenset({"European Union", "Sweden", "Poland"})
-    assert [pid for pid, _ in themselves_first(said, frozenset({"European Union"}), names)] == ["eu", "se", "pl"]
-    assert [pid for pid, _ in themselves_first(said, frozenset(), names)] == ["se", "eu", "pl"]
+def test_a_group_with_documents_of_its_own_is_asked_in_its_own_right_not_through_its_members() -> None:
+    question = "What did the European Union say about the JCPOA?"
+    with_own = Speakers(("European Union", "France", "Czechia", "Fiji"))
+    assert asked_of(question, with_own) == (frozenset({"European Union"}),)  # France's statement is not the EU's
+    assert asked_of("欧盟和斐济对伊朗核问题全面协议各自说了什么？", with_own) == (
+        frozenset({"European Union"}), frozenset({"Fiji"}))
+    without = Speakers(("France", "Czechia", "Fiji"))
+    assert asked_of(question, without) == (frozenset({"France", "Czechia"}),)  # then its members speak for it
 
 
 def test_compare_names_a_filtered_party_that_has_no_document_here(statements_engine) -> None:

@@ -38,6 +38,25 @@ def join_names(names: Sequence[str], lang: str = "en") -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+# Head words of names that English writes with "the" (the United States, the Russian Federation, the Holy See,
+# the Group of Eminent Persons), and the plural names that take it (the Netherlands, the Philippines)
+_WITH_THE = frozenset({
+    "union", "federation", "kingdom", "republic", "states", "islands", "emirates", "see", "group", "chair",
+    "secretariat", "facilitator", "movement", "committee", "conference", "council", "agency", "organization",
+    "netherlands", "philippines", "bahamas", "gambia", "comoros", "maldives",
+})
+
+
+def with_the(name: str) -> str:
+    """The name as running English writes it: 'the Russian Federation', 'the Republic of Korea', 'Ireland',
+    'Iran (Islamic Republic of)' (a UN short name with its long form in brackets takes none)."""
+    if "(" in name or name.lower().startswith("the "):
+        return name
+    words = name.split()
+    head = words[0] if len(words) > 2 and words[1].lower() == "of" else words[-1] if words else ""
+    return f"the {name}" if head.lower() in _WITH_THE else name
+
+
 # --- who said it --------------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -294,16 +293,13 @@ class Engine:
     def rank_within(self, query: Query, whole: Ranking, scope: Filter) -> Ranking:
         """The ranking under `scope`, a narrowing to the parties the question asks about of the filter `whole`
         was ranked under: their passages in the order `whole` gives them (a party's own best passage is the one
-        that ranks best against everyone's), then the rest as the narrowed search ranks them; a group that speaks
-        in its own right (the European Union) before its members, whose statements are not the group's."""
+        that ranks best against everyone's), then the rest as the narrowed search ranks them."""
         narrowed = self.rank(query, scope, self.ranking.candidates)
         if not narrowed.fused:
             return narrowed
         names = scope.speakers or frozenset()
-        themselves = frozenset().union(*(self.speakers.own_names(n) for n in query.asked_as))
         paragraphs = self.store.paragraphs([pid for pid, _ in whole.fused])
-        own = themselves_first([(item, speaks_for(self.documents[p.doc], p)) for item, p in zip(whole.fused, paragraphs)],
-                               themselves, names)
+        own = [item for item, p in zip(whole.fused, paragraphs) if speaks_for(self.documents[p.doc], p) & names]
         seen = {pid for pid, _ in own}
         return Ranking(narrowed.lists, own + [item for item in narrowed.fused if item[0] not in seen])
 
@@ -375,14 +371,6 @@ def backwards(where: Filter) -> str:
     if start and end and start[:len(end)] > end[:len(start)]:  # '2014-05' to '2014' is May to December
         return f"date_from = {start!r} is after date_to = {end!r}: no date lies between them; swap them."
     return ""
-
-
-def themselves_first(said: Sequence[tuple[tuple[str, float], AbstractSet[str]]], themselves: frozenset[str],
-                     names: frozenset[str]) -> list[tuple[str, float]]:
-    """The items said by any of `names`, those of the parties asked about themselves (`themselves`: a group's
-    own documents) before those of their members, each in the given order."""
-    return ([item for item, by in said if by & themselves]
-            + [item for item, by in said if by & names and not by & themselves])
 
 
 # How much carrying the whole topic adds to a sentence's cosine when the answer sentence is chosen: 0.03–0.05

@@ -249,10 +249,14 @@ def asked_parties(question: str, speakers: Speakers) -> tuple[tuple[frozenset[st
     "Ireland's position on …", "according to Ireland", "爱尔兰对《禁核条约》说了什么？", "爱尔兰的立场"):
     named as a speaker, before the verb of saying (or with a possessive stance noun), in a question that does
     not ask which party spoke ("Which document says the five nuclear-weapon States …" names a topic). Each is
-    (the corpus's names for it, members' included for a group; the party's own name, which the answer uses)."""
+    (the corpus's names for it, a group's members' only when it has no documents of its own; the party's own
+    name, which the answer uses)."""
     out: list[tuple[frozenset[str], str]] = []
     for m in speakers.parties.mentions(question):
-        names = speakers.names_for(m.party) if m.role == "speaker" else frozenset()
+        # a group with documents of its own (the European Union) is asked in its own right: a member's statement
+        # is not the group's; a group without (the Non-Aligned Movement here) speaks through its members'
+        names = (speakers.own_names(m.party.name) or speakers.names_for(m.party)) if m.role == "speaker" else (
+            frozenset())
         if not names or names in (n for n, _ in out):
             continue
         before, after = question[:m.start], question[m.end:]

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import CorpusError
-from qa.parties.citation import join_names
+from qa.parties.citation import join_names, with_the
 from qa.resources import data_file
 from qa.search.coverage import everyday
 from qa.search.fusion import positions
@@ -238,6 +238,9 @@ def not_addressed(asked: Sequence[str], others: Sequence[str], language: str) ->
     """What the answer says when the parties a question asks about (`Query.asked_as`) have not addressed it, and
     who did."""
     named = asked_names(asked, language)
+    if language != "zh" and len(asked) == 1:
+        named = with_the(named)
+        named = named[0].upper() + named[1:]
     if language == "zh":
         who = f"就此发言的有：{'、'.join(others)}。" if others else "其他各方也未论及。"
         return f"本语料中{named}的文件未论及这一问题；以下是其最接近的段落。{who}"
