@@ -375,3 +375,15 @@ def test_words_that_ask_for_parties_side_by_side_are_not_the_topic() -> None:
     english = labels(topic_units("How do Sweden and Russia differ on disarmament education, compared respectively?",
                                  "en", [], frozenset(), frozenset()))
     assert not {"differ", "compared", "respectively"} & set(english) and "disarmament education" in english
+
+
+def test_parties_named_side_by_side_in_a_comparison_are_asked_together() -> None:
+    speakers = Speakers(("Switzerland", "Netherlands", "Thailand", "Zambia", "San Marino", "Germany", "Russian Federation",
+                         "Ukraine", "Japan"))
+    assert len(asked_of("瑞士和荷兰各自是怎样资助民间组织的？", speakers)) == 2  # no verb of saying: its subjects
+    assert len(asked_of("泰国、赞比亚和圣马力诺如何看待《禁止核武器条约》？", speakers)) == 3
+    assert len(asked_of("How do Switzerland's report and the Netherlands' differ on funding?", speakers)) == 2
+    assert asked_of("日本如何看待朝鲜最近发射弹道导弹？", speakers) == (frozenset({"Japan"}),)
+    # parties spoken about stay topics: beside an asked speaker, or where the question asks who spoke
+    assert asked_of("Compare what Germany said about Russia and Ukraine.", speakers) == (frozenset({"Germany"}),)
+    assert asked_of("Which states compare Russia and Ukraine?", speakers) == ()

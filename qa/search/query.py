@@ -241,7 +241,7 @@ _POSSESSIVE_STANCE = re.compile(r"^(?:'s|’s|s'|’)\s+(?:\w+\s+){0,2}?(?:posit
 _ACCORDING_TO = re.compile(r"\b(?:according to|in the view of)\s+(?:the\s+)?$", re.IGNORECASE)
 _ASKS_WHO = re.compile(r"\b(?:which|who|whose|whom)\b|哪|谁", re.IGNORECASE)
 _SPEECH_ZH = re.compile(r"说|表示|讲|谈|提出|主张|认为|立场|看法|态度|观点|意见|表态|发言|呼吁|建议|强调|承诺|"
-                        r"宣布|声明|指出|警告|支持|反对|提议|希望|要求|报告|提到|提及|介绍|描述|阐述")
+                        r"宣布|声明|指出|警告|支持|反对|提议|希望|要求|报告|提到|提及|介绍|描述|阐述|看待|评价")
 
 
 def asked_parties(question: str, speakers: Speakers) -> tuple[tuple[frozenset[str], str], ...]:
@@ -252,13 +252,9 @@ def asked_parties(question: str, speakers: Speakers) -> tuple[tuple[frozenset[st
     (the corpus's names for it, a group's members' only when it has no documents of its own; the party's own
     name, which the answer uses)."""
     out: list[tuple[frozenset[str], str]] = []
-    for m in speakers.parties.mentions(question):
-        # a group with documents of its own (the European Union) is asked in its own right: a member's statement
-        # is not the group's; a group without (the Non-Aligned Movement here) speaks through its members'
-        names = (speakers.own_names(m.party.name) or speakers.names_for(m.party)) if m.role == "speaker" else (
-            frozenset())
-        if not names or names in (n for n, _ in out):
-            continue
+    mentions = speakers.parties.mentions(question)
+    asked = [False] * len(mentions)
+    for i, m in enumerate(mentions):
         before, after = question[:m.start], question[m.end:]
         stance = bool(_POSSESSIVE_STANCE.match(after) or _ACCORDING_TO.search(before))
         if has_han(question):
@@ -267,9 +263,43 @@ def asked_parties(question: str, speakers: Speakers) -> tuple[tuple[frozenset[st
             said = bool(_SPEECH_ZH.search(clause)) and not _SPEECH_ZH.search(before)
         else:
             said = bool(_SPEECH_EN.search(after.split("?")[0])) and not _SPEECH_EN.search(before)
-        if (stance or said) and not _ASKS_WHO.search(before):
+        asked[i] = (stance or said) and not _ASKS_WHO.search(before)
+    if asks_to_compare(question):
+        asked = _coordinated(question, mentions, asked)
+    for m, is_asked in zip(mentions, asked):
+        # a group with documents of its own (the European Union) is asked in its own right: a member's statement
+        # is not the group's; a group without (the Non-Aligned Movement here) speaks through its members'
+        names = (speakers.own_names(m.party.name) or speakers.names_for(m.party)) if m.role == "speaker" else (
+            frozenset())
+        if is_asked and names and names not in (n for n, _ in out):
             out.append((names, m.party.name))
     return tuple(out)
+
+
+# What joins two parties named side by side: a comma or a conjunction, after the first one's possessive and a
+# noun or two ("Switzerland's report and the Netherlands'", "泰国、赞比亚和圣马力诺", "中国和法国")
+_JOINED = re.compile(r"^(?:(?:'s|’s|s'|’|')\s*(?:[\w-]+\s+){0,3}?)?(?:,|、|，)?\s*(?:and|or|和|与|及|以及|同)?\s*"
+                     r"(?:the\s+)?$", re.IGNORECASE)
+
+
+def _coordinated(question: str, mentions: list[Mention], asked: list[bool]) -> list[bool]:
+    """In a question that compares, parties named side by side share their role: "How do Switzerland and the
+    Netherlands each fund …", "泰国、赞比亚和圣马力诺如何看待……": all asked when one is, or when none is (the
+    side-by-side parties are then its subjects), unless the question asks which party spoke."""
+    chains: list[list[int]] = []
+    for i, m in enumerate(mentions):
+        if chains and _JOINED.match(question[mentions[chains[-1][-1]].end:m.start]):
+            chains[-1].append(i)
+        else:
+            chains.append([i])
+    out = list(asked)
+    for chain in chains:
+        if len(chain) < 2 or _ASKS_WHO.search(question[:mentions[chain[0]].start]):
+            continue
+        if any(asked[i] for i in chain) or not any(asked):
+            for i in chain:
+                out[i] = True
+    return out
 
 
 def asks_to_compare(question: str) -> bool:
