@@ -387,3 +387,10 @@ def test_parties_named_side_by_side_in_a_comparison_are_asked_together() -> None
     # parties spoken about stay topics: beside an asked speaker, or where the question asks who spoke
     assert asked_of("Compare what Germany said about Russia and Ukraine.", speakers) == (frozenset({"Germany"}),)
     assert asked_of("Which states compare Russia and Ukraine?", speakers) == ()
+
+
+def test_a_chinese_date_is_a_month_english_text_names_and_not_a_measure_word() -> None:
+    units = topic_units("哈萨克斯坦说，2021年8月29日纪念的是哪项决定？", "zh", [], frozenset(), frozenset())
+    august = next(u for u in units if u.label == "8月")
+    assert august.found_in(passage_tokens("Last month, on 29 August, we marked the anniversary"), "en")
+    assert not {"年", "日", "8"} & set(labels(units)) and {"2021", "29"} <= set(labels(units))

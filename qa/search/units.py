@@ -52,7 +52,12 @@ SCAFFOLD_ZH = frozenset({
 # numbers with their measure words (第七, 三十周年, 一项); an absent one would count against every answer.
 _ZH_CLOSED = re.compile(r"^(?:[哪几][\u4e00-\u9fff]?|多少|它|它们|该|该国|该项|本国|本届|本身|此次|某|某国|某些|别国|"
                         r"其他|其它|其中|自己|自身|"
-                        r"第?[零一二三四五六七八九十百千万两0-9]+[届次年月日天周项个名位件座成倍条款段点期批轮种类]{0,2})$")
+                        r"第?[零一二三四五六七八九十百千万两0-9]+[届次年月日天周项个名位件座成倍条款段点期批轮种类]{0,2}|"
+                        r"[年月日])$")  # a date's measure word, cut from its number by jieba (2021 / 年)
+# A month as a Chinese question writes it (4月) and as English text names it (April): not the count "4"
+_MONTH_ZH = re.compile(r"(?<![0-9])(1[0-2]|0?[1-9])\s*月")
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")
 ANY = "*"  # a unit form that matches in a paragraph of any language (a concept token)
 TRANSLATIONS = 4  # forms kept per word in the other language
 
@@ -212,6 +217,9 @@ def topic_units(question: str, language: str, mentions: Sequence[tuple[int, int,
         rest = rest[:a] + "，" * (b - a) + rest[b:]
     for s, e in taken:
         rest = rest[:s] + "，" * (e - s) + rest[e:]
+    for m in _MONTH_ZH.finditer(rest):
+        units.append(_unit(m.group(), en=[frozenset({stem(MONTHS[int(m.group(1)) - 1])})], zh=[_zh_forms(m.group())]))
+        rest = rest[:m.start()] + "，" * (m.end() - m.start()) + rest[m.end():]
     for word in dictionary_words(rest, cedict()):
         if word in skip_words_zh or word in SCAFFOLD_ZH or _ZH_CLOSED.match(word):
             continue
