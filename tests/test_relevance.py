@@ -394,3 +394,15 @@ def test_a_chinese_date_is_a_month_english_text_names_and_not_a_measure_word() -
     august = next(u for u in units if u.label == "8月")
     assert august.found_in(passage_tokens("Last month, on 29 August, we marked the anniversary"), "en")
     assert not {"年", "日", "8"} & set(labels(units)) and {"2021", "29"} <= set(labels(units))
+
+
+def test_a_question_that_asks_which_thing_a_named_party_said_still_asks_that_party() -> None:
+    speakers = Speakers(("Czechia", "Sweden", "Holy See"))
+    czechia = (frozenset({"Czechia"}),)
+    assert asked_of("Which vital public facilities does Czechia say are targeted by hackers?", speakers) == czechia
+    assert asked_of("What does Sweden regard as the most worrying aspect?", speakers) == (frozenset({"Sweden"}),)
+    assert asked_of("How does the Holy See judge the argument for deterrence?", speakers) == (frozenset({"Holy See"}),)
+    assert asked_of("瑞典在哪些方面提出了建议？", speakers) == (frozenset({"Sweden"}),)
+    # but not one that asks which party spoke
+    assert asked_of("Which country argued that Czechia was right?", speakers) == ()
+    assert asked_of("哪份文件提到瑞典的建议？", speakers) == ()

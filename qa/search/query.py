@@ -234,12 +234,21 @@ _SPEECH_EN = re.compile(
     # verbs of reporting and writing: what a national report or a working paper does ("What did Japan report
     # about disarmament education?")
     r"report(?:s|ed)?|write|writes|wrote|note[sd]?|describe[sd]?|explain(?:s|ed)?|highlight(?:s|ed)?|"
-    r"welcome[sd]?|condemn(?:s|ed)?|raise[sd]?)\b", re.IGNORECASE)
+    r"welcome[sd]?|condemn(?:s|ed)?|raise[sd]?|"
+    # and of judging: "What does Sweden regard as …", "How does Russia assess …"
+    r"regard(?:s|ed)?|consider(?:s|ed)?|assess(?:es|ed)?|judge[sd]?|characteri[sz]e[sd]?|define[sd]?|"
+    r"evaluate[sd]?|deem(?:s|ed)?)\b", re.IGNORECASE)
 _POSSESSIVE_STANCE = re.compile(r"^(?:'s|’s|s'|’)\s+(?:\w+\s+){0,2}?(?:position|positions|view|views|stance|"
                                 r"statement|statements|remarks|proposals?|policy|policies|comments?|thinking|"
                                 r"approach|reports?)\b", re.IGNORECASE)
 _ACCORDING_TO = re.compile(r"\b(?:according to|in the view of)\s+(?:the\s+)?$", re.IGNORECASE)
-_ASKS_WHO = re.compile(r"\b(?:which|who|whose|whom)\b|哪|谁", re.IGNORECASE)
+# A question that asks which party spoke ("Which country …", "Who …", "哪个国家……", "哪份文件……"), not one that asks
+# which thing a named party said ("Which vital public facilities does Czechia say …")
+_ASKS_WHO = re.compile(
+    r"\b(?:who|whose|whom)\b|\bwhich\s+(?:of\s+(?:the|these|those)\s+)?(?:[\w-]+\s+)?(?:states?|country|countries|"
+    r"nations?|documents?|papers?|delegations?|governments?|part(?:y|ies)|speakers?|groups?|bod(?:y|ies)|members?|"
+    r"ones?|submitters?|reports?|statements?)\b|哪[^，。？！；]{0,3}?(?:国|份|文件|方(?!面)|代表团|组织|机构|小组|成员|发言)|谁",
+    re.IGNORECASE)
 _SPEECH_ZH = re.compile(r"说|表示|讲|谈|提出|主张|认为|立场|看法|态度|观点|意见|表态|发言|呼吁|建议|强调|承诺|"
                         r"宣布|声明|指出|警告|支持|反对|提议|希望|要求|报告|提到|提及|介绍|描述|阐述|看待|评价")
 
