@@ -406,3 +406,11 @@ def test_a_question_that_asks_which_thing_a_named_party_said_still_asks_that_par
     # but not one that asks which party spoke
     assert asked_of("Which country argued that Czechia was right?", speakers) == ()
     assert asked_of("哪份文件提到瑞典的建议？", speakers) == ()
+
+
+def test_a_party_spoken_about_is_carried_by_its_common_chinese_name() -> None:
+    from qa.search.units import _party_unit
+
+    us = _party_unit("US", ("United States", "US", "美国", "美方", "美"), "美利坚合众国")
+    assert us.found_in(passage_tokens("中国和美国应启动战略对话"), "zh")
+    assert not us.found_in(passage_tokens("美洲国家组织"), "zh")  # not by a one-character abbreviation

@@ -161,9 +161,10 @@ def _concept_unit(term: Term) -> Unit:
 
 def _party_unit(text: str, names: Sequence[str], name_zh: str) -> Unit:
     """A party spoken about ("about Ukraine"): any of its names (and its demonym: "Ukrainian"), in either
-    language."""
+    language: its Chinese name and its other Chinese names of two characters or more (美国 beside 美利坚合众国)."""
     en = [frozenset(stem(w) for w in WORD.findall(n) if w.lower() not in STOPWORDS) for n in names]
-    return _unit(text, en=en, zh=[_zh_forms(name_zh)] if name_zh else (), whole=True)
+    zh = [_zh_forms(n) for n in dict.fromkeys((name_zh, *names)) if n and len(n) > 1 and han_runs(n) == [n]]
+    return _unit(text, en=en, zh=zh, whole=True)
 
 
 def _compounds(word: str, known: Callable[[str], bool]) -> list[frozenset[str]]:
