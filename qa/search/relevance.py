@@ -238,12 +238,12 @@ def not_addressed(asked: Sequence[str], others: Sequence[str], language: str) ->
     """What the answer says when the parties a question asks about (`Query.asked_as`) have not addressed it, and
     who did."""
     named = asked_names(asked, language)
-    if language != "zh" and len(asked) == 1:
-        named = with_the(named)
-        named = named[0].upper() + named[1:]
     if language == "zh":
         who = f"就此发言的有：{'、'.join(others)}。" if others else "其他各方也未论及。"
         return f"本语料中{named}的文件未论及这一问题；以下是其最接近的段落。{who}"
+    if len(asked) == 1:  # at the start of the sentence: "The Russian Federation's documents …"
+        named = with_the(named)
+        named = named[0].upper() + named[1:]
     who = f" It is addressed by {', '.join(others)}." if others else ""
     whose = f"{named}'" if named.endswith("s") else f"{named}'s"  # the States' documents, Ireland's documents
     return f"{whose} documents in this corpus do not address this question; their closest passages follow.{who}"
