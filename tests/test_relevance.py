@@ -223,7 +223,7 @@ def test_a_covered_question_no_passage_answers_says_so_above_the_closest(engine,
     question = "What is the historical role of mutual deterrence according to Russia?"
     answer = engine.ask(question, 3)
     assert answer.covered and not any(h.answers for h in answer.hits) and answer.to_json()["answered"] is False
-    monkeypatch.setattr(qa.cli.main, "_engine", lambda settings, **_: engine)
+    monkeypatch.setattr(qa.cli.main, "open_engine", lambda settings, **_: engine)
     monkeypatch.setattr("qa.cli.handoff.ask_server", lambda *args: None)
     result = CliRunner().invoke(cli, ["ask", question, "-k", "3"])
     assert result.exit_code == 0, result.output
@@ -307,7 +307,7 @@ def test_qa_eval_scores_a_topic_file(statements_engine, tmp_path: Path, monkeypa
     topics.write_text(json.dumps({"id": "t1", "lang": "en", "question": "the Treaty on the Prohibition of Nuclear "
                                   "Weapons", "pattern": "prohibition of nuclear weapons|TPNW",
                                   "parties": ["Ireland"]}) + "\n", encoding="utf-8")
-    monkeypatch.setattr(qa.cli.main, "_engine", lambda settings, **_: statements_engine)
+    monkeypatch.setattr(qa.cli.main, "open_engine", lambda settings, **_: statements_engine)
     result = CliRunner().invoke(cli, ["eval", str(topics), "--json"])
     assert result.exit_code == 0, result.output
     row = json.loads(result.output)["topics"][0]

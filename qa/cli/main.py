@@ -1,5 +1,6 @@
 """The `qa` command line: the group and the commands that need the model or the index (index, ask, eval,
-verify, serve); the corpus commands live in `cli_corpus`, what they all share in `terminal`.
+verify, serve); who said what (`qa compare`) lives in `compare`, the corpus commands in `corpus`, what they all
+share in `terminal`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from typing import Any
 
 import click
 
+from qa.cli.compare import compare_cmd
 from qa.cli.corpus import COMMANDS as CORPUS_COMMANDS
-from qa.cli.terminal import fail_cleanly, inert, with_settings
+from qa.cli.terminal import fail_cleanly, inert, open_engine, require_documents, with_settings
 from qa.settings import Settings
 
 
@@ -71,16 +73,10 @@ def main() -> None:
 
 for _command in CORPUS_COMMANDS:
     cli.add_command(_command)
+cli.add_command(compare_cmd)
 
 
 # --- retrieval commands (index, ask, eval, serve, verify) -------------------------------------------------
-
-
-def _engine(settings: Settings, build_missing: bool = True, question_language: str = "") -> Any:
-    from qa.search.engine import Engine
-
-    return Engine.open(settings, build_missing=build_missing, log=lambda s: click.echo(s, err=True),
-                       question_language=question_language)
 
 
 def _mark(text: str, start: int, end: int, color: bool) -> str:
@@ -155,7 +151,7 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
 
     validate_question(question, settings)  # before loading anything: a bad flag costs no index build
     validate_k(k, settings)
-    _require_documents(settings)
+    require_documents(settings)
     answer = ask_server(settings, {"q": question, "k": k, "state": states, "doc": docs, "date_from": date_from,
                                    "date_to": date_to})
     if answer is None:
@@ -164,7 +160,7 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
             # collections would walk again and again, while a first run that builds the index still frees its
             # cycles
             gc.set_threshold(100_000, 1_000, 1_000)
-        engine = _engine(settings, question_language=detect_language(question))
+        engine = open_engine(settings, question_language=detect_language(question))
         answer = engine.ask(question, k, Filters(states, docs, date_from, date_to)).to_json()
         if _Process.console and settings.store.strip() == "faiss":
             _Process.kept = engine
@@ -188,15 +184,6 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
     if not answer["results"]:
         click.echo("No passages.")
 
-
-def _require_documents(settings: Settings) -> None:
-    """An empty corpus answers nothing: say so, and how to fill it, rather than that no paragraph matches."""
-    from qa.documents.corpus import MANIFEST, read_documents
-    from qa.errors import CorpusError
-
-    if (settings.corpus_dir / MANIFEST).is_file() and not read_documents(settings.corpus_dir)[1]:
-        raise CorpusError(f"The corpus {settings.corpus_dir} has no documents yet: add some with `qa add "
-                          f"FILES-OR-FOLDERS --corpus-dir {settings.corpus_dir}`, then ask again.")
 
 
 @cli.command("eval")
@@ -251,13 +238,13 @@ def eval_cmd(settings: Settings, file: str, k: int, as_json: bool, channels: str
             raise InputError(f"--channels {channels!r}: {e}.") from None
     if is_topic_file(Path(file)):
         topics = load_topics(Path(file))
-        engine = _engine(settings)
+        engine = open_engine(settings)
         engine.ranking = ranking
         result = evaluate_topics(topics, lambda q: reported_parties(engine, q), progress=not as_json)
         click.echo(json.dumps(result, ensure_ascii=False, indent=1) if as_json else format_topic_report(result))
         return
     questions = load_questions(Path(file))
-    engine = _engine(settings)
+    engine = open_engine(settings)
     engine.ranking = ranking
     doc_files = document_files(engine.documents.values())
     speakers = {doc_files[d.id]: (d.submitted_by, d.author) for d in engine.documents.values()}
@@ -341,7 +328,7 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, read_only:
     from qa.web.app import MAX_HEAD_BYTES, create_app
 
     settings = settings.with_(host=host or settings.host, port=port or settings.port)
-    engine = _engine(settings, build_missing=not read_only)
+    engine = open_engine(settings, build_missing=not read_only)
     click.echo(f"Serving on http://{settings.host}:{settings.port}  (API docs at /docs)", err=True)
     # h11 with a head limit above any question the app refuses itself: an over-long URL gets the app's 400,
     # not a reset connection (uvicorn's default 16 KB limit closes the socket while the client still sends).

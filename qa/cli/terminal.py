@@ -1,4 +1,5 @@
-"""What every `qa` command shares at the terminal: settings from flags, one-line errors, inert document text.
+"""What every `qa` command shares at the terminal: settings from flags, one-line errors, inert document text,
+the engine opened on first use.
 
 Every QAError is translated here once: one line on stderr, the exception's exit code.
 """
@@ -63,3 +64,21 @@ def with_settings(fn: Callable[..., Any]) -> Callable[..., Any]:
                                 "another corpus).")(wrapper)
     return click.option("--corpus-dir", "corpus_dir", type=click.Path(file_okay=False), default=None,
                         help="Corpus folder (env QA_CORPUS_DIR; default the bundled ./corpus).")(wrapper)
+
+
+def open_engine(settings: Settings, build_missing: bool = True, question_language: str = "") -> Any:
+    """The engine over the settings' index, its progress on stderr (loaded on first use: `--help` stays fast)."""
+    from qa.search.engine import Engine
+
+    return Engine.open(settings, build_missing=build_missing, log=lambda s: click.echo(s, err=True),
+                       question_language=question_language)
+
+
+def require_documents(settings: Settings) -> None:
+    """An empty corpus answers nothing: say so, and how to fill it, rather than that no paragraph matches."""
+    from qa.documents.corpus import MANIFEST, read_documents
+    from qa.errors import CorpusError
+
+    if (settings.corpus_dir / MANIFEST).is_file() and not read_documents(settings.corpus_dir)[1]:
+        raise CorpusError(f"The corpus {settings.corpus_dir} has no documents yet: add some with `qa add "
+                          f"FILES-OR-FOLDERS --corpus-dir {settings.corpus_dir}`, then ask again.")
