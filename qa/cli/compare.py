@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from qa.cli.terminal import fail_cleanly, inert, open_engine, require_documents, with_settings
+from qa.cli.terminal import fail_cleanly, inert, mark, open_engine, require_documents, with_settings
 from qa.settings import Settings
 
 FORMATS = ("text", "json", "csv", "markdown")
@@ -101,6 +101,4 @@ def _snippet(text: str, start: int, end: int, color: bool) -> str:
         return text if len(text) <= SNIPPET else text[:SNIPPET].rstrip() + " …"
     room = max(0, SNIPPET - (end - start)) // 2
     a, b = max(0, start - room), min(len(text), end + room)
-    marked = text[start:end]
-    marked = click.style(marked, bold=True) if color else f"【{marked}】"
-    return ("… " if a else "") + text[a:start] + marked + text[end:b] + (" …" if b < len(text) else "")
+    return ("… " if a else "") + mark(text[a:b], start - a, end - a, color) + (" …" if b < len(text) else "")

@@ -14,7 +14,7 @@ import click
 
 from qa.cli.compare import compare_cmd
 from qa.cli.corpus import COMMANDS as CORPUS_COMMANDS
-from qa.cli.terminal import fail_cleanly, inert, open_engine, require_documents, with_settings
+from qa.cli.terminal import fail_cleanly, inert, mark, open_engine, require_documents, with_settings
 from qa.settings import Settings
 
 
@@ -77,13 +77,6 @@ cli.add_command(compare_cmd)
 
 
 # --- retrieval commands (index, ask, eval, serve, verify) -------------------------------------------------
-
-
-def _mark(text: str, start: int, end: int, color: bool) -> str:
-    if end <= start:
-        return text
-    left, mid, right = text[:start], text[start:end], text[end:]
-    return left + (click.style(mid, bold=True, underline=True) if color else f"【{mid}】") + right
 
 
 @cli.command("index")
@@ -177,7 +170,7 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
     for r in answer["results"]:
         closest = "" if r.get("answers", True) else click.style(" (closest; does not answer)", dim=True)
         click.echo(inert(f"\n[{r['rank']}] {r['speaker']} · {r['title']} · {r['paragraph_display']}") + closest)
-        click.echo("    " + _mark(inert(r["text"]), r["answer_start"], r["answer_end"], color=color))
+        click.echo("    " + mark(inert(r["text"]), r["answer_start"], r["answer_end"], color=color))
         click.echo(click.style("    Cite: ", dim=True) + inert(r["citation"]))
         if r.get("quoted_note"):
             click.echo("    " + inert(r["quoted_note"]))

@@ -82,3 +82,11 @@ def require_documents(settings: Settings) -> None:
     if (settings.corpus_dir / MANIFEST).is_file() and not read_documents(settings.corpus_dir)[1]:
         raise CorpusError(f"The corpus {settings.corpus_dir} has no documents yet: add some with `qa add "
                           f"FILES-OR-FOLDERS --corpus-dir {settings.corpus_dir}`, then ask again.")
+
+
+def mark(text: str, start: int, end: int, color: bool) -> str:
+    """The answering sentence marked in its passage: bold and underlined on a terminal, 【…】 in a pipe."""
+    if end <= start:
+        return text
+    left, mid, right = text[:start], text[start:end], text[end:]
+    return left + (click.style(mid, bold=True, underline=True) if color else f"【{mid}】") + right
