@@ -287,3 +287,9 @@ def test_a_term_whose_modifier_is_coordinated_before_its_head_is_found() -> None
 def test_a_zone_free_of_nuclear_weapons_is_a_nuclear_weapon_free_zone() -> None:
     text = "Germany supports the establishment of a zone free of nuclear weapons and other weapons of mass destruction"
     assert concept_of("nuclear-weapon-free zone") in concepts_in(text)
+
+
+def test_a_nuclear_weapon_stockpile_is_a_nuclear_arsenal() -> None:
+    arsenal = concept_of("nuclear arsenal")
+    assert arsenal in concepts_in("The United Kingdom has achieved substantial reductions in its nuclear-weapon stockpile.")
+    assert arsenal not in concepts_in("stockpiles of chemical weapons")
