@@ -657,3 +657,9 @@ def test_compare_says_which_filtered_party_has_no_document_here(statements_clien
     r = statements_client.get("/compare", params={"q": "Treaty on the Prohibition of Nuclear Weapons",
                                                   "state": "Ireland,Sweden", "lang": lang})
     assert r.status_code == 200 and said in r.text
+
+
+def test_the_api_comparison_names_the_filtered_parties_that_have_no_document_here(app_client):
+    data = app_client.get("/api/compare", params={"q": "nuclear", "state": ["Sweden", "Iran"]}).json()
+    assert data["without_documents"] == ["Iran"]  # named by the filter, as the user named it; absent from the corpus
+    assert [g["speaker"] for g in data["groups"]] == ["Sweden"]

@@ -131,6 +131,8 @@ class CompareResponse(BaseModel):
     reason: dict[str, str] = Field(description="Why the question is not covered, in English (`en`) and Chinese "
                                                "(`zh`); empty when it is.")
     groups: list[Group] = Field(description="This page's voices, best answer first.")
+    without_documents: list[str] = Field(default=[], description="Parties the filter names that have no document "
+                                                                 "in this corpus.")
 
 
 class DocumentOut(BaseModel):
