@@ -61,8 +61,9 @@ class Settings:
     compare_page: int = _field(20, "Parties per page of the compare view.")
     query_batch: int = _field(32, "Most questions encoded in one batch when several arrive at once (`qa serve`: "
                               "concurrent questions are encoded together); 1 encodes each on its own.")
-    ask_via_server: bool = _field(True, "`qa ask` hands the question to a `qa serve` running on QA_HOST:QA_PORT "
-                                  "over the same index, when there is one (no model or index to load).")
+    ask_via_server: bool = _field(True, "`qa ask` and `qa compare` hand the question to a `qa serve` running on "
+                                  "QA_HOST:QA_PORT over the same index, when there is one (no model or index to "
+                                  "load).")
     sentence_vectors: str = _field(
         "independent",
         "How the sentence channel's vectors are made: 'independent' (each sentence embedded on its own) or 'late' "

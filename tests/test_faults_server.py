@@ -231,3 +231,8 @@ def test_one_shot_ask_is_handed_to_a_running_server_over_the_same_index_and_only
     assert loaded
     refused, loaded = ask("--index-dir", str(index_dir), "ask", "x", "--state", "Atlantis")
     assert not loaded and "Atlantis" in refused.stderr and refused.stdout == ""  # the server's 400, as our error
+    comparison = ["compare", "negative security assurances", "--format", "json"]
+    handed, loaded = ask("--index-dir", str(index_dir), *comparison)
+    assert not loaded and json.loads(handed.stdout)["covered_total"] >= 1, handed.stderr
+    alone, loaded = ask("--index-dir", str(index_dir), *comparison, QA_ASK_VIA_SERVER="0")
+    assert loaded and json.loads(alone.stdout) == json.loads(handed.stdout)

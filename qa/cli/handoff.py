@@ -1,4 +1,4 @@
-"""A one-shot `qa ask` handed to a `qa serve` already running over the same index: the answer in a fraction of a
+"""A one-shot `qa ask` (or `qa compare`) handed to a `qa serve` already running over the same index: the answer in a fraction of a
 second instead of loading the model and the index again. Anything else (no server, another index, an old
 server, a network error) returns None and the command answers by itself, so the hand-off can only save time."""
 
@@ -38,6 +38,15 @@ def _get(url: str, timeout: float) -> tuple[int, Any]:
 
 def ask_server(settings: Settings, params: dict[str, Any]) -> dict[str, Any] | None:
     """The /api/ask answer of a running server over this index, or None. Its 400/404 refusals are raised as ours."""
+    return _from_server(settings, "/api/ask", params, "results")
+
+
+def compare_server(settings: Settings, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The /api/compare answer of a running server over this index, or None, as `ask_server`."""
+    return _from_server(settings, "/api/compare", params, "groups")
+
+
+def _from_server(settings: Settings, path: str, params: dict[str, Any], key: str) -> dict[str, Any] | None:
     if not settings.ask_via_server:
         return None
     base = _base(settings)
@@ -46,11 +55,11 @@ def ask_server(settings: Settings, params: dict[str, Any]) -> dict[str, Any] | N
         if status != 200 or health.get("index_id") != index_id(settings):
             return None
         query = urllib.parse.urlencode({k: v for k, v in params.items() if v not in (None, "", ())}, doseq=True)
-        status, body = _get(f"{base}/api/ask?{query}", 120)
+        status, body = _get(f"{base}{path}?{query}", 120)
     except (OSError, ValueError):  # refused, timed out, not JSON: not our server
         return None
     if status == 400:
         raise InputError(str(body.get("error", "Invalid request.")))
     if status == 404:
         raise NotFound(str(body.get("error", "Not found.")))
-    return body if status == 200 and isinstance(body, dict) and "results" in body else None
+    return body if status == 200 and isinstance(body, dict) and key in body else None
