@@ -1,6 +1,7 @@
-"""A one-shot `qa ask` (or `qa compare`) handed to a `qa serve` already running over the same index: the answer in a fraction of a
-second instead of loading the model and the index again. Anything else (no server, another index, an old
-server, a network error) returns None and the command answers by itself, so the hand-off can only save time."""
+"""A one-shot `qa ask` (or `qa compare`) handed to a `qa serve` already running over the same index: the answer
+in a fraction of a second instead of loading the model and the index again. Anything else (no server, another
+index, an old server, a network error) returns None and the command answers by itself, so the hand-off can only
+save time."""
 
 from __future__ import annotations
 

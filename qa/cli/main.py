@@ -178,7 +178,6 @@ def ask_cmd(settings: Settings, question: str, k: int | None, states: tuple[str,
         click.echo("No passages.")
 
 
-
 @cli.command("eval")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-k", "k", type=int, default=10, show_default=True, help="Passages retrieved per question.")
