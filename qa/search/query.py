@@ -60,7 +60,7 @@ ZH_QUESTION_WORDS = frozenset({
     "说", "说了", "谈", "谈到", "提到", "提及", "认为", "表示", "指出", "主张", "如何", "怎样", "怎么", "哪", "哪个",
     "哪些", "哪一", "哪国", "什么", "为何", "为什么", "是否", "文件", "这些", "有关", "关于", "方面", "内容",
 })
-FRAME = QUESTION_WORDS | ZH_QUESTION_WORDS  # not a field term in a question ("report": not "reporting")
+FRAME = QUESTION_WORDS  # not a field term in a question ("report": not "reporting")
 # Weights of the query terms by where they come from.
 W_TERM = 1.0  # curated terminology
 W_CEDICT_PHRASE = 0.8  # CEDICT entry whose gloss is a whole phrase of the question
@@ -381,7 +381,7 @@ def _chinese_to_english(question: str) -> list[tuple[str, float]]:
     for w in english_words(question):
         if _content(w):
             terms[stem(w)] = 1.0
-    matched = chinese_matches(question, FRAME)
+    matched = chinese_matches(question)
     for _, _, term in matched:
         for synonym in synonyms(term):
             _add_english(terms, synonym.english, W_TERM)

@@ -196,7 +196,7 @@ def topic_units(question: str, language: str, mentions: Sequence[tuple[int, int,
         spans = [(m.start(), m.end(), m.group()) for m in WORD.finditer(question)]
         words = [w for _, _, w in spans]
         in_terms: set[int] = set()
-        for i, j, term in match_terminology(words, skip_words | skip_words_zh):
+        for i, j, term in match_terminology(words, skip_words):
             if free(spans[i][0], spans[j - 1][1]):
                 units.append(_concept_unit(term))
             in_terms.update(range(i, j))
@@ -212,7 +212,7 @@ def topic_units(question: str, language: str, mentions: Sequence[tuple[int, int,
             units.append(_unit(run, zh=[_zh_forms(run)]))
         return _distinct(units)
     rest = question
-    for a, b, term in sorted(_matches_across_quotes(question, skip_words_zh), key=lambda m: m[0], reverse=True):
+    for a, b, term in sorted(_matches_across_quotes(question), key=lambda m: m[0], reverse=True):
         if free(a, b):
             units.append(_concept_unit(term))
         rest = rest[:a] + "，" * (b - a) + rest[b:]
@@ -239,12 +239,12 @@ def topic_units(question: str, language: str, mentions: Sequence[tuple[int, int,
     return _distinct(units)
 
 
-def _matches_across_quotes(text: str, frame: frozenset[str] = frozenset()) -> list[tuple[int, int, Term]]:
+def _matches_across_quotes(text: str) -> list[tuple[int, int, Term]]:
     """The terminology's Chinese terms in a text, quotation marks inside a term ignored (“垫脚石”办法 is the
     term 垫脚石办法), with their places in the text as written."""
     kept = [i for i, c in enumerate(text) if c not in QUOTE_MARKS]
     clean = "".join(text[i] for i in kept)
-    return [(kept[a], kept[b - 1] + 1, term) for a, b, term in chinese_matches(clean, frame) if b > a]
+    return [(kept[a], kept[b - 1] + 1, term) for a, b, term in chinese_matches(clean) if b > a]
 
 
 def _distinct(units: list[Unit]) -> tuple[Unit, ...]:

@@ -120,16 +120,15 @@ def match_terminology(words: list[str], frame: AbstractSet[str] = frozenset()) -
     return found
 
 
-def chinese_matches(text: str, frame: AbstractSet[str] = frozenset()) -> list[tuple[int, int, Term]]:
-    """Longest, non-overlapping occurrences of the terminology's Chinese forms (two characters or more) in text,
-    but not a question's words that frame it (`frame`, as in `match_terminology`)."""
+def chinese_matches(text: str) -> list[tuple[int, int, Term]]:
+    """Longest, non-overlapping occurrences of the terminology's Chinese forms (two characters or more) in text."""
     forms = _chinese_forms()
     found: list[tuple[int, int, Term]] = []
     i = 0
     while i < len(text):
         for n in range(min(forms.longest.get(text[i], 0), len(text) - i), 1, -1):
             term = forms.by_form.get(text[i:i + n])
-            if term is not None and text[i:i + n] not in frame:
+            if term is not None:
                 found.append((i, i + n, term))
                 i += n
                 break
@@ -192,11 +191,11 @@ def concept(term: Term) -> str:
 
 
 def field_terms(question: str, frame: AbstractSet[str] = frozenset()) -> list[Term]:
-    """The terminology entries a question names: English phrases matched, or Chinese forms it contains (not its
-    words in `frame`, see `match_terminology`)."""
+    """The terminology entries a question names: English phrases matched (not its words in `frame`, see
+    `match_terminology`), or Chinese forms it contains."""
     if detect_language(question) == "en":
         return [term for _, _, term in match_terminology(english_words(question), frame)]
-    return [term for _, _, term in chinese_matches(question, frame)]
+    return [term for _, _, term in chinese_matches(question)]
 
 
 CONCEPT = "\u2261"  # '≡': the prefix of concept tokens, which no analyzer makes from text
